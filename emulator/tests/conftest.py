@@ -1,0 +1,72 @@
+"""Fidelity tests: one emulator per test session, driven through boto3 as AWS would be."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def endpoint():
+    port = _free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sitewarden_emulator", "--port", str(port), "--parent-pid", str(os.getpid())],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"emulator exited: {proc.stderr.read().decode()}")
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("emulator not ready after 30 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint):
+    """`aws("s3", region="eu-west-1")` → a boto3 client bound to the emulator."""
+
+    def make(service: str, region: str = "us-east-1", **config):
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, **config),
+        )
+
+    return make
+
+
+@pytest.fixture
+def uid():
+    """A unique, DNS-safe suffix so tests never share resources."""
+    return uuid.uuid4().hex[:10]
