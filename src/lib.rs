@@ -1,1 +1,56 @@
+//! sitewarden: publish a folder of static files as a secure, production-grade website on AWS.
 
+pub mod aws;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod init;
+pub mod names;
+pub mod output;
+pub mod settings;
+pub mod validate;
+
+use clap::CommandFactory as _;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Exit, Result};
+use crate::output::Printer;
+use crate::settings::Settings;
+
+/// Runs one parsed command line and returns how the process should exit.
+pub fn run(cli: Cli) -> Result<Exit> {
+    let settings = Settings::resolve(&cli.global)?;
+    let printer = Printer::new(settings.output);
+    match cli.command {
+        Command::Init(args) => init::run(&args, &settings, &printer)?,
+        Command::Validate => runtime()?.block_on(validate::run(&settings, &printer))?,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "sitewarden", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout().lock(), &script)?;
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// Printer for errors that happen before settings exist (colour from the environment only).
+pub fn error_printer(cli: Option<&Cli>) -> Printer {
+    let fallback = crate::settings::OutputSettings {
+        json: false,
+        quiet: false,
+        verbose: false,
+        color: false,
+        stderr_terminal: false,
+    };
+    let settings = cli
+        .and_then(|c| Settings::resolve(&c.global).ok())
+        .map_or(fallback, |s| s.output);
+    Printer::new(settings)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)?)
+}

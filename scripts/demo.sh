@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The demo: sitewarden against the local AWS emulator (never real AWS).
+# Builds the binary, starts the emulator, writes a config for the example site with `init`,
+# checks it (and the emulator's identity) with `validate`, and shows how a bad config is reported.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+cargo build --quiet
+bin="$root/target/debug/sitewarden"
+
+endpoint=$(scripts/emulator.sh start)
+port=${endpoint##*:}
+trap '"$root/scripts/emulator.sh" stop "$port"' EXIT
+echo "emulator: $endpoint" >&2
+
+# Test credentials for the emulator; nothing here can reach AWS.
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
+export AWS_ENDPOINT_URL="$endpoint" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+work=$(mktemp -d)
+trap '"$root/scripts/emulator.sh" stop "$port"; rm -rf "$work"' EXIT
+cp -r examples/hello/site "$work/public"
+cd "$work"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
+
+step sitewarden init --name demo-docs
+"$bin" init --name demo-docs
+grep -v '^#' sitewarden.toml | grep -v '^$' >&2
+
+step sitewarden validate
+"$bin" validate
+
+step sitewarden --json validate
+"$bin" --json validate
+
+step "sitewarden validate   # with a mistake in the config"
+sed -i 's/^name = .*/name = "Demo_Docs"/' sitewarden.toml
+set +e
+"$bin" validate
+echo "exit code: $?" >&2

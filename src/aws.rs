@@ -1,0 +1,163 @@
+//! One `SdkConfig` for every client, plus the request counter behind each `"requests"` summary.
+//!
+//! The content and log buckets (S3) and the KMS key live in the site's region; CloudFront, ACM for
+//! CloudFront, CloudWatch Logs delivery for CloudFront and Route53 are us-east-1 APIs whatever the
+//! site's region.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+/// The region of every global-service API sitewarden uses.
+pub const US_EAST_1: &str = "us-east-1";
+
+/// Counts every HTTP request sent to AWS (retries included), by operation name.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl RequestCounter {
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().expect("counter lock").clone()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.lock().expect("counter lock").values().sum()
+    }
+
+    fn record(&self, operation: &str) {
+        *self
+            .0
+            .lock()
+            .expect("counter lock")
+            .entry(operation.to_owned())
+            .or_default() += 1;
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "sitewarden.RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name);
+        self.record(operation);
+        Ok(())
+    }
+}
+
+/// A service client from a shared config, counting its requests.
+macro_rules! client {
+    ($krate:ident, $config:expr, $requests:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($config)
+                .interceptor($requests.clone())
+                .build(),
+        )
+    };
+}
+
+/// The AWS clients of one command run.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    /// The site's region (content and log buckets, KMS key).
+    pub region: String,
+    pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    pub acm: aws_sdk_acm::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub requests: RequestCounter,
+}
+
+impl Aws {
+    /// Loads credentials and builds the clients. `region` is the site's region if the config names
+    /// one; otherwise the profile's or environment's region is used.
+    pub async fn connect(settings: &Settings, region: Option<String>) -> Result<Aws> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .build(),
+            );
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = region {
+            loader = loader.region(Region::new(region));
+        }
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let base = loader.load().await;
+        Aws::from_config(&base, settings.endpoint_url.is_some())
+    }
+
+    /// Builds every client from one loaded config. `path_style` is for custom S3 endpoints.
+    pub fn from_config(base: &SdkConfig, path_style: bool) -> Result<Aws> {
+        let Some(region) = base.region().map(ToString::to_string) else {
+            return Err(Error::usage_with_hint(
+                "no AWS region for the site's buckets",
+                "set `site.region` in sitewarden.toml, pass `--region`, or set `AWS_REGION`",
+            ));
+        };
+        let global = base.to_builder().region(Region::new(US_EAST_1)).build();
+        let requests = RequestCounter::default();
+        Ok(Aws {
+            s3: s3_client(base, &requests, path_style),
+            kms: client!(aws_sdk_kms, base, requests),
+            sts: client!(aws_sdk_sts, base, requests),
+            cloudfront: client!(aws_sdk_cloudfront, &global, requests),
+            acm: client!(aws_sdk_acm, &global, requests),
+            logs: client!(aws_sdk_cloudwatchlogs, &global, requests),
+            route53: client!(aws_sdk_route53, &global, requests),
+            region,
+            requests,
+        })
+    }
+
+    /// The account id of the credentials in use (STS GetCallerIdentity).
+    pub async fn account_id(&self) -> Result<String> {
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| Error::aws("GetCallerIdentity", "the AWS credentials", e))?;
+        identity.account.ok_or_else(|| {
+            Error::Other(anyhow::anyhow!(
+                "GetCallerIdentity answered without an account id"
+            ))
+        })
+    }
+}
+
+fn s3_client(base: &SdkConfig, requests: &RequestCounter, path_style: bool) -> aws_sdk_s3::Client {
+    // Custom endpoints (the emulator, S3-compatible gateways) do not resolve bucket subdomains.
+    let config = aws_sdk_s3::config::Builder::from(base)
+        .force_path_style(path_style)
+        .interceptor(requests.clone())
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}

@@ -1,0 +1,104 @@
+//! Command-line flags (clap derive). Nothing past `settings.rs` sees these types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sitewarden",
+    version,
+    about = "Publish a folder of static files as a secure, production-grade website on AWS",
+    long_about = "Publish a folder of static files as a secure, production-grade website on AWS: \
+                  a private SSE-KMS bucket behind CloudFront with Origin Access Control, HTTPS with \
+                  a modern TLS policy, security headers and access logs.\n\n\
+                  Exit codes: 0 success, 1 runtime failure (AWS, network), 2 invalid usage, config \
+                  or input (nothing changed remotely), 3 audit failures, 4 plan found changes."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_name = "FILE",
+        default_value = "sitewarden.toml"
+    )]
+    pub config: PathBuf,
+    /// AWS profile (default: the standard credential chain)
+    #[arg(long, global = true, value_name = "P")]
+    pub profile: Option<String>,
+    /// Region of the content and log buckets (overrides `site.region`)
+    #[arg(long, global = true, value_name = "R")]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint, e.g. the local emulator (S3 then uses path-style)
+    #[arg(long, global = true, value_name = "URL", env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Print a JSON document on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print no progress or informational messages
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail on stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to use colour on stderr (`NO_COLOR` is honoured with `auto`)
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Answer yes to confirmations
+    #[arg(short = 'y', long = "yes", global = true)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented sitewarden.toml for the site in this folder
+    Init(InitArgs),
+    /// Check sitewarden.toml and the AWS identity; show the resources the site maps to
+    Validate,
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Site name (default: from the folder name)
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    /// Domain to serve the site on (default: none, a *.cloudfront.net site)
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Folder to publish (default: the first of dist, public, build, _site, out that exists)
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,229 @@
+//! Errors as the user sees them (`error:` line, `Caused by:` chain, `hint:`) and the exit codes.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
+use crate::config::ConfigError;
+
+/// Every way sitewarden can end. One enum so the mapping to numbers lives in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Done.
+    Success = 0,
+    /// AWS, network or another runtime failure.
+    Failure = 1,
+    /// Invalid usage, config or input; nothing was changed remotely.
+    Usage = 2,
+    /// `audit` found failures at or above `--fail-on`.
+    AuditFailed = 3,
+    /// `plan --detailed-exitcode` found pending changes.
+    ChangesPending = 4,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit as u8)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The user's input (flags, paths, files) cannot be used.
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+    /// An AWS call failed.
+    #[error("{operation} failed for {resource}: {code}: {message}")]
+    Aws {
+        operation: &'static str,
+        resource: String,
+        code: String,
+        message: String,
+        hint: Option<String>,
+    },
+    /// Anything else at run time (I/O, unexpected responses).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::Other(anyhow::Error::new(e))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn usage_with_hint(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Usage {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Config(_) | Error::Usage { .. } => Exit::Usage,
+            Error::Aws { .. } | Error::Other(_) => Exit::Failure,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Config(e) => e.hint(),
+            Error::Usage { hint, .. } | Error::Aws { hint, .. } => hint.clone(),
+            Error::Other(_) => None,
+        }
+    }
+
+    /// Wraps a failed SDK call: operation, the resource in question, and AWS's code and message.
+    #[allow(clippy::needless_pass_by_value)] // takes the error as `map_err` hands it over
+    pub fn aws<E>(operation: &'static str, resource: impl Into<String>, err: E) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let resource = resource.into();
+        let (code, message) = match (err.code(), err.message()) {
+            (Some(code), message) => (code.to_owned(), message.unwrap_or("").to_owned()),
+            // No AWS error body: a transport failure (connection refused, timeout, DNS...).
+            (None, _) => ("RequestFailed".to_owned(), error_chain(&err)),
+        };
+        let hint = aws_hint(&code, &resource);
+        Error::Aws {
+            operation,
+            resource,
+            code,
+            message,
+            hint,
+        }
+    }
+
+    /// The text printed on stderr: `error:` line, `Caused by:` chain and `hint:`.
+    pub fn render(&self) -> String {
+        let mut out = format!("error: {self}\n");
+        let mut source = std::error::Error::source(self);
+        if matches!(self, Error::Other(_)) {
+            // anyhow's Display shows only the outermost context; its chain follows as causes.
+            source = None;
+            if let Error::Other(e) = self {
+                let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+                write_causes(&mut out, &causes);
+            }
+        }
+        let mut causes = Vec::new();
+        while let Some(s) = source {
+            causes.push(s.to_string());
+            source = s.source();
+        }
+        write_causes(&mut out, &causes);
+        if let Some(hint) = self.hint() {
+            let _ = writeln!(out, "hint: {hint}");
+        }
+        out
+    }
+}
+
+fn write_causes(out: &mut String, causes: &[String]) {
+    if causes.is_empty() {
+        return;
+    }
+    out.push_str("\nCaused by:\n");
+    for (i, cause) in causes.iter().enumerate() {
+        let _ = writeln!(out, "  {i}: {cause}");
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// What to do about the AWS errors users meet most.
+fn aws_hint(code: &str, resource: &str) -> Option<String> {
+    let hint = match code {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            "the credentials in use lack this permission; `sitewarden iam-policy` prints the policy \
+             sitewarden needs"
+                .to_owned()
+        }
+        "BucketAlreadyExists" => format!(
+            "bucket names are global and {resource} belongs to another account; set `site.bucket` \
+             to a name of your own or choose another `site.name`"
+        ),
+        "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId"
+        | "UnrecognizedClientException" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" => {
+            "the AWS credentials are invalid or expired; check `--profile`, `AWS_PROFILE` or \
+             `aws sso login`"
+                .to_owned()
+        }
+        "RequestFailed" => {
+            "AWS could not be reached; check the network, `--region` and `--endpoint-url`".to_owned()
+        }
+        "TooManyDistributions" | "LimitExceededException" | "TooManyBuckets" => {
+            "an account quota is reached; request an increase in Service Quotas or remove unused \
+             resources"
+                .to_owned()
+        }
+        _ => return None,
+    };
+    Some(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_numbers() {
+        assert_eq!(Exit::Success as u8, 0);
+        assert_eq!(Exit::Failure as u8, 1);
+        assert_eq!(Exit::Usage as u8, 2);
+        assert_eq!(Exit::AuditFailed as u8, 3);
+        assert_eq!(Exit::ChangesPending as u8, 4);
+    }
+
+    #[test]
+    fn render_shows_causes_and_hint() {
+        let err =
+            Error::Other(anyhow::anyhow!("disk full").context("cannot write `sitewarden.toml`"));
+        assert_eq!(
+            err.render(),
+            "error: cannot write `sitewarden.toml`\n\nCaused by:\n  0: disk full\n"
+        );
+        let err = Error::usage_with_hint("`dist` does not exist", "build the site first");
+        assert_eq!(err.exit(), Exit::Usage);
+        assert_eq!(
+            err.render(),
+            "error: `dist` does not exist\nhint: build the site first\n"
+        );
+    }
+
+    #[test]
+    fn bucket_taken_hint_names_the_bucket() {
+        let hint = aws_hint("BucketAlreadyExists", "bucket `docs-site-1`").unwrap();
+        assert!(hint.contains("bucket `docs-site-1` belongs to another account"));
+        assert_eq!(aws_hint("NoSuchKey", "x"), None);
+    }
+}

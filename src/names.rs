@@ -1,0 +1,81 @@
+//! Deterministic names of a site's resources: how sitewarden finds them again without a state file.
+
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// Tag key on every resource sitewarden creates; its value is the site name.
+pub const SITE_TAG: &str = "sitewarden:site";
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SiteNames {
+    pub site: String,
+    pub content_bucket: String,
+    pub log_bucket: String,
+    pub kms_alias: String,
+    /// The CloudFront distribution's comment, also used to find it again.
+    pub distribution_comment: String,
+}
+
+impl SiteNames {
+    pub fn new(config: &Config, account: &str) -> SiteNames {
+        let site = config.site.name.as_str();
+        SiteNames {
+            site: site.to_owned(),
+            content_bucket: config
+                .site
+                .bucket
+                .as_ref()
+                .map_or_else(|| format!("{site}-site-{account}"), ToString::to_string),
+            log_bucket: format!("{site}-logs-{account}"),
+            kms_alias: format!("alias/sitewarden/{site}"),
+            distribution_comment: format!("sitewarden:{site}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn names_follow_the_site_name_and_account() {
+        let config = Config::parse(
+            "[site]\nname = \"docs\"\nsource = \"dist\"\n",
+            Path::new("sitewarden.toml"),
+        )
+        .unwrap();
+        let names = SiteNames::new(&config, "123456789012");
+        assert_eq!(names.content_bucket, "docs-site-123456789012");
+        assert_eq!(names.log_bucket, "docs-logs-123456789012");
+        assert_eq!(names.kms_alias, "alias/sitewarden/docs");
+        assert_eq!(names.distribution_comment, "sitewarden:docs");
+    }
+
+    #[test]
+    fn configured_bucket_wins() {
+        let config = Config::parse(
+            "[site]\nname = \"docs\"\nsource = \"dist\"\nbucket = \"legacy.example.com\"\n",
+            Path::new("sitewarden.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            SiteNames::new(&config, "123456789012").content_bucket,
+            "legacy.example.com"
+        );
+    }
+
+    #[test]
+    fn longest_site_name_still_makes_valid_bucket_names() {
+        let name = "a".repeat(40);
+        let config = Config::parse(
+            &format!("[site]\nname = \"{name}\"\nsource = \"dist\"\n"),
+            Path::new("sitewarden.toml"),
+        )
+        .unwrap();
+        let names = SiteNames::new(&config, "123456789012");
+        assert!(names.content_bucket.len() <= 63);
+        assert!(names.log_bucket.len() <= 63);
+    }
+}

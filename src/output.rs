@@ -1,0 +1,144 @@
+//! The Printer: data on stdout (text or `--json`), everything else on stderr.
+//!
+//! Logs and warnings go to stderr; progress bars appear only when stderr is a terminal and neither
+//! `-q` nor `--json` is given. Names that come from files or S3 keys go through [`escape`] before they
+//! are printed, so a hostile file name cannot move the cursor or rewrite the terminal.
+
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
+use std::io::{self, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::settings::OutputSettings;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    settings: OutputSettings,
+}
+
+impl Printer {
+    pub fn new(settings: OutputSettings) -> Printer {
+        Printer { settings }
+    }
+
+    pub fn json(&self) -> bool {
+        self.settings.json
+    }
+
+    /// Writes a command's result on stdout: JSON with `--json`, its `Display` text otherwise.
+    pub fn data<T: Serialize + Display>(&self, value: &T) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        if self.settings.json {
+            serde_json::to_writer_pretty(&mut out, value)?;
+            writeln!(out)?;
+        } else {
+            write!(out, "{value}")?;
+        }
+        out.flush()
+    }
+
+    /// An informational line on stderr (hidden with `-q` and `--json`).
+    pub fn info(&self, message: impl Display) {
+        if !self.settings.quiet && !self.settings.json {
+            eprintln!("{message}");
+        }
+    }
+
+    /// Detail shown only with `-v`.
+    pub fn debug(&self, message: impl Display) {
+        if self.settings.verbose {
+            eprintln!("{} {message}", self.paint("2", "debug:"));
+        }
+    }
+
+    /// A warning on stderr; shown even with `--json` (stdout stays clean), hidden with `-q`.
+    pub fn warn(&self, message: impl Display) {
+        if !self.settings.quiet {
+            eprintln!("{} {message}", self.paint("1;33", "warning:"));
+        }
+    }
+
+    /// Prints a rendered error (see `Error::render`) with its labels coloured.
+    pub fn error(&self, rendered: &str) {
+        let mut text = String::new();
+        for line in rendered.lines() {
+            let line = if let Some(rest) = line.strip_prefix("error:") {
+                format!("{}{rest}", self.paint("1;31", "error:"))
+            } else if let Some(rest) = line.strip_prefix("hint:") {
+                format!("{}{rest}", self.paint("1;36", "hint:"))
+            } else {
+                line.to_owned()
+            };
+            let _ = writeln!(text, "{line}");
+        }
+        eprint!("{text}");
+    }
+
+    /// A progress bar on a terminal; a hidden one otherwise (callers log plain lines instead).
+    pub fn progress(&self, len: u64, message: &'static str) -> ProgressBar {
+        if !self.shows_progress() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} {per_sec}")
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(message);
+        bar
+    }
+
+    pub fn shows_progress(&self) -> bool {
+        self.settings.stderr_terminal && !self.settings.quiet && !self.settings.json
+    }
+
+    fn paint<'a>(self, code: &str, text: &'a str) -> Cow<'a, str> {
+        if self.settings.color {
+            Cow::Owned(format!("\x1b[{code}m{text}\x1b[0m"))
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+}
+
+/// Escapes control characters (and the backslash that introduces escapes) for printing.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() || c == '\\') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_leaves_plain_names_alone() {
+        assert!(matches!(escape("docs/café index.html"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn escape_neutralises_control_characters() {
+        assert_eq!(
+            escape("a\x1b[2Jb\nc\\d\u{7f}"),
+            "a\\u{1b}[2Jb\\nc\\\\d\\u{7f}"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests: one binary, one emulator for all of them (see `support`).
+
+mod aws;
+mod cli;
+mod support;

@@ -1,0 +1,155 @@
+//! Test support: the local AWS emulator (one per test binary) and a `sitewarden` command builder.
+//!
+//! The emulator is started on a free 127.0.0.1 port the first time a test asks for it, with
+//! `--parent-pid` so it exits together with the test binary. Each test gets its own site name and
+//! temp folder, so tests run in parallel against the one emulator.
+
+#![allow(dead_code)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+pub const ACCOUNT: &str = "123456789012";
+
+pub struct Emulator {
+    pub endpoint: String,
+    _child: Mutex<Child>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The emulator of this test binary, started on first use.
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(start_emulator)
+}
+
+fn start_emulator() -> Emulator {
+    let root = root();
+    let status = StdCommand::new(root.join("scripts/emulator.sh"))
+        .arg("setup")
+        .status()
+        .expect("run scripts/emulator.sh setup");
+    assert!(status.success(), "scripts/emulator.sh setup failed");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let log =
+        std::fs::File::create(std::env::temp_dir().join(format!("sitewarden-emulator-{port}.log")))
+            .expect("emulator log file");
+    let child = StdCommand::new(root.join(".venv-emulator/bin/python"))
+        .args(["-m", "sitewarden_emulator", "--port", &port.to_string()])
+        .arg("--parent-pid")
+        .arg(std::process::id().to_string())
+        .env("PYTHONPATH", root.join("emulator"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start the emulator");
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while !answers(port) {
+        assert!(
+            Instant::now() < deadline,
+            "emulator on port {port} not ready after 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Emulator {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: Mutex::new(child),
+    }
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
+/// A unique site name for one test (valid as `site.name`).
+pub fn site_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// `sitewarden` in `dir` with no AWS settings from the environment but test credentials.
+pub fn sitewarden(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("sitewarden").expect("sitewarden binary");
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env_remove("NO_COLOR")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent/sitewarden-test")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/sitewarden-test",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// `sitewarden --endpoint-url <emulator>` in `dir`.
+pub fn sitewarden_emulated(dir: &Path) -> Command {
+    let mut cmd = sitewarden(dir);
+    cmd.arg("--endpoint-url").arg(&emulator().endpoint);
+    cmd
+}
+
+/// A temp folder holding a `sitewarden.toml` with the given body after a `[site]` header.
+pub fn project(site: &str, extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("dist")).unwrap();
+    std::fs::write(dir.path().join("dist/index.html"), "<h1>hello</h1>\n").unwrap();
+    std::fs::write(
+        dir.path().join("sitewarden.toml"),
+        format!("[site]\nname = \"{site}\"\nsource = \"dist\"\nregion = \"eu-west-1\"\n{extra}"),
+    )
+    .unwrap();
+    dir
+}
+
+/// The project's own clients, bound to the emulator with test credentials.
+pub async fn aws_clients(region: &str) -> sitewarden::aws::Aws {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .endpoint_url(&emulator().endpoint)
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+            aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "tests"),
+        ))
+        .build();
+    sitewarden::aws::Aws::from_config(&config, true).expect("clients")
+}
+
+pub fn stdout_json(output: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
