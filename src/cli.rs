@@ -72,6 +72,30 @@ pub enum Command {
     Init(InitArgs),
     /// Check sitewarden.toml and the AWS identity; show the resources the site maps to
     Validate,
+    /// Show the infrastructure changes `up` would make; writes nothing
+    #[command(hide = true)]
+    Plan {
+        /// Exit 4 when changes are pending (0: none)
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Create or repair the site's infrastructure, then deploy
+    #[command(hide = true)]
+    Up {
+        /// Reconcile the infrastructure only
+        #[arg(long)]
+        infra_only: bool,
+        /// Do not wait for the certificate or distribution (resume with the next `up`)
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Delete the site's distribution, policies, DNS records and key (buckets kept)
+    #[command(hide = true)]
+    Destroy {
+        /// Also delete both buckets and every version of their objects
+        #[arg(long)]
+        delete_content: bool,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

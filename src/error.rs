@@ -99,8 +99,17 @@ impl Error {
         let resource = resource.into();
         let (code, message) = match (err.code(), err.message()) {
             (Some(code), message) => (code.to_owned(), message.unwrap_or("").to_owned()),
-            // No AWS error body: a transport failure (connection refused, timeout, DNS...).
-            (None, _) => ("RequestFailed".to_owned(), error_chain(&err)),
+            // No AWS error code: either the request never got an answer (connection refused,
+            // timeout, DNS) or the answer could not be understood.
+            (None, _) => {
+                let text = err.to_string();
+                let code = if text.starts_with("dispatch failure") || text.starts_with("timeout") {
+                    "RequestFailed"
+                } else {
+                    "UnexpectedResponse"
+                };
+                (code.to_owned(), error_chain(&err))
+            }
         };
         let hint = aws_hint(&code, &resource);
         Error::Aws {
@@ -225,5 +234,42 @@ mod tests {
         let hint = aws_hint("BucketAlreadyExists", "bucket `docs-site-1`").unwrap();
         assert!(hint.contains("bucket `docs-site-1` belongs to another account"));
         assert_eq!(aws_hint("NoSuchKey", "x"), None);
+    }
+}
+
+/// Attaches the operation and resource to a failed SDK call.
+pub trait AwsResultExt<T> {
+    /// Any error becomes [`Error::Aws`] naming `operation` and `resource`.
+    fn op(self, operation: &'static str, resource: &str) -> Result<T>;
+    /// The error codes in `missing` mean "not there" (`Ok(None)`); others become [`Error::Aws`].
+    fn or_missing(self, missing: &[&str], operation: &'static str, resource: &str)
+    -> Result<Option<T>>;
+}
+
+impl<T, E> AwsResultExt<T> for std::result::Result<T, E>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn op(self, operation: &'static str, resource: &str) -> Result<T> {
+        self.map_err(|e| Error::aws(operation, resource, e))
+    }
+
+    fn or_missing(
+        self,
+        missing: &[&str],
+        operation: &'static str,
+        resource: &str,
+    ) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code().is_some_and(|c| missing.contains(&c)) => Ok(None),
+            Err(e) => Err(Error::aws(operation, resource, e)),
+        }
+    }
+}
+
+impl From<aws_smithy_types::error::operation::BuildError> for Error {
+    fn from(e: aws_smithy_types::error::operation::BuildError) -> Error {
+        Error::Other(anyhow::Error::new(e).context("building an AWS request"))
     }
 }

@@ -2,11 +2,13 @@
 
 pub mod aws;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod init;
 pub mod names;
 pub mod output;
+pub mod provision;
 pub mod settings;
 pub mod validate;
 
@@ -24,6 +26,15 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Init(args) => init::run(&args, &settings, &printer)?,
         Command::Validate => runtime()?.block_on(validate::run(&settings, &printer))?,
+        Command::Plan { detailed_exitcode } => {
+            return runtime()?.block_on(commands::plan(&settings, &printer, detailed_exitcode));
+        }
+        Command::Up { infra_only: _, no_wait } => {
+            return runtime()?.block_on(commands::up(&settings, &printer, !no_wait));
+        }
+        Command::Destroy { delete_content } => {
+            return runtime()?.block_on(commands::destroy(&settings, &printer, delete_content));
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "sitewarden", &mut script);

@@ -1,0 +1,160 @@
+//! `plan`, `up` and `destroy`: glue between the command line and `provision`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::IsTerminal as _;
+
+use serde::Serialize;
+
+use crate::aws::Aws;
+use crate::config::Config;
+use crate::error::{Error, Exit, Result};
+use crate::names::SiteNames;
+use crate::output::Printer;
+use crate::provision::{self, Ctx, DistributionRef, Plan};
+use crate::settings::Settings;
+
+/// A loaded config with its AWS clients and resource names.
+pub struct Session {
+    pub config: Config,
+    pub aws: Aws,
+    pub account: String,
+    pub names: SiteNames,
+}
+
+impl Session {
+    pub async fn open(settings: &Settings) -> Result<Session> {
+        let config = settings.load_config()?;
+        let aws = Aws::connect(settings, settings.site_region(&config)).await?;
+        let account = aws.account_id().await?;
+        let names = SiteNames::new(&config, &account);
+        Ok(Session { config, aws, account, names })
+    }
+
+    pub fn ctx<'a>(&'a self, printer: &'a Printer, apply: bool, wait: bool) -> Ctx<'a> {
+        Ctx {
+            aws: &self.aws,
+            config: &self.config,
+            names: &self.names,
+            account: &self.account,
+            printer,
+            apply,
+            wait,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub site: String,
+    #[serde(flatten)]
+    pub plan: Plan,
+    /// Set once the distribution exists.
+    pub distribution: Option<DistributionRef>,
+    pub requests: BTreeMap<String, u64>,
+    #[serde(skip)]
+    applied: bool,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.applied {
+            if self.plan.is_empty() {
+                writeln!(f, "Site `{}` is up to date: no changes.", self.site)?;
+            } else {
+                writeln!(f, "Site `{}`: applied {} change(s).", self.site, self.plan.changes.len())?;
+            }
+        } else {
+            write!(f, "{}", self.plan)?;
+        }
+        if let Some(d) = &self.distribution {
+            writeln!(f, "CloudFront: https://{} ({})", d.domain_name, d.id)?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn plan(settings: &Settings, printer: &Printer, detailed_exitcode: bool) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    let (plan, known) = provision::reconcile(&session.ctx(printer, false, false)).await?;
+    let pending = !plan.is_empty();
+    printer.data(&Summary {
+        site: session.names.site.clone(),
+        plan,
+        distribution: known.distribution,
+        requests: session.aws.requests.snapshot(),
+        applied: false,
+    })?;
+    Ok(if pending && detailed_exitcode { Exit::ChangesPending } else { Exit::Success })
+}
+
+pub async fn up(settings: &Settings, printer: &Printer, wait: bool) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    let (plan, known) = provision::reconcile(&session.ctx(printer, true, wait)).await?;
+    printer.data(&Summary {
+        site: session.names.site.clone(),
+        plan,
+        distribution: known.distribution,
+        requests: session.aws.requests.snapshot(),
+        applied: true,
+    })?;
+    Ok(Exit::Success)
+}
+
+pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: bool) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    // Show what would go, then ask.
+    let mut preview = Plan::default();
+    destroy_all(&session.ctx(printer, false, true), &mut preview, delete_content).await?;
+    if preview.is_empty() {
+        printer.data(&Summary {
+            site: session.names.site.clone(),
+            plan: preview,
+            distribution: None,
+            requests: session.aws.requests.snapshot(),
+            applied: true,
+        })?;
+        return Ok(Exit::Success);
+    }
+    if !settings.yes {
+        confirm(&session.names.site, &preview)?;
+    }
+    let mut plan = Plan::default();
+    destroy_all(&session.ctx(printer, true, true), &mut plan, delete_content).await?;
+    printer.data(&Summary {
+        site: session.names.site.clone(),
+        plan,
+        distribution: None,
+        requests: session.aws.requests.snapshot(),
+        applied: true,
+    })?;
+    Ok(Exit::Success)
+}
+
+/// Reverse dependency order: DNS first (nothing points at a deleted distribution), then CloudFront,
+/// the certificate, the key (scheduled, recoverable for 30 days), and the buckets only on request.
+async fn destroy_all(ctx: &Ctx<'_>, plan: &mut Plan, delete_content: bool) -> Result<()> {
+    provision::dns::destroy(ctx, plan).await?;
+    provision::cloudfront::destroy(ctx, plan).await?;
+    provision::acm::destroy(ctx, plan).await?;
+    provision::kms::schedule_deletion(ctx, plan).await?;
+    provision::buckets::destroy(ctx, plan, delete_content).await
+}
+
+fn confirm(site: &str, plan: &Plan) -> Result<()> {
+    eprint!("{plan}");
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage_with_hint(
+            format!("refusing to destroy site `{site}` without confirmation"),
+            "pass `-y` to confirm in scripts",
+        ));
+    }
+    eprint!("Destroy site `{site}`? Type the site name to confirm: ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim() == site {
+        Ok(())
+    } else {
+        Err(Error::usage("destroy cancelled: nothing was changed"))
+    }
+}

@@ -1,0 +1,166 @@
+//! The site's KMS key: customer managed, symmetric, single-region, rotation on, alias
+//! `alias/sitewarden/<site>`, and a key policy that lets only this site's distribution decrypt.
+
+use aws_sdk_kms::Client;
+use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
+
+use super::{Action, Ctx, Known, Plan, policy};
+use crate::error::{AwsResultExt as _, Result};
+use crate::names::SITE_TAG;
+
+/// Finds (or creates) the key and keeps rotation on and the key usable.
+pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Result<()> {
+    if let Some(arn) = &ctx.config.kms.key_arn {
+        // A key the user manages: used as given; its policy must let the distribution decrypt.
+        known.key_arn = Some(arn.to_string());
+        return Ok(());
+    }
+    let kms = &ctx.aws.kms;
+    let alias = &ctx.names.kms_alias;
+    let resource = format!("kms key {alias}");
+    let Some(key) = observe(kms, alias).await? else {
+        ctx.change(plan, &resource, Action::Create, "create symmetric key with rotation on");
+        if ctx.apply {
+            known.key_arn = Some(create(ctx, alias).await?);
+        }
+        return Ok(());
+    };
+    let key_id = key.key_id.clone();
+    if let Some(detail) = diff_state(&key) {
+        ctx.change(plan, &resource, Action::Update, detail);
+        if ctx.apply {
+            if key.key_state == Some(KeyState::PendingDeletion) {
+                kms.cancel_key_deletion().key_id(&key_id).send().await.op("CancelKeyDeletion", &resource)?;
+            }
+            kms.enable_key().key_id(&key_id).send().await.op("EnableKey", &resource)?;
+        }
+    }
+    let rotation = kms
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .op("GetKeyRotationStatus", &resource)?
+        .key_rotation_enabled;
+    if !rotation {
+        ctx.change(plan, &resource, Action::Update, "turn on automatic key rotation");
+        if ctx.apply {
+            kms.enable_key_rotation().key_id(&key_id).send().await.op("EnableKeyRotation", &resource)?;
+        }
+    }
+    known.key_arn = key.arn;
+    Ok(())
+}
+
+/// The key policy names the distribution, so it is reconciled once CloudFront is.
+pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan) -> Result<()> {
+    if ctx.config.kms.key_arn.is_some() {
+        return Ok(());
+    }
+    let Some(key_arn) = &known.key_arn else {
+        return Ok(()); // planned: the key is created with this policy's first half
+    };
+    let resource = format!("kms key {}", ctx.names.kms_alias);
+    let desired = key_policy(ctx, known.distribution.as_ref().map(|d| d.arn.as_str()));
+    let observed = ctx
+        .aws
+        .kms
+        .get_key_policy()
+        .key_id(key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .op("GetKeyPolicy", &resource)?
+        .policy
+        .and_then(|p| policy::parse(&p));
+    if observed.is_some_and(|o| policy::same(&o, &desired)) {
+        return Ok(());
+    }
+    ctx.change(plan, &resource, Action::Update, "key policy: account administration; CloudFront decrypt for this distribution only");
+    if ctx.apply {
+        ctx.aws
+            .kms
+            .put_key_policy()
+            .key_id(key_arn)
+            .policy_name("default")
+            .policy(desired.to_string())
+            .send()
+            .await
+            .op("PutKeyPolicy", &resource)?;
+    }
+    Ok(())
+}
+
+fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Value {
+    policy::render(
+        policy::KEY_POLICY,
+        &[("site", Some(&ctx.names.site)), ("account", Some(ctx.account)), ("distribution_arn", distribution_arn)],
+    )
+}
+
+pub async fn observe(kms: &Client, alias: &str) -> Result<Option<KeyMetadata>> {
+    Ok(kms
+        .describe_key()
+        .key_id(alias)
+        .send()
+        .await
+        .or_missing(&["NotFoundException"], "DescribeKey", &format!("kms key {alias}"))?
+        .and_then(|o| o.key_metadata))
+}
+
+fn diff_state(key: &KeyMetadata) -> Option<String> {
+    match key.key_state.as_ref() {
+        Some(KeyState::Enabled) => None,
+        Some(KeyState::PendingDeletion) => Some("cancel the scheduled deletion and enable the key".to_owned()),
+        Some(state) => Some(format!("key state {} → Enabled", state.as_str())),
+        None => Some("enable the key".to_owned()),
+    }
+}
+
+async fn create(ctx: &Ctx<'_>, alias: &str) -> Result<String> {
+    let kms = &ctx.aws.kms;
+    let resource = format!("kms key {alias}");
+    let key = kms
+        .create_key()
+        .description(format!("sitewarden: content of site {}", ctx.names.site))
+        .key_usage(KeyUsageType::EncryptDecrypt)
+        .key_spec(KeySpec::SymmetricDefault)
+        .multi_region(false)
+        .policy(key_policy(ctx, None).to_string())
+        .tags(Tag::builder().tag_key(SITE_TAG).tag_value(&ctx.names.site).build()?)
+        .send()
+        .await
+        .op("CreateKey", &resource)?
+        .key_metadata
+        .ok_or_else(|| anyhow::anyhow!("CreateKey answered without key metadata"))?;
+    kms.create_alias().alias_name(alias).target_key_id(&key.key_id).send().await.op("CreateAlias", &resource)?;
+    kms.enable_key_rotation().key_id(&key.key_id).send().await.op("EnableKeyRotation", &resource)?;
+    Ok(key.arn.unwrap_or(key.key_id))
+}
+
+/// Schedules the key for deletion (30-day window: recoverable with `CancelKeyDeletion`).
+pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+    if ctx.config.kms.key_arn.is_some() {
+        return Ok(()); // never delete what sitewarden did not create
+    }
+    let alias = &ctx.names.kms_alias;
+    let resource = format!("kms key {alias}");
+    let Some(key) = observe(&ctx.aws.kms, alias).await? else {
+        return Ok(());
+    };
+    if key.key_state == Some(KeyState::PendingDeletion) {
+        return Ok(());
+    }
+    ctx.change(plan, &resource, Action::Delete, "schedule deletion in 30 days (cancel with `aws kms cancel-key-deletion`)");
+    if ctx.apply {
+        ctx.aws
+            .kms
+            .schedule_key_deletion()
+            .key_id(&key.key_id)
+            .pending_window_in_days(30)
+            .send()
+            .await
+            .op("ScheduleKeyDeletion", &resource)?;
+    }
+    Ok(())
+}

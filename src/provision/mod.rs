@@ -1,0 +1,139 @@
+//! Provisioning: the secure stack as a `Plan` of `Change`s, reconciled resource by resource.
+//!
+//! Every resource lives in its own file with the same four steps: *observe* the live state (read
+//! calls only), compute the *desired* state from the config, *diff* the two into changes, and
+//! *apply* those changes when not planning. The live resources are the state: they are found again
+//! by deterministic names and the `sitewarden:site` tag.
+//!
+//! Order breaks the circular dependency between the key, the bucket and the distribution: key →
+//! log bucket → content bucket → certificate → CloudFront → key and bucket policies that name the
+//! distribution → DNS.
+
+pub mod acm;
+pub mod buckets;
+pub mod cloudfront;
+pub mod dns;
+pub mod kms;
+pub mod policy;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::aws::Aws;
+use crate::config::Config;
+use crate::error::Result;
+use crate::names::SiteNames;
+use crate::output::Printer;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    fn symbol(self) -> char {
+        match self {
+            Action::Create => '+',
+            Action::Update => '~',
+            Action::Delete => '-',
+        }
+    }
+}
+
+/// One difference between the live resources and the config.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// What is changed, e.g. `s3 bucket docs-site-123456789012`.
+    pub resource: String,
+    pub action: Action,
+    /// What will change, for a person.
+    pub detail: String,
+}
+
+/// The changes of one reconciliation, in the order they are (or would be) applied.
+#[derive(Debug, Default, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.changes.is_empty() {
+            return writeln!(f, "No changes: the infrastructure matches the config.");
+        }
+        for c in &self.changes {
+            writeln!(f, "{} {}: {}", c.action.symbol(), c.resource, c.detail)?;
+        }
+        Ok(())
+    }
+}
+
+/// What later steps learn from earlier ones (ARNs and ids that exist only once created).
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    pub key_arn: Option<String>,
+    pub certificate_arn: Option<String>,
+    pub zone_id: Option<String>,
+    pub distribution: Option<DistributionRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DistributionRef {
+    pub id: String,
+    pub arn: String,
+    pub domain_name: String,
+}
+
+/// Everything a resource step needs.
+pub struct Ctx<'a> {
+    pub aws: &'a Aws,
+    pub config: &'a Config,
+    pub names: &'a SiteNames,
+    pub account: &'a str,
+    pub printer: &'a Printer,
+    /// `false` for `plan`: observe and diff only, never write.
+    pub apply: bool,
+    /// Wait for certificates and distributions to be ready.
+    pub wait: bool,
+}
+
+impl Ctx<'_> {
+    /// Records a change and, when applying, logs it before it is made.
+    pub fn change(&self, plan: &mut Plan, resource: impl Into<String>, action: Action, detail: impl Into<String>) {
+        let change = Change {
+            resource: resource.into(),
+            action,
+            detail: detail.into(),
+        };
+        if self.apply {
+            self.printer
+                .info(format_args!("{} {}: {}", change.action.symbol(), change.resource, change.detail));
+        }
+        plan.changes.push(change);
+    }
+}
+
+/// Reconciles every resource in dependency order. With `ctx.apply == false` this is `plan`.
+pub async fn reconcile(ctx: &Ctx<'_>) -> Result<(Plan, Known)> {
+    let mut plan = Plan::default();
+    let mut known = Known::default();
+    kms::reconcile_key(ctx, &mut known, &mut plan).await?;
+    buckets::reconcile_log_bucket(ctx, &mut known, &mut plan).await?;
+    buckets::reconcile_content_bucket(ctx, &mut known, &mut plan).await?;
+    acm::reconcile(ctx, &mut known, &mut plan).await?;
+    cloudfront::reconcile(ctx, &mut known, &mut plan).await?;
+    kms::reconcile_key_policy(ctx, &known, &mut plan).await?;
+    buckets::reconcile_content_policy(ctx, &known, &mut plan).await?;
+    dns::reconcile(ctx, &known, &mut plan).await?;
+    Ok((plan, known))
+}
