@@ -2,4 +2,7 @@
 
 mod aws;
 mod cli;
+mod provision;
+mod provision_cloudfront;
+mod provision_dns;
 mod support;
