@@ -7,7 +7,7 @@ Patches must run before moto's server creates its per-service Flask apps, becaus
 import importlib
 
 # Order is irrelevant: modules touch disjoint services.
-SERVICES = ("cloudfront", "s3", "route53", "kms")
+SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs")
 
 
 def apply_all() -> list[str]:
