@@ -96,11 +96,48 @@ pub enum Command {
         #[arg(long)]
         delete_content: bool,
     },
+    /// Publish the source folder: upload what changed, delete what was removed, invalidate
+    #[command(hide = true)]
+    Deploy(DeployArgs),
+    /// List the recorded deploys
+    #[command(hide = true)]
+    History,
+    /// Restore a recorded deploy server-side (default: the one before the current)
+    #[command(hide = true)]
+    Rollback {
+        /// Deploy id from `history`
+        deploy_id: Option<String>,
+        /// Show what would be restored; change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not invalidate the CloudFront cache
+        #[arg(long)]
+        no_invalidate: bool,
+        /// Wait until the invalidation completes
+        #[arg(long)]
+        wait: bool,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Show what would change; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not invalidate the CloudFront cache
+    #[arg(long)]
+    pub no_invalidate: bool,
+    /// Allow deleting more than `deploy.mass_delete_threshold` of the site
+    #[arg(long)]
+    pub allow_mass_delete: bool,
+    /// Wait until the invalidation completes
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]

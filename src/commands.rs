@@ -101,6 +101,26 @@ pub async fn up(settings: &Settings, printer: &Printer, wait: bool) -> Result<Ex
     Ok(Exit::Success)
 }
 
+pub async fn deploy(settings: &Settings, printer: &Printer, options: crate::deploy::Options) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    let source = settings.config_dir().join(&session.config.site.source);
+    let summary = crate::deploy::deploy(&session, &source, printer, options).await?;
+    printer.data(&summary)?;
+    Ok(Exit::Success)
+}
+
+pub async fn history(settings: &Settings, printer: &Printer) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    printer.data(&crate::deploy::history(&session).await?)?;
+    Ok(Exit::Success)
+}
+
+pub async fn rollback(settings: &Settings, printer: &Printer, target: Option<&str>, options: crate::deploy::Options) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    printer.data(&crate::deploy::rollback(&session, target, printer, options).await?)?;
+    Ok(Exit::Success)
+}
+
 pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: bool) -> Result<Exit> {
     let session = Session::open(settings).await?;
     // Show what would go, then ask.

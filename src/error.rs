@@ -97,19 +97,18 @@ impl Error {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let resource = resource.into();
-        let (code, message) = match (err.code(), err.message()) {
-            (Some(code), message) => (code.to_owned(), message.unwrap_or("").to_owned()),
+        let (code, message) = if let Some(code) = err.code() {
+            (code.to_owned(), err.message().unwrap_or("").to_owned())
+        } else {
             // No AWS error code: either the request never got an answer (connection refused,
             // timeout, DNS) or the answer could not be understood.
-            (None, _) => {
-                let text = err.to_string();
-                let code = if text.starts_with("dispatch failure") || text.starts_with("timeout") {
-                    "RequestFailed"
-                } else {
-                    "UnexpectedResponse"
-                };
-                (code.to_owned(), error_chain(&err))
-            }
+            let text = err.to_string();
+            let code = if text.starts_with("dispatch failure") || text.starts_with("timeout") {
+                "RequestFailed"
+            } else {
+                "UnexpectedResponse"
+            };
+            (code.to_owned(), error_chain(&err))
         };
         let hint = aws_hint(&code, &resource);
         Error::Aws {
@@ -200,43 +199,6 @@ fn aws_hint(code: &str, resource: &str) -> Option<String> {
     Some(hint)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_codes_are_the_documented_numbers() {
-        assert_eq!(Exit::Success as u8, 0);
-        assert_eq!(Exit::Failure as u8, 1);
-        assert_eq!(Exit::Usage as u8, 2);
-        assert_eq!(Exit::AuditFailed as u8, 3);
-        assert_eq!(Exit::ChangesPending as u8, 4);
-    }
-
-    #[test]
-    fn render_shows_causes_and_hint() {
-        let err =
-            Error::Other(anyhow::anyhow!("disk full").context("cannot write `sitewarden.toml`"));
-        assert_eq!(
-            err.render(),
-            "error: cannot write `sitewarden.toml`\n\nCaused by:\n  0: disk full\n"
-        );
-        let err = Error::usage_with_hint("`dist` does not exist", "build the site first");
-        assert_eq!(err.exit(), Exit::Usage);
-        assert_eq!(
-            err.render(),
-            "error: `dist` does not exist\nhint: build the site first\n"
-        );
-    }
-
-    #[test]
-    fn bucket_taken_hint_names_the_bucket() {
-        let hint = aws_hint("BucketAlreadyExists", "bucket `docs-site-1`").unwrap();
-        assert!(hint.contains("bucket `docs-site-1` belongs to another account"));
-        assert_eq!(aws_hint("NoSuchKey", "x"), None);
-    }
-}
-
 /// Attaches the operation and resource to a failed SDK call.
 pub trait AwsResultExt<T> {
     /// Any error becomes [`Error::Aws`] naming `operation` and `resource`.
@@ -271,5 +233,42 @@ where
 impl From<aws_smithy_types::error::operation::BuildError> for Error {
     fn from(e: aws_smithy_types::error::operation::BuildError) -> Error {
         Error::Other(anyhow::Error::new(e).context("building an AWS request"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_the_documented_numbers() {
+        assert_eq!(Exit::Success as u8, 0);
+        assert_eq!(Exit::Failure as u8, 1);
+        assert_eq!(Exit::Usage as u8, 2);
+        assert_eq!(Exit::AuditFailed as u8, 3);
+        assert_eq!(Exit::ChangesPending as u8, 4);
+    }
+
+    #[test]
+    fn render_shows_causes_and_hint() {
+        let err =
+            Error::Other(anyhow::anyhow!("disk full").context("cannot write `sitewarden.toml`"));
+        assert_eq!(
+            err.render(),
+            "error: cannot write `sitewarden.toml`\n\nCaused by:\n  0: disk full\n"
+        );
+        let err = Error::usage_with_hint("`dist` does not exist", "build the site first");
+        assert_eq!(err.exit(), Exit::Usage);
+        assert_eq!(
+            err.render(),
+            "error: `dist` does not exist\nhint: build the site first\n"
+        );
+    }
+
+    #[test]
+    fn bucket_taken_hint_names_the_bucket() {
+        let hint = aws_hint("BucketAlreadyExists", "bucket `docs-site-1`").unwrap();
+        assert!(hint.contains("bucket `docs-site-1` belongs to another account"));
+        assert_eq!(aws_hint("NoSuchKey", "x"), None);
     }
 }

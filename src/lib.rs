@@ -4,6 +4,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod init;
 pub mod names;
@@ -31,6 +32,20 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Up { infra_only: _, no_wait } => {
             return runtime()?.block_on(commands::up(&settings, &printer, !no_wait));
+        }
+        Command::Deploy(args) => {
+            let options = deploy::Options {
+                dry_run: args.dry_run,
+                invalidate: !args.no_invalidate,
+                allow_mass_delete: args.allow_mass_delete,
+                wait: args.wait,
+            };
+            return runtime()?.block_on(commands::deploy(&settings, &printer, options));
+        }
+        Command::History => return runtime()?.block_on(commands::history(&settings, &printer)),
+        Command::Rollback { deploy_id, dry_run, no_invalidate, wait } => {
+            let options = deploy::Options { dry_run, invalidate: !no_invalidate, allow_mass_delete: true, wait };
+            return runtime()?.block_on(commands::rollback(&settings, &printer, deploy_id.as_deref(), options));
         }
         Command::Destroy { delete_content } => {
             return runtime()?.block_on(commands::destroy(&settings, &printer, delete_content));

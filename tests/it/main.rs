@@ -2,6 +2,7 @@
 
 mod aws;
 mod cli;
+mod deploy;
 mod provision;
 mod provision_cloudfront;
 mod provision_dns;

@@ -20,6 +20,8 @@ pub const ACCOUNT: &str = "123456789012";
 
 pub struct Emulator {
     pub endpoint: String,
+    /// The emulator's log: one line per request (`"PUT /bucket/key HTTP/1.1" 200`).
+    pub log: PathBuf,
     _child: Mutex<Child>,
 }
 
@@ -44,9 +46,8 @@ fn start_emulator() -> Emulator {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let log =
-        std::fs::File::create(std::env::temp_dir().join(format!("sitewarden-emulator-{port}.log")))
-            .expect("emulator log file");
+    let log_path = std::env::temp_dir().join(format!("sitewarden-emulator-{port}.log"));
+    let log = std::fs::File::create(&log_path).expect("emulator log file");
     let child = StdCommand::new(root.join(".venv-emulator/bin/python"))
         .args(["-m", "sitewarden_emulator", "--port", &port.to_string()])
         .arg("--parent-pid")
@@ -66,6 +67,7 @@ fn start_emulator() -> Emulator {
     }
     Emulator {
         endpoint: format!("http://127.0.0.1:{port}"),
+        log: log_path,
         _child: Mutex::new(child),
     }
 }
@@ -152,4 +154,28 @@ pub fn stdout_json(output: &std::process::Output) -> serde_json::Value {
             String::from_utf8_lossy(&output.stdout)
         )
     })
+}
+
+/// Operations in a `"requests"` map that can change something (anything but reads).
+pub fn write_calls(requests: &serde_json::Value) -> Vec<String> {
+    requests
+        .as_object()
+        .expect("requests is an object")
+        .keys()
+        .filter(|op| !["Get", "List", "Describe", "Head"].iter().any(|p| op.starts_with(p)))
+        .cloned()
+        .collect()
+}
+
+/// Runs `sitewarden --json ARGS` against the emulator in `dir`, expecting `code`; returns stdout JSON.
+pub fn json_run(dir: &Path, args: &[&str], code: i32) -> serde_json::Value {
+    let out = sitewarden_emulated(dir).arg("--json").args(args).output().expect("run sitewarden");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "sitewarden {args:?}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout_json(&out)
 }

@@ -1,0 +1,128 @@
+//! Stage 3, hash: SHA-256 of every file, streaming, on all cores; text files are scanned for
+//! secrets in the same read (see `guard::ContentScanner`).
+
+use std::io::Read as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Context as _;
+use sha2::{Digest as _, Sha256};
+
+use super::guard::ContentScanner;
+use super::walk::LocalFile;
+use crate::error::Result;
+
+const CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    /// Lowercase hex SHA-256 of the content.
+    pub sha256: String,
+    /// Why the content looks like a secret, if it does (text files only).
+    pub secret: Option<&'static str>,
+}
+
+/// Hashes `files` on `threads` threads; `scan(i)` says whether file `i` is text to scan.
+/// Results are in the order of `files`.
+pub fn digest_all(files: &[LocalFile], threads: usize, scan: &(dyn Fn(usize) -> bool + Sync)) -> Result<Vec<FileDigest>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<FileDigest>>> = Mutex::new(vec![None; files.len()]);
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, files.len().max(1)) {
+            s.spawn(|| {
+                let mut buffer = vec![0u8; CHUNK];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= files.len() || first_error.lock().expect("lock").is_some() {
+                        break;
+                    }
+                    match digest_file(&files[i], scan(i), &mut buffer) {
+                        Ok(d) => results.lock().expect("lock")[i] = Some(d),
+                        Err(e) => {
+                            first_error.lock().expect("lock").get_or_insert(e);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().expect("lock") {
+        return Err(e.into());
+    }
+    Ok(results.into_inner().expect("lock").into_iter().map(|d| d.expect("every file hashed")).collect())
+}
+
+fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Result<FileDigest> {
+    let mut reader = std::fs::File::open(&file.path).with_context(|| format!("cannot open `{}`", file.path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut scanner = scan.then(ContentScanner::default);
+    loop {
+        let n = reader.read(buffer).with_context(|| format!("cannot read `{}`", file.path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        if let Some(s) = scanner.as_mut() {
+            s.feed(&buffer[..n]);
+        }
+    }
+    Ok(FileDigest { sha256: hex(&hasher.finalize()), secret: scanner.and_then(ContentScanner::finish) })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Hex SHA-256 → the base64 form S3 uses in `x-amz-checksum-sha256`.
+pub fn hex_to_base64(hex: &str) -> String {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digest"))
+        .collect();
+    aws_smithy_types::base64::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_match_known_values_in_order_and_scan_only_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for (name, body) in [("a.txt", "abc"), ("b.bin", ""), ("c.js", "k='AKIAIOSFODNN7EXAMPLE'"), ("d.png", "AKIAIOSFODNN7EXAMPLE")] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, body).unwrap();
+            files.push(LocalFile { key: name.into(), path, size: body.len() as u64 });
+        }
+        let digests = digest_all(&files, 3, &|i| i != 3).unwrap();
+        assert_eq!(digests[0].sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(digests[1].sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert!(digests[2].secret.is_some());
+        assert_eq!(digests[3].secret, None, "binary files are not scanned");
+    }
+
+    #[test]
+    fn large_files_stream_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.bin");
+        let body = vec![7u8; CHUNK * 2 + 17];
+        std::fs::write(&path, &body).unwrap();
+        let files = [LocalFile { key: "big.bin".into(), path, size: body.len() as u64 }];
+        let digests = digest_all(&files, 2, &|_| false).unwrap();
+        assert_eq!(digests[0].sha256, hex(&Sha256::digest(&body)));
+    }
+
+    #[test]
+    fn checksum_header_is_base64_of_the_digest() {
+        assert_eq!(
+            hex_to_base64("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+    }
+}

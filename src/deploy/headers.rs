@@ -1,0 +1,114 @@
+//! Content-Type and Cache-Control of each object.
+//!
+//! Content-Type comes from the extension (`mime_guess`), with `charset=utf-8` for text. Cache-Control
+//! comes from the first matching `[[cache]]` glob, else: HTML `no-cache` (always revalidated, so a
+//! deploy shows at once), fingerprinted names `public, max-age=31536000, immutable`, others a short
+//! max-age.
+
+use crate::config::CacheRule;
+
+pub const HTML_CACHE: &str = "no-cache";
+pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
+pub const DEFAULT_CACHE: &str = "public, max-age=300";
+
+pub fn is_html(key: &str) -> bool {
+    key.rsplit_once('.').is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm"))
+}
+
+pub fn content_type(key: &str) -> String {
+    let extension = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    let mime = match extension.as_deref() {
+        // Not (or not correctly) in mime_guess's table.
+        Some("webmanifest") => "application/manifest+json".to_owned(),
+        Some("mjs" | "js") => "text/javascript".to_owned(),
+        Some("map") => "application/json".to_owned(),
+        Some("avif") => "image/avif".to_owned(),
+        _ => mime_guess::from_path(key).first_raw().unwrap_or("application/octet-stream").to_owned(),
+    };
+    if is_text(&mime) { format!("{mime}; charset=utf-8") } else { mime }
+}
+
+/// Whether a content type is text (gets a charset, and is scanned for secrets).
+pub fn is_text(mime: &str) -> bool {
+    let mime = mime.split(';').next().unwrap_or(mime);
+    mime.starts_with("text/")
+        || matches!(
+            mime,
+            "application/json" | "application/manifest+json" | "application/xml" | "image/svg+xml"
+                | "application/javascript" | "application/ld+json" | "application/rss+xml"
+                | "application/atom+xml" | "application/x-sh" | "application/toml" | "application/yaml"
+        )
+}
+
+pub fn cache_control(key: &str, rules: &[CacheRule], matchers: &[globset::GlobMatcher]) -> String {
+    if let Some(i) = matchers.iter().position(|m| m.is_match(key)) {
+        return rules[i].cache_control.to_string();
+    }
+    if is_html(key) {
+        HTML_CACHE.to_owned()
+    } else if is_fingerprinted(key) {
+        IMMUTABLE_CACHE.to_owned()
+    } else {
+        DEFAULT_CACHE.to_owned()
+    }
+}
+
+/// A file name carrying a content hash, such as `app.3f9a1c2b.js` or `index-B7xQ2kLm.css`: one
+/// segment (between `.`, `-` or `_`) of 8–64 characters that is hex, or letters and digits mixed.
+pub fn is_fingerprinted(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let Some((stem, _extension)) = name.rsplit_once('.') else { return false };
+    stem.split(['.', '-', '_']).any(|segment| {
+        let len_ok = (8..=64).contains(&segment.len());
+        let alnum = segment.bytes().all(|b| b.is_ascii_alphanumeric());
+        let digit = segment.bytes().any(|b| b.is_ascii_digit());
+        let hex = segment.bytes().all(|b| b.is_ascii_hexdigit());
+        let letter = segment.bytes().any(|b| b.is_ascii_alphabetic());
+        len_ok && alnum && digit && (hex || letter)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_have_charset_for_text() {
+        assert_eq!(content_type("index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("a/app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("style.CSS"), "text/css; charset=utf-8");
+        assert_eq!(content_type("logo.svg"), "image/svg+xml; charset=utf-8");
+        assert_eq!(content_type("data.json"), "application/json; charset=utf-8");
+        assert_eq!(content_type("site.webmanifest"), "application/manifest+json; charset=utf-8");
+        assert_eq!(content_type("photo.png"), "image/png");
+        assert_eq!(content_type("font.woff2"), "font/woff2");
+        assert_eq!(content_type("LICENSE"), "application/octet-stream");
+        assert_eq!(content_type("blob.unknownext"), "application/octet-stream");
+    }
+
+    #[test]
+    fn fingerprints_are_recognised() {
+        for key in ["assets/app.3f9a1c2b.js", "index-B7xQ2kLm.css", "chunk_0a1b2c3d4e5f.js", "img/logo.abcdef0123456789.png"] {
+            assert!(is_fingerprinted(key), "{key}");
+        }
+        for key in ["index.html", "about-us.html", "favicon.ico", "docs/getting-started.js", "README", "app.12345678"] {
+            assert!(!is_fingerprinted(key) || key == "app.12345678", "{key}");
+        }
+    }
+
+    #[test]
+    fn cache_rules_win_then_defaults() {
+        let rules: Vec<CacheRule> = toml::from_str::<toml::Table>(
+            "[[cache]]\nglob = \"fonts/**\"\ncache_control = \"public, max-age=86400\"\n",
+        )
+        .unwrap()["cache"]
+            .clone()
+            .try_into()
+            .unwrap();
+        let matchers: Vec<_> = rules.iter().map(|r| r.glob.matcher()).collect();
+        assert_eq!(cache_control("fonts/a.woff2", &rules, &matchers), "public, max-age=86400");
+        assert_eq!(cache_control("docs/index.html", &rules, &matchers), HTML_CACHE);
+        assert_eq!(cache_control("app.3f9a1c2b.js", &rules, &matchers), IMMUTABLE_CACHE);
+        assert_eq!(cache_control("favicon.ico", &rules, &matchers), DEFAULT_CACHE);
+    }
+}

@@ -1,0 +1,108 @@
+//! Stage 7, record: every deploy is written to `.sitewarden/deploys/<id>.json` with each key's
+//! version id, so `history` can list deploys and `rollback` can restore one server-side.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aws_sdk_s3::Client;
+use aws_smithy_types::date_time::Format;
+use serde::{Deserialize, Serialize};
+
+use super::manifest::{Entry, STATE_PREFIX, put_json};
+use crate::error::{AwsResultExt as _, Error, Result};
+
+pub const DEPLOYS_PREFIX: &str = ".sitewarden/deploys/";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeployRecord {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// The source commit, when known (`GITHUB_SHA` or `git rev-parse HEAD`).
+    pub commit: Option<String>,
+    /// Set when this deploy restored an earlier one.
+    pub rollback_of: Option<String>,
+    pub files: BTreeMap<String, Entry>,
+}
+
+/// A sortable id: UTC time to the second plus a few bits against collisions.
+pub fn new_id() -> (String, String) {
+    let now = std::time::SystemTime::now();
+    let time = aws_smithy_types::DateTime::from(now).fmt(Format::DateTime).unwrap_or_default();
+    let compact: String = time.chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+    let nanos = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let salt = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
+    (format!("{compact}-{salt:04x}"), time)
+}
+
+pub fn source_commit(dir: &Path) -> Option<String> {
+    if let Some(sha) = std::env::var("GITHUB_SHA").ok().filter(|s| !s.is_empty()) {
+        return Some(sha);
+    }
+    let out = std::process::Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+pub async fn save(s3: &Client, bucket: &str, record: &DeployRecord) -> Result<()> {
+    let key = format!("{DEPLOYS_PREFIX}{}.json", record.id);
+    put_json(s3, bucket, &key, &serde_json::to_vec_pretty(record).map_err(anyhow::Error::from)?).await
+}
+
+/// Recorded deploy ids, oldest first.
+pub async fn ids(s3: &Client, bucket: &str) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).prefix(DEPLOYS_PREFIX).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for object in page.op("ListObjectsV2", &format!("bucket `{bucket}`"))?.contents.unwrap_or_default() {
+            if let Some(id) = object.key.as_deref().and_then(|k| k.strip_prefix(DEPLOYS_PREFIX)).and_then(|k| k.strip_suffix(".json")) {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    ids.sort();
+    Ok(ids)
+}
+
+pub async fn read(s3: &Client, bucket: &str, id: &str) -> Result<DeployRecord> {
+    if id.contains('/') || id.is_empty() {
+        return Err(Error::usage(format!("`{id}` is not a deploy id (see `sitewarden history`)")));
+    }
+    let key = format!("{DEPLOYS_PREFIX}{id}.json");
+    let Some(out) = s3.get_object().bucket(bucket).key(&key).send().await.or_missing(&["NoSuchKey"], "GetObject", &format!("object `{key}`"))? else {
+        return Err(Error::usage_with_hint(format!("no deploy `{id}` in bucket `{bucket}`"), "`sitewarden history` lists the recorded deploys"));
+    };
+    let bytes = out.body.collect().await.map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?.into_bytes();
+    Ok(serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{key} is not a deploy record: {e}"))?)
+}
+
+/// `x-amz-copy-source` for one version of a key (the key URL-encoded, `/` kept).
+pub fn copy_source(bucket: &str, key: &str, version_id: &str) -> String {
+    const KEY: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+    let key = percent_encoding::utf8_percent_encode(key, KEY);
+    let version = percent_encoding::utf8_percent_encode(version_id, percent_encoding::NON_ALPHANUMERIC);
+    format!("{bucket}/{key}?versionId={version}")
+}
+
+/// Keys outside sitewarden's private state.
+pub fn is_site_key(key: &str) -> bool {
+    !key.starts_with(STATE_PREFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_time() {
+        let (id, time) = new_id();
+        assert_eq!(id.len(), "20261122T225500Z-abcd".len(), "{id}");
+        assert!(id.starts_with(&time[..4]), "{id} {time}");
+        assert!(time.ends_with('Z'));
+    }
+
+    #[test]
+    fn copy_source_encodes_the_key_and_version() {
+        assert_eq!(copy_source("b", "a b/caf\u{e9}+#?.html", "v/1+"), "b/a%20b/caf%C3%A9%2B%23%3F.html?versionId=v%2F1%2B");
+    }
+}

@@ -1,0 +1,428 @@
+//! Deploy: publish the source folder to the content bucket, in data-flow order
+//! walk → guard → hash → remote state → diff → upload → record → invalidate,
+//! plus `history` and `rollback` over the recorded deploys.
+//!
+//! Safe order: non-HTML assets first, then HTML (a page never references an asset that is not
+//! there yet), then the manifest, then deletes. An interrupted deploy converges on the next run:
+//! the manifest is written only after the uploads, and uploads are idempotent.
+
+pub mod diff;
+pub mod guard;
+pub mod hash;
+pub mod headers;
+pub mod history;
+pub mod invalidate;
+pub mod manifest;
+pub mod upload;
+pub mod walk;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use globset::{GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use crate::commands::Session;
+use crate::config::Glob;
+use crate::error::{AwsResultExt as _, Error, Result};
+use crate::output::{Printer, escape};
+use diff::{Local, Reason};
+use history::DeployRecord;
+use manifest::{Entry, Manifest};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub invalidate: bool,
+    pub allow_mass_delete: bool,
+    pub wait: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Invalidation {
+    pub id: Option<String>,
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Change {
+    pub key: String,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub deploy_id: Option<String>,
+    pub dry_run: bool,
+    pub uploaded: usize,
+    pub deleted: usize,
+    pub unchanged: usize,
+    pub bytes: u64,
+    pub uploads: Vec<Change>,
+    pub deletes: Vec<String>,
+    pub invalidation: Option<Invalidation>,
+    pub requests: BTreeMap<String, u64>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = if self.dry_run { "would upload" } else { "uploaded" };
+        for c in &self.uploads {
+            writeln!(f, "{} {} ({})", if self.dry_run { "+" } else { "↑" }, escape(&c.key), reason_text(c.reason))?;
+        }
+        for key in &self.deletes {
+            writeln!(f, "- {}", escape(key))?;
+        }
+        writeln!(
+            f,
+            "{}{verb} {} file(s) ({} bytes), {} {} deleted, {} unchanged",
+            self.deploy_id.as_ref().map_or(String::new(), |id| format!("deploy {id}: ")),
+            self.uploaded,
+            self.bytes,
+            self.deleted,
+            if self.dry_run { "would be" } else { "were" },
+            self.unchanged
+        )?;
+        if let Some(inv) = &self.invalidation {
+            writeln!(f, "invalidated {} path(s){}", inv.paths.len(), inv.id.as_ref().map_or(String::new(), |id| format!(" ({id})")))?;
+        }
+        Ok(())
+    }
+}
+
+fn reason_text(reason: Reason) -> &'static str {
+    match reason {
+        Reason::New => "new",
+        Reason::Content => "changed",
+        Reason::Headers => "headers changed",
+        Reason::Drift => "changed outside sitewarden",
+    }
+}
+
+fn glob_set(globs: &[Glob]) -> GlobSet {
+    let mut builder = GlobSetBuilder::new();
+    for g in globs {
+        builder.add(g.matcher().glob().clone());
+    }
+    builder.build().expect("globs validated with the config")
+}
+
+/// Walk, guard and hash the source folder (no AWS calls).
+fn prepare(session: &Session, source_dir: &std::path::Path, printer: &Printer) -> Result<Vec<Local>> {
+    let deploy = &session.config.deploy;
+    let (files, skipped) = walk::walk(source_dir, &glob_set(&deploy.exclude))?;
+    for link in &skipped.outside_links {
+        printer.warn(format_args!("skipping `{}`: a symlink to outside the source folder", escape(link)));
+    }
+    let allow = glob_set(&deploy.allow);
+    let mut findings = guard::check_names(&files, &allow);
+    let content_types: Vec<String> = files.iter().map(|f| headers::content_type(&f.key)).collect();
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let digests = hash::digest_all(&files, threads, &|i| headers::is_text(&content_types[i]) && !allow.is_match(&files[i].key))?;
+    for (file, digest) in files.iter().zip(&digests) {
+        if let Some(reason) = digest.secret
+            && !findings.iter().any(|f| f.key == file.key)
+        {
+            findings.push(guard::Finding { key: file.key.clone(), reason });
+        }
+    }
+    if !findings.is_empty() {
+        let list: Vec<String> = findings.iter().map(|f| format!("  {f}")).collect();
+        return Err(Error::usage_with_hint(
+            format!("refusing to publish {} file(s) that look like secrets:\n{}", findings.len(), list.join("\n")),
+            "remove them from the source folder, add them to `deploy.exclude`, or list them in `deploy.allow` if they are meant to be public",
+        ));
+    }
+    let rules = &session.config.cache;
+    let matchers: Vec<_> = rules.iter().map(|r| r.glob.matcher()).collect();
+    Ok(files
+        .into_iter()
+        .zip(digests)
+        .zip(content_types)
+        .map(|((file, digest), content_type)| Local {
+            cache_control: headers::cache_control(&file.key, rules, &matchers),
+            key: file.key,
+            path: file.path,
+            size: file.size,
+            sha256: digest.sha256,
+            content_type,
+        })
+        .collect())
+}
+
+pub async fn deploy(session: &Session, source_dir: &std::path::Path, printer: &Printer, options: Options) -> Result<Summary> {
+    let local = prepare(session, source_dir, printer)?;
+    let s3 = &session.aws.s3;
+    let bucket = &session.names.content_bucket;
+    if !crate::provision::buckets::exists(s3, bucket).await? {
+        return Err(Error::usage_with_hint(format!("the content bucket `{bucket}` does not exist"), "run `sitewarden up` first to create the site"));
+    }
+    let remote = manifest::load(s3, bucket, &|w| printer.warn(w)).await?;
+    let diff = diff::diff(&local, &remote.manifest, &remote.listing);
+
+    let published = remote.listing.len();
+    let threshold = session.config.deploy.mass_delete_threshold;
+    #[allow(clippy::cast_precision_loss)] // file counts are far below 2^52
+    let share = if published == 0 { 0.0 } else { diff.deletes.len() as f64 / published as f64 };
+    if !diff.deletes.is_empty() && share > threshold && !options.allow_mass_delete {
+        return Err(Error::usage_with_hint(
+            format!(
+                "this deploy would delete {} of the {published} published files ({:.0}%, more than the {:.0}% allowed by `deploy.mass_delete_threshold`); nothing was changed",
+                diff.deletes.len(),
+                share * 100.0,
+                threshold * 100.0
+            ),
+            "check `site.source` and the build; pass `--allow-mass-delete` if this is intended",
+        ));
+    }
+
+    let uploads: Vec<Change> = diff.uploads.iter().map(|(i, r)| Change { key: local[*i].key.clone(), reason: *r }).collect();
+    let bytes: u64 = diff.uploads.iter().map(|(i, _)| local[*i].size).sum();
+    let mut summary = Summary {
+        deploy_id: None,
+        dry_run: options.dry_run,
+        uploaded: uploads.len(),
+        deleted: diff.deletes.len(),
+        unchanged: diff.unchanged.len(),
+        bytes,
+        uploads,
+        deletes: diff.deletes.clone(),
+        invalidation: None,
+        requests: BTreeMap::new(),
+    };
+    if options.dry_run || (diff.uploads.is_empty() && diff.deletes.is_empty()) {
+        summary.requests = session.aws.requests.snapshot();
+        return Ok(summary);
+    }
+
+    let (id, time) = history::new_id();
+    let to_upload: Vec<Local> = diff.uploads.iter().map(|(i, _)| local[*i].clone()).collect();
+    let uploaded = upload_in_order(session, printer, to_upload).await?;
+
+    // The new manifest: unchanged entries carried over, uploaded ones from the responses.
+    let mut files = BTreeMap::new();
+    for file in &local {
+        let entry = match uploaded.get(&file.key) {
+            Some(u) => entry_for(file, u.etag.clone(), u.version_id.clone()),
+            None => remote.manifest.files[&file.key].clone(),
+        };
+        files.insert(file.key.clone(), entry);
+    }
+    let new_manifest = Manifest { version: 1, deploy_id: Some(id.clone()), files: files.clone() };
+    manifest::save(s3, bucket, &new_manifest).await?;
+    if !diff.deletes.is_empty() {
+        printer.info(format_args!("deleting {} file(s)", diff.deletes.len()));
+        upload::delete_all(s3, bucket, &diff.deletes).await?;
+    }
+    let commit = history::source_commit(source_dir);
+    history::save(s3, bucket, &DeployRecord { id: id.clone(), time, commit, rollback_of: None, files }).await?;
+    summary.deploy_id = Some(id.clone());
+
+    let changed = summary.uploads.iter().map(|c| c.key.as_str()).chain(summary.deletes.iter().map(String::as_str));
+    if options.invalidate && remote.had_manifest {
+        summary.invalidation = invalidate_keys(session, changed, &id, options.wait).await?;
+    }
+    summary.requests = session.aws.requests.snapshot();
+    Ok(summary)
+}
+
+fn entry_for(file: &Local, etag: String, version_id: Option<String>) -> Entry {
+    Entry {
+        sha256: file.sha256.clone(),
+        size: file.size,
+        content_type: file.content_type.clone(),
+        cache_control: file.cache_control.clone(),
+        etag,
+        version_id,
+    }
+}
+
+/// Uploads assets, then HTML, with a progress bar on a terminal and plain lines otherwise.
+async fn upload_in_order(session: &Session, printer: &Printer, files: Vec<Local>) -> Result<BTreeMap<String, upload::Uploaded>> {
+    let (html, assets): (Vec<Local>, Vec<Local>) = files.into_iter().partition(|f| headers::is_html(&f.key));
+    let bar = printer.progress((html.len() + assets.len()) as u64, "uploading");
+    let count = Arc::new(AtomicU64::new(0));
+    let done: Arc<dyn Fn(&Local) + Send + Sync> = {
+        let bar = bar.clone();
+        Arc::new(move |_| {
+            count.fetch_add(1, Ordering::Relaxed);
+            bar.inc(1);
+        })
+    };
+    let mut out = BTreeMap::new();
+    for (stage, files) in [("assets", assets), ("HTML", html)] {
+        if files.is_empty() {
+            continue;
+        }
+        if !printer.shows_progress() {
+            printer.info(format_args!("uploading {} {stage} file(s)", files.len()));
+        }
+        let concurrency = session.config.deploy.concurrency;
+        for u in upload::upload_all(&session.aws.s3, &session.names.content_bucket, files, concurrency, done.clone()).await? {
+            out.insert(u.key.clone(), u);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// Invalidates the viewer paths of `keys` on the site's distribution, if it has one.
+async fn invalidate_keys<'a>(session: &Session, keys: impl Iterator<Item = &'a str>, reference: &str, wait: bool) -> Result<Option<Invalidation>> {
+    let paths = invalidate::paths(keys, session.config.deploy.invalidation_limit);
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let Some(distribution_id) = find_distribution_id(session).await? else {
+        return Ok(None);
+    };
+    let id = invalidate::send(&session.aws, &distribution_id, &paths, reference, wait).await?;
+    Ok(Some(Invalidation { id: Some(id), paths }))
+}
+
+async fn find_distribution_id(session: &Session) -> Result<Option<String>> {
+    let comment = &session.names.distribution_comment;
+    let mut pages = session.aws.cloudfront.list_distributions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let list = page.op("ListDistributions", "cloudfront distributions")?.distribution_list;
+        if let Some(found) = list.and_then(|l| l.items).unwrap_or_default().into_iter().find(|d| d.comment == *comment) {
+            return Ok(Some(found.id));
+        }
+    }
+    Ok(None)
+}
+
+// ---- history and rollback ----------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    pub id: String,
+    pub time: String,
+    pub commit: Option<String>,
+    pub rollback_of: Option<String>,
+    pub files: usize,
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct History {
+    pub deploys: Vec<HistoryEntry>,
+    pub requests: BTreeMap<String, u64>,
+}
+
+impl fmt::Display for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.deploys.is_empty() {
+            return writeln!(f, "No deploys recorded yet.");
+        }
+        for d in &self.deploys {
+            let commit = d.commit.as_deref().map_or(String::new(), |c| format!(" commit {}", &c[..c.len().min(12)]));
+            let rollback = d.rollback_of.as_ref().map_or(String::new(), |r| format!(" (rollback to {r})"));
+            let current = if d.current { "  ← current" } else { "" };
+            writeln!(f, "{}  {}  {} files{commit}{rollback}{current}", d.id, d.time, d.files)?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn history(session: &Session) -> Result<History> {
+    let s3 = &session.aws.s3;
+    let bucket = &session.names.content_bucket;
+    let current = current_deploy(session).await?;
+    let mut deploys = Vec::new();
+    for id in history::ids(s3, bucket).await? {
+        let record = history::read(s3, bucket, &id).await?;
+        deploys.push(HistoryEntry {
+            current: current.as_deref() == Some(id.as_str()),
+            id,
+            time: record.time,
+            commit: record.commit,
+            rollback_of: record.rollback_of,
+            files: record.files.len(),
+        });
+    }
+    Ok(History { deploys, requests: session.aws.requests.snapshot() })
+}
+
+async fn current_deploy(session: &Session) -> Result<Option<String>> {
+    let remote = manifest::load(&session.aws.s3, &session.names.content_bucket, &|_| {}).await?;
+    Ok(remote.manifest.deploy_id)
+}
+
+/// Restores a recorded deploy server-side: copies the recorded versions back, deletes keys the
+/// deploy did not have, records a new deploy and invalidates what changed. Default target: the
+/// deploy before the current one.
+pub async fn rollback(session: &Session, target: Option<&str>, printer: &Printer, options: Options) -> Result<Summary> {
+    let s3 = &session.aws.s3;
+    let bucket = &session.names.content_bucket;
+    let remote = manifest::load(s3, bucket, &|w| printer.warn(w)).await?;
+    let ids = history::ids(s3, bucket).await?;
+    let target_id = if let Some(id) = target {
+        id.to_owned()
+    } else {
+        let current = remote.manifest.deploy_id.clone().or_else(|| ids.last().cloned());
+        let position = current.and_then(|c| ids.iter().position(|i| *i == c));
+        let Some(p) = position.filter(|p| *p > 0) else {
+            return Err(Error::usage("there is no earlier deploy to roll back to (see `sitewarden history`)"));
+        };
+        ids[p - 1].clone()
+    };
+    let record = history::read(s3, bucket, &target_id).await?;
+
+    let mut restores = Vec::new();
+    for (key, entry) in &record.files {
+        let live = remote.manifest.files.get(key);
+        let same_version = live.is_some_and(|l| l.version_id == entry.version_id && remote.listing.get(key).is_some_and(|x| x.etag == l.etag));
+        if !same_version {
+            restores.push(Change { key: key.clone(), reason: if live.is_some() { Reason::Content } else { Reason::New } });
+        }
+    }
+    let deletes: Vec<String> = remote.listing.keys().filter(|k| !record.files.contains_key(*k) && history::is_site_key(k)).cloned().collect();
+    let mut summary = Summary {
+        deploy_id: None,
+        dry_run: options.dry_run,
+        uploaded: restores.len(),
+        deleted: deletes.len(),
+        unchanged: record.files.len() - restores.len(),
+        bytes: restores.iter().map(|c| record.files[&c.key].size).sum(),
+        uploads: restores,
+        deletes,
+        invalidation: None,
+        requests: BTreeMap::new(),
+    };
+    if options.dry_run || (summary.uploads.is_empty() && summary.deletes.is_empty()) {
+        summary.requests = session.aws.requests.snapshot();
+        return Ok(summary);
+    }
+
+    // Same safe order as a deploy: assets, then HTML.
+    let mut files = record.files.clone();
+    let (html, assets): (Vec<&Change>, Vec<&Change>) = summary.uploads.iter().partition(|c| headers::is_html(&c.key));
+    for change in assets.into_iter().chain(html) {
+        let entry = &record.files[&change.key];
+        let version = entry.version_id.as_deref().ok_or_else(|| Error::usage(format!("deploy `{target_id}` has no version id for `{}`", escape(&change.key))))?;
+        let out = s3
+            .copy_object()
+            .bucket(bucket)
+            .key(&change.key)
+            .copy_source(history::copy_source(bucket, &change.key, version))
+            .send()
+            .await
+            .op("CopyObject", &format!("object `{}` version `{version}`", escape(&change.key)))?;
+        let copied = files.get_mut(&change.key).expect("restored key is in the record");
+        copied.etag = out.copy_object_result.and_then(|r| r.e_tag).unwrap_or_default();
+        copied.version_id = out.version_id;
+    }
+    let (id, time) = history::new_id();
+    manifest::save(s3, bucket, &Manifest { version: 1, deploy_id: Some(id.clone()), files: files.clone() }).await?;
+    upload::delete_all(s3, bucket, &summary.deletes).await?;
+    history::save(s3, bucket, &DeployRecord { id: id.clone(), time, commit: record.commit.clone(), rollback_of: Some(target_id), files }).await?;
+    summary.deploy_id = Some(id.clone());
+    if options.invalidate {
+        let changed = summary.uploads.iter().map(|c| c.key.as_str()).chain(summary.deletes.iter().map(String::as_str));
+        summary.invalidation = invalidate_keys(session, changed, &id, options.wait).await?;
+    }
+    summary.requests = session.aws.requests.snapshot();
+    Ok(summary)
+}

@@ -1,0 +1,169 @@
+//! Stage 6, upload: bounded concurrency, `x-amz-checksum-sha256` on every request (S3 rejects a
+//! corrupted body), multipart for large files, and deletes in batches.
+
+use std::sync::Arc;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use sha2::{Digest as _, Sha256};
+use tokio::io::AsyncReadExt as _;
+use tokio::sync::Semaphore;
+
+use super::diff::Local;
+use super::hash::{hex_to_base64, hex};
+use super::manifest::SHA256_META;
+use crate::error::{AwsResultExt as _, Error, Result};
+
+/// Files above this size are uploaded in parts.
+pub const MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
+pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Uploaded {
+    pub key: String,
+    pub etag: String,
+    pub version_id: Option<String>,
+}
+
+/// Uploads `files` with at most `concurrency` requests in flight; `done` is called per file.
+pub async fn upload_all(
+    s3: &Client,
+    bucket: &str,
+    files: Vec<Local>,
+    concurrency: usize,
+    done: Arc<dyn Fn(&Local) + Send + Sync>,
+) -> Result<Vec<Uploaded>> {
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for file in files {
+        let (s3, bucket, limit, done) = (s3.clone(), bucket.to_owned(), limit.clone(), done.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore open");
+            let uploaded = upload(&s3, &bucket, &file).await?;
+            done(&file);
+            Ok::<_, Error>(uploaded)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(result) = tasks.join_next().await {
+        match result.map_err(|e| anyhow::anyhow!("upload task failed: {e}"))? {
+            Ok(u) => out.push(u),
+            Err(e) => {
+                tasks.abort_all();
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
+    if file.size > MULTIPART_THRESHOLD {
+        return upload_multipart(s3, bucket, file).await;
+    }
+    let resource = format!("object `{}`", crate::output::escape(&file.key));
+    let body = ByteStream::from_path(&file.path)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?;
+    let out = s3
+        .put_object()
+        .bucket(bucket)
+        .key(&file.key)
+        .content_type(&file.content_type)
+        .cache_control(&file.cache_control)
+        .metadata(SHA256_META, &file.sha256)
+        .checksum_sha256(hex_to_base64(&file.sha256))
+        .body(body)
+        .send()
+        .await
+        .op("PutObject", &resource)?;
+    Ok(Uploaded { key: file.key.clone(), etag: out.e_tag.unwrap_or_default(), version_id: out.version_id })
+}
+
+async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
+    let resource = format!("object `{}`", crate::output::escape(&file.key));
+    let created = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key(&file.key)
+        .content_type(&file.content_type)
+        .cache_control(&file.cache_control)
+        .metadata(SHA256_META, &file.sha256)
+        .checksum_algorithm(ChecksumAlgorithm::Sha256)
+        .send()
+        .await
+        .op("CreateMultipartUpload", &resource)?;
+    let upload_id = created.upload_id.ok_or_else(|| anyhow::anyhow!("CreateMultipartUpload answered without an upload id"))?;
+    match upload_parts(s3, bucket, file, &upload_id).await {
+        Ok(parts) => {
+            let out = s3
+                .complete_multipart_upload()
+                .bucket(bucket)
+                .key(&file.key)
+                .upload_id(&upload_id)
+                .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                .send()
+                .await
+                .op("CompleteMultipartUpload", &resource)?;
+            Ok(Uploaded { key: file.key.clone(), etag: out.e_tag.unwrap_or_default(), version_id: out.version_id })
+        }
+        Err(e) => {
+            // Best effort: the bucket's lifecycle rule also aborts stale uploads after 7 days.
+            let _ = s3.abort_multipart_upload().bucket(bucket).key(&file.key).upload_id(&upload_id).send().await;
+            Err(e)
+        }
+    }
+}
+
+/// Parts are read one at a time (bounded memory), each with its own SHA-256 checksum.
+async fn upload_parts(s3: &Client, bucket: &str, file: &Local, upload_id: &str) -> Result<Vec<CompletedPart>> {
+    let resource = format!("object `{}`", crate::output::escape(&file.key));
+    let mut reader = tokio::fs::File::open(&file.path).await.map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", file.path.display()))?;
+    let mut parts = Vec::new();
+    let mut whole = Sha256::new();
+    for number in 1.. {
+        let mut buffer = Vec::with_capacity(usize::try_from(PART_SIZE).unwrap_or(usize::MAX));
+        (&mut reader).take(PART_SIZE).read_to_end(&mut buffer).await.map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?;
+        if buffer.is_empty() {
+            break;
+        }
+        whole.update(&buffer);
+        let checksum = aws_smithy_types::base64::encode(Sha256::digest(&buffer));
+        let out = s3
+            .upload_part()
+            .bucket(bucket)
+            .key(&file.key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .checksum_sha256(&checksum)
+            .body(ByteStream::from(buffer))
+            .send()
+            .await
+            .op("UploadPart", &resource)?;
+        parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag).checksum_sha256(checksum).build());
+    }
+    // The file changed between hashing and upload: publishing it would break the manifest's promise.
+    if hex(&whole.finalize()) != file.sha256 {
+        return Err(Error::usage(format!("`{}` changed while it was being uploaded; run the deploy again", file.path.display())));
+    }
+    Ok(parts)
+}
+
+/// Deletes keys (versioning keeps every deleted version recoverable), 1000 per request.
+pub async fn delete_all(s3: &Client, bucket: &str, keys: &[String]) -> Result<()> {
+    for chunk in keys.chunks(1000) {
+        let objects = chunk.iter().map(|k| ObjectIdentifier::builder().key(k).build()).collect::<Result<Vec<_>, _>>()?;
+        let out = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+            .send()
+            .await
+            .op("DeleteObjects", &format!("bucket `{bucket}`"))?;
+        if let Some(e) = out.errors.unwrap_or_default().into_iter().next() {
+            return Err(anyhow::anyhow!("cannot delete `{}`: {} {}", e.key.unwrap_or_default(), e.code.unwrap_or_default(), e.message.unwrap_or_default()).into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Stage 1, walk: the files under the source folder, as S3 keys.
+//!
+//! Keys are the relative paths with `/` separators in Unicode NFC (what browsers send). Symlinks
+//! are followed only when their target stays inside the source folder; `exclude` globs drop files.
+
+use std::path::{Path, PathBuf};
+
+use globset::GlobSet;
+use unicode_normalization::UnicodeNormalization as _;
+
+use crate::error::{Error, Result};
+use crate::output::escape;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFile {
+    /// The object key, e.g. `docs/index.html`.
+    pub key: String,
+    /// Where the bytes are read from (a symlink's target, for symlinks).
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+/// What the walk found besides the files, for warnings.
+#[derive(Debug, Default)]
+pub struct Skipped {
+    /// Symlinks whose target is outside the source folder (or dangling).
+    pub outside_links: Vec<String>,
+    pub excluded: usize,
+}
+
+pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)> {
+    let canonical_root = root.canonicalize().map_err(|e| {
+        Error::usage_with_hint(
+            format!("source folder `{}` cannot be read: {e}", escape(&root.display().to_string())),
+            "build the site first, or set `site.source` in sitewarden.toml to the build output folder",
+        )
+    })?;
+    if !canonical_root.is_dir() {
+        return Err(Error::usage(format!(
+            "source `{}` is not a folder",
+            escape(&root.display().to_string())
+        )));
+    }
+    let mut files = Vec::new();
+    let mut skipped = Skipped::default();
+    let walker = ignore::WalkBuilder::new(&canonical_root)
+        .standard_filters(false)
+        .follow_links(false)
+        .sort_by_file_name(std::cmp::Ord::cmp)
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(|e| Error::Other(anyhow::Error::new(e).context("cannot walk the source folder")))?;
+        let Some(file_type) = entry.file_type() else { continue };
+        let relative = entry.path().strip_prefix(&canonical_root).expect("walk stays under its root");
+        if relative.as_os_str().is_empty() || file_type.is_dir() {
+            continue;
+        }
+        let key = key_of(relative)?;
+        let path = if file_type.is_symlink() {
+            match entry.path().canonicalize() {
+                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => target,
+                _ => {
+                    skipped.outside_links.push(key);
+                    continue;
+                }
+            }
+        } else if file_type.is_file() {
+            entry.path().to_owned()
+        } else {
+            continue; // sockets, fifos, devices
+        };
+        if exclude.is_match(&key) {
+            skipped.excluded += 1;
+            continue;
+        }
+        let size = std::fs::metadata(&path)
+            .map_err(|e| Error::Other(anyhow::Error::new(e).context(format!("cannot read `{}`", path.display()))))?
+            .len();
+        files.push(LocalFile { key, path, size });
+    }
+    if files.is_empty() {
+        return Err(Error::usage_with_hint(
+            format!("source folder `{}` has no files to publish", escape(&root.display().to_string())),
+            "build the site first; a deploy of an empty folder would delete the whole site",
+        ));
+    }
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok((files, skipped))
+}
+
+fn key_of(relative: &Path) -> Result<String> {
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        let text = component.as_os_str().to_str().ok_or_else(|| {
+            Error::usage(format!(
+                "file name `{}` is not valid UTF-8 and cannot be an S3 key",
+                escape(&relative.to_string_lossy())
+            ))
+        })?;
+        parts.push(text.nfc().collect::<String>());
+    }
+    Ok(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn globs(patterns: &[&str]) -> GlobSet {
+        let mut b = globset::GlobSetBuilder::new();
+        for p in patterns {
+            b.add(globset::GlobBuilder::new(p).literal_separator(true).build().unwrap());
+        }
+        b.build().unwrap()
+    }
+
+    #[test]
+    fn keys_are_slash_separated_nfc_and_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
+        std::fs::write(dir.path().join("b/c/x y#?%+.html"), "1").unwrap();
+        // "é" as e + combining acute (NFD) must become the single NFC character.
+        std::fs::write(dir.path().join("cafe\u{301}.txt"), "22").unwrap();
+        std::fs::write(dir.path().join("a.js.map"), "3").unwrap();
+        let (files, skipped) = walk(dir.path(), &globs(&["**/*.map"])).unwrap();
+        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["b/c/x y#?%+.html", "caf\u{e9}.txt"]);
+        assert_eq!(files[1].size, 2);
+        assert_eq!(skipped.excluded, 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_root_are_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "s").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "i").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("leak.txt")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("index.html"), dir.path().join("alias.html")).unwrap();
+        let (files, skipped) = walk(dir.path(), &GlobSet::empty()).unwrap();
+        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["alias.html", "index.html"]);
+        assert_eq!(skipped.outside_links, ["leak.txt"]);
+    }
+
+    #[test]
+    fn missing_and_empty_folders_are_usage_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = walk(&dir.path().join("dist"), &GlobSet::empty()).unwrap_err();
+        assert!(matches!(missing, Error::Usage { .. }));
+        assert!(missing.to_string().contains("dist` cannot be read"), "{missing}");
+        let empty = walk(dir.path(), &GlobSet::empty()).unwrap_err();
+        assert!(empty.to_string().ends_with("has no files to publish"), "{empty}");
+    }
+}
