@@ -120,7 +120,16 @@ fn prepare(session: &Session, source_dir: &std::path::Path, printer: &Printer) -
     let mut findings = guard::check_names(&files, &allow);
     let content_types: Vec<String> = files.iter().map(|f| headers::content_type(&f.key)).collect();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let started = std::time::Instant::now();
     let digests = hash::digest_all(&files, threads, &|i| headers::is_text(&content_types[i]) && !allow.is_match(&files[i].key))?;
+    let seconds = started.elapsed().as_secs_f64();
+    #[allow(clippy::cast_precision_loss)] // a rate for people
+    let megabytes = files.iter().map(|f| f.size).sum::<u64>() as f64 / 1e6;
+    printer.debug(format_args!(
+        "hashed {} files, {megabytes:.1} MB in {seconds:.2} s ({:.0} MB/s on {threads} threads)",
+        files.len(),
+        megabytes / seconds.max(1e-9)
+    ));
     for (file, digest) in files.iter().zip(&digests) {
         if let Some(reason) = digest.secret
             && !findings.iter().any(|f| f.key == file.key)

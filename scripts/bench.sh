@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Deploy benchmark against the local emulator: a synthetic site of N files (mixed sizes), then
+# the first deploy, a no-op deploy and a deploy with 1% of the files changed. Prints wall time,
+# client CPU time (user + sys of the sitewarden process) and the AWS requests by operation.
+#
+#   scripts/bench.sh [FILES] [TOTAL_MB]      defaults: 10000 files, ~370 MB
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+files=${1:-10000}
+total_mb=${2:-370}
+
+cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+bin="$root/target/release/sitewarden"
+
+endpoint=$("$root/scripts/emulator.sh" start)
+port=${endpoint##*:}
+work=$(mktemp -d)
+trap '"$root/scripts/emulator.sh" stop "$port"; rm -rf "$work"' EXIT
+
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
+export AWS_ENDPOINT_URL="$endpoint" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+echo "generating $files files (~$total_mb MB) in $work/dist" >&2
+python3 - "$work/dist" "$files" "$total_mb" <<'PY'
+import os, random, sys
+root, count, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) * 1024 * 1024
+random.seed(7)
+# Mostly small pages and assets, a few large media files: roughly the shape of a docs site.
+weights = [random.paretovariate(1.2) for _ in range(count)]
+scale = total / sum(weights)
+for i, w in enumerate(weights):
+    folder = os.path.join(root, f"section-{i % 50}")
+    os.makedirs(folder, exist_ok=True)
+    ext = (".html", ".css", ".js", ".png", ".json")[i % 5]
+    with open(os.path.join(folder, f"file-{i}{ext}"), "wb") as f:
+        f.write(os.urandom(max(1, int(w * scale))))
+PY
+cat > "$work/sitewarden.toml" <<TOML
+[site]
+name = "bench"
+source = "dist"
+region = "eu-west-1"
+[deploy]
+concurrency = 32
+mass_delete_threshold = 1.0
+TOML
+cd "$work"
+"$bin" -q up --infra-only > /dev/null
+
+run() {
+  local label=$1; shift
+  local out cpu
+  TIMEFORMAT='%R %U %S'
+  { time "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"; } 2> "$work/time.txt"
+  read -r wall user sys < "$work/time.txt"
+  cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
+  out=$(python3 -c "
+import json; d = json.load(open('$work/out.json'))
+r = d['requests']; total = sum(r.values())
+print(f\"uploaded {d['uploaded']:>6}  requests {total:>6}  {dict(sorted(r.items()))}\")")
+  printf '%-16s wall %7.2fs  cpu %6ss  %s\n' "$label" "$wall" "$cpu" "$out"
+  grep -o 'hashed .*' "$work/log.txt" | sed 's/^/                 /' || true
+}
+
+run "first deploy"
+run "no-op deploy"
+python3 - "$work/dist" "$files" <<'PY'
+import os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+changed = 0
+for i in range(0, count, 100):  # 1% of the files
+    path = os.path.join(root, f"section-{i % 50}", f"file-{i}{('.html', '.css', '.js', '.png', '.json')[i % 5]}")
+    with open(path, "ab") as f:
+        f.write(b"changed")
+    changed += 1
+print(f"changed {changed} files", file=sys.stderr)
+PY
+run "1% changed"
