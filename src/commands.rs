@@ -28,7 +28,12 @@ impl Session {
         let aws = Aws::connect(settings, settings.site_region(&config)).await?;
         let account = aws.account_id().await?;
         let names = SiteNames::new(&config, &account);
-        Ok(Session { config, aws, account, names })
+        Ok(Session {
+            config,
+            aws,
+            account,
+            names,
+        })
     }
 
     pub fn ctx<'a>(&'a self, printer: &'a Printer, apply: bool, wait: bool) -> Ctx<'a> {
@@ -51,6 +56,9 @@ pub struct Summary {
     pub plan: Plan,
     /// Set once the distribution exists.
     pub distribution: Option<DistributionRef>,
+    /// The content deploy that followed (`up` without `--infra-only`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<crate::deploy::Summary>,
     pub requests: BTreeMap<String, u64>,
     #[serde(skip)]
     applied: bool,
@@ -62,10 +70,18 @@ impl fmt::Display for Summary {
             if self.plan.is_empty() {
                 writeln!(f, "Site `{}` is up to date: no changes.", self.site)?;
             } else {
-                writeln!(f, "Site `{}`: applied {} change(s).", self.site, self.plan.changes.len())?;
+                writeln!(
+                    f,
+                    "Site `{}`: applied {} change(s).",
+                    self.site,
+                    self.plan.changes.len()
+                )?;
             }
         } else {
             write!(f, "{}", self.plan)?;
+        }
+        if let Some(deploy) = &self.deploy {
+            write!(f, "{deploy}")?;
         }
         if let Some(d) = &self.distribution {
             writeln!(f, "CloudFront: https://{} ({})", d.domain_name, d.id)?;
@@ -82,29 +98,66 @@ pub async fn plan(settings: &Settings, printer: &Printer, detailed_exitcode: boo
         site: session.names.site.clone(),
         plan,
         distribution: known.distribution,
+        deploy: None,
         requests: session.aws.requests.snapshot(),
         applied: false,
     })?;
-    Ok(if pending && detailed_exitcode { Exit::ChangesPending } else { Exit::Success })
+    Ok(if pending && detailed_exitcode {
+        Exit::ChangesPending
+    } else {
+        Exit::Success
+    })
 }
 
-pub async fn up(settings: &Settings, printer: &Printer, wait: bool) -> Result<Exit> {
+pub async fn up(
+    settings: &Settings,
+    printer: &Printer,
+    wait: bool,
+    infra_only: bool,
+) -> Result<Exit> {
     let session = Session::open(settings).await?;
+    let source = settings.config_dir().join(&session.config.site.source);
+    // The source is checked before anything is created: bad input changes nothing remotely.
+    let local = if infra_only {
+        None
+    } else {
+        Some(crate::deploy::prepare(&session, &source, printer)?)
+    };
     let (plan, known) = provision::reconcile(&session.ctx(printer, true, wait)).await?;
+    let deploy = match local {
+        Some(local) => {
+            let options = crate::deploy::Options {
+                invalidate: true,
+                wait,
+                ..Default::default()
+            };
+            let mut summary =
+                crate::deploy::deploy(&session, local, &source, printer, options).await?;
+            summary.requests.clear();
+            Some(summary)
+        }
+        None => None,
+    };
     printer.data(&Summary {
         site: session.names.site.clone(),
         plan,
         distribution: known.distribution,
+        deploy,
         requests: session.aws.requests.snapshot(),
         applied: true,
     })?;
     Ok(Exit::Success)
 }
 
-pub async fn deploy(settings: &Settings, printer: &Printer, options: crate::deploy::Options) -> Result<Exit> {
+pub async fn deploy(
+    settings: &Settings,
+    printer: &Printer,
+    options: crate::deploy::Options,
+) -> Result<Exit> {
     let session = Session::open(settings).await?;
     let source = settings.config_dir().join(&session.config.site.source);
-    let summary = crate::deploy::deploy(&session, &source, printer, options).await?;
+    let local = crate::deploy::prepare(&session, &source, printer)?;
+    let summary = crate::deploy::deploy(&session, local, &source, printer, options).await?;
     printer.data(&summary)?;
     Ok(Exit::Success)
 }
@@ -115,7 +168,12 @@ pub async fn history(settings: &Settings, printer: &Printer) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-pub async fn rollback(settings: &Settings, printer: &Printer, target: Option<&str>, options: crate::deploy::Options) -> Result<Exit> {
+pub async fn rollback(
+    settings: &Settings,
+    printer: &Printer,
+    target: Option<&str>,
+    options: crate::deploy::Options,
+) -> Result<Exit> {
     let session = Session::open(settings).await?;
     printer.data(&crate::deploy::rollback(&session, target, printer, options).await?)?;
     Ok(Exit::Success)
@@ -125,12 +183,18 @@ pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: boo
     let session = Session::open(settings).await?;
     // Show what would go, then ask.
     let mut preview = Plan::default();
-    destroy_all(&session.ctx(printer, false, true), &mut preview, delete_content).await?;
+    destroy_all(
+        &session.ctx(printer, false, true),
+        &mut preview,
+        delete_content,
+    )
+    .await?;
     if preview.is_empty() {
         printer.data(&Summary {
             site: session.names.site.clone(),
             plan: preview,
             distribution: None,
+            deploy: None,
             requests: session.aws.requests.snapshot(),
             applied: true,
         })?;
@@ -145,6 +209,7 @@ pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: boo
         site: session.names.site.clone(),
         plan,
         distribution: None,
+        deploy: None,
         requests: session.aws.requests.snapshot(),
         applied: true,
     })?;

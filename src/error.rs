@@ -204,8 +204,12 @@ pub trait AwsResultExt<T> {
     /// Any error becomes [`Error::Aws`] naming `operation` and `resource`.
     fn op(self, operation: &'static str, resource: &str) -> Result<T>;
     /// The error codes in `missing` mean "not there" (`Ok(None)`); others become [`Error::Aws`].
-    fn or_missing(self, missing: &[&str], operation: &'static str, resource: &str)
-    -> Result<Option<T>>;
+    fn or_missing(
+        self,
+        missing: &[&str],
+        operation: &'static str,
+        resource: &str,
+    ) -> Result<Option<T>>;
 }
 
 impl<T, E> AwsResultExt<T> for std::result::Result<T, E>

@@ -30,8 +30,11 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Plan { detailed_exitcode } => {
             return runtime()?.block_on(commands::plan(&settings, &printer, detailed_exitcode));
         }
-        Command::Up { infra_only: _, no_wait } => {
-            return runtime()?.block_on(commands::up(&settings, &printer, !no_wait));
+        Command::Up {
+            infra_only,
+            no_wait,
+        } => {
+            return runtime()?.block_on(commands::up(&settings, &printer, !no_wait, infra_only));
         }
         Command::Deploy(args) => {
             let options = deploy::Options {
@@ -43,9 +46,24 @@ pub fn run(cli: Cli) -> Result<Exit> {
             return runtime()?.block_on(commands::deploy(&settings, &printer, options));
         }
         Command::History => return runtime()?.block_on(commands::history(&settings, &printer)),
-        Command::Rollback { deploy_id, dry_run, no_invalidate, wait } => {
-            let options = deploy::Options { dry_run, invalidate: !no_invalidate, allow_mass_delete: true, wait };
-            return runtime()?.block_on(commands::rollback(&settings, &printer, deploy_id.as_deref(), options));
+        Command::Rollback {
+            deploy_id,
+            dry_run,
+            no_invalidate,
+            wait,
+        } => {
+            let options = deploy::Options {
+                dry_run,
+                invalidate: !no_invalidate,
+                allow_mass_delete: true,
+                wait,
+            };
+            return runtime()?.block_on(commands::rollback(
+                &settings,
+                &printer,
+                deploy_id.as_deref(),
+                options,
+            ));
         }
         Command::Destroy { delete_content } => {
             return runtime()?.block_on(commands::destroy(&settings, &printer, delete_content));

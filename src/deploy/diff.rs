@@ -44,8 +44,15 @@ pub fn diff(local: &[Local], manifest: &Manifest, listing: &BTreeMap<String, Lis
         let reason = match manifest.files.get(&file.key) {
             None => Some(Reason::New),
             Some(entry) if entry.sha256 != file.sha256 => Some(Reason::Content),
-            Some(entry) if entry.content_type != file.content_type || entry.cache_control != file.cache_control => Some(Reason::Headers),
-            Some(entry) if listing.get(&file.key).is_none_or(|l| l.etag != entry.etag) => Some(Reason::Drift),
+            Some(entry)
+                if entry.content_type != file.content_type
+                    || entry.cache_control != file.cache_control =>
+            {
+                Some(Reason::Headers)
+            }
+            Some(entry) if listing.get(&file.key).is_none_or(|l| l.etag != entry.etag) => {
+                Some(Reason::Drift)
+            }
             Some(_) => None,
         };
         match reason {
@@ -53,7 +60,11 @@ pub fn diff(local: &[Local], manifest: &Manifest, listing: &BTreeMap<String, Lis
             None => out.unchanged.push(i),
         }
     }
-    out.deletes = listing.keys().filter(|k| !local_keys.contains(k.as_str())).cloned().collect();
+    out.deletes = listing
+        .keys()
+        .filter(|k| !local_keys.contains(k.as_str()))
+        .cloned()
+        .collect();
     out
 }
 
@@ -63,11 +74,25 @@ mod tests {
     use crate::deploy::manifest::Entry;
 
     fn local(key: &str, sha: &str, cc: &str) -> Local {
-        Local { key: key.into(), path: key.into(), size: 1, sha256: sha.into(), content_type: "text/html".into(), cache_control: cc.into() }
+        Local {
+            key: key.into(),
+            path: key.into(),
+            size: 1,
+            sha256: sha.into(),
+            content_type: "text/html".into(),
+            cache_control: cc.into(),
+        }
     }
 
     fn entry(sha: &str, cc: &str, etag: &str) -> Entry {
-        Entry { sha256: sha.into(), size: 1, content_type: "text/html".into(), cache_control: cc.into(), etag: etag.into(), version_id: None }
+        Entry {
+            sha256: sha.into(),
+            size: 1,
+            content_type: "text/html".into(),
+            cache_control: cc.into(),
+            etag: etag.into(),
+            version_id: None,
+        }
     }
 
     #[test]
@@ -84,7 +109,10 @@ mod tests {
                 ("removed".into(), entry("6", "c", "e6")),
             ]),
         };
-        let listed = |etag: &str| Listed { etag: etag.into(), size: 1 };
+        let listed = |etag: &str| Listed {
+            etag: etag.into(),
+            size: 1,
+        };
         let listing = BTreeMap::from([
             ("same".into(), listed("e1")),
             ("content".into(), listed("e2")),
@@ -104,7 +132,13 @@ mod tests {
         let d = diff(&files, &manifest, &listing);
         assert_eq!(
             d.uploads,
-            [(1, Reason::Content), (2, Reason::Headers), (3, Reason::Drift), (4, Reason::Drift), (5, Reason::New)]
+            [
+                (1, Reason::Content),
+                (2, Reason::Headers),
+                (3, Reason::Drift),
+                (4, Reason::Drift),
+                (5, Reason::New)
+            ]
         );
         assert_eq!(d.unchanged, [0]);
         assert_eq!(d.deletes, ["removed", "stray"]);

@@ -30,14 +30,20 @@ pub fn name_reason(key: &str) -> Option<&'static str> {
     if dirs.contains(&".git") {
         return Some("inside a .git folder (repository history and credentials)");
     }
-    if dirs.iter().any(|d| matches!(*d, ".aws" | ".ssh" | ".gnupg")) {
+    if dirs
+        .iter()
+        .any(|d| matches!(*d, ".aws" | ".ssh" | ".gnupg"))
+    {
         return Some("inside a credentials folder (.aws, .ssh or .gnupg)");
     }
     let lower = name.to_ascii_lowercase();
     if lower == ".env" || lower.starts_with(".env.") {
         return Some("environment file (.env*)");
     }
-    if ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"].iter().any(|p| lower.starts_with(p)) {
+    if ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
         return Some("SSH private key (id_*)");
     }
     let extension = lower.rsplit_once('.').map(|(_, e)| e);
@@ -47,7 +53,9 @@ pub fn name_reason(key: &str) -> Option<&'static str> {
         _ => {}
     }
     match lower.as_str() {
-        ".npmrc" | ".pypirc" | ".netrc" | ".git-credentials" | ".htpasswd" => Some("credentials file"),
+        ".npmrc" | ".pypirc" | ".netrc" | ".git-credentials" | ".htpasswd" => {
+            Some("credentials file")
+        }
         ".git" => Some("git metadata"),
         _ => None,
     }
@@ -58,7 +66,12 @@ pub fn check_names(files: &[LocalFile], allow: &GlobSet) -> Vec<Finding> {
     files
         .iter()
         .filter(|f| !allow.is_match(&f.key))
-        .filter_map(|f| name_reason(&f.key).map(|reason| Finding { key: f.key.clone(), reason }))
+        .filter_map(|f| {
+            name_reason(&f.key).map(|reason| Finding {
+                key: f.key.clone(),
+                reason,
+            })
+        })
         .collect()
 }
 
@@ -91,7 +104,9 @@ impl ContentScanner {
 }
 
 fn scan(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.windows(PRIVATE_KEY_MARK.len()).any(|w| w == PRIVATE_KEY_MARK)
+    if bytes
+        .windows(PRIVATE_KEY_MARK.len())
+        .any(|w| w == PRIVATE_KEY_MARK)
         && bytes.windows(11).any(|w| w == b"-----BEGIN ")
     {
         return Some("contains a private key block (-----BEGIN ... PRIVATE KEY-----)");
@@ -120,23 +135,52 @@ mod tests {
     #[test]
     fn secret_names_are_recognised() {
         for key in [
-            ".env", ".env.production", "config/.ENV.local", "certs/site.pem", "tls.key", "keys/id_rsa",
-            "id_ed25519.pub", "bundle.p12", "a/.git/config", ".aws/credentials", ".npmrc",
+            ".env",
+            ".env.production",
+            "config/.ENV.local",
+            "certs/site.pem",
+            "tls.key",
+            "keys/id_rsa",
+            "id_ed25519.pub",
+            "bundle.p12",
+            "a/.git/config",
+            ".aws/credentials",
+            ".npmrc",
         ] {
             assert!(name_reason(key).is_some(), "{key} should be refused");
         }
-        for key in ["index.html", "environment.js", "keyboard.png", "docs/git/index.html", "pem.txt", "monkey.js"] {
+        for key in [
+            "index.html",
+            "environment.js",
+            "keyboard.png",
+            "docs/git/index.html",
+            "pem.txt",
+            "monkey.js",
+        ] {
             assert_eq!(name_reason(key), None, "{key} should pass");
         }
     }
 
     #[test]
     fn allow_globs_override_name_rules() {
-        let file = |key: &str| LocalFile { key: key.into(), path: key.into(), size: 1 };
+        let file = |key: &str| LocalFile {
+            key: key.into(),
+            path: key.into(),
+            size: 1,
+        };
         let mut allow = globset::GlobSetBuilder::new();
         allow.add(globset::Glob::new("keys/public.pem").unwrap());
-        let found = check_names(&[file("keys/public.pem"), file("keys/private.pem")], &allow.build().unwrap());
-        assert_eq!(found, [Finding { key: "keys/private.pem".into(), reason: "private key or certificate (*.pem, *.key)" }]);
+        let found = check_names(
+            &[file("keys/public.pem"), file("keys/private.pem")],
+            &allow.build().unwrap(),
+        );
+        assert_eq!(
+            found,
+            [Finding {
+                key: "keys/private.pem".into(),
+                reason: "private key or certificate (*.pem, *.key)"
+            }]
+        );
     }
 
     #[test]
@@ -144,7 +188,10 @@ mod tests {
         let mut s = ContentScanner::default();
         s.feed(b"const id = \"AKIAIOSF");
         s.feed(b"ODNN7EXAMPLE\";");
-        assert_eq!(s.finish(), Some("contains an AWS access key id (AKIA/ASIA...)"));
+        assert_eq!(
+            s.finish(),
+            Some("contains an AWS access key id (AKIA/ASIA...)")
+        );
 
         let mut s = ContentScanner::default();
         s.feed(b"x\n-----BEGIN RSA PRIVATE");

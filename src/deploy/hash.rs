@@ -24,7 +24,11 @@ pub struct FileDigest {
 
 /// Hashes `files` on `threads` threads; `scan(i)` says whether file `i` is text to scan.
 /// Results are in the order of `files`.
-pub fn digest_all(files: &[LocalFile], threads: usize, scan: &(dyn Fn(usize) -> bool + Sync)) -> Result<Vec<FileDigest>> {
+pub fn digest_all(
+    files: &[LocalFile],
+    threads: usize,
+    scan: &(dyn Fn(usize) -> bool + Sync),
+) -> Result<Vec<FileDigest>> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<FileDigest>>> = Mutex::new(vec![None; files.len()]);
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
@@ -50,15 +54,23 @@ pub fn digest_all(files: &[LocalFile], threads: usize, scan: &(dyn Fn(usize) -> 
     if let Some(e) = first_error.into_inner().expect("lock") {
         return Err(e.into());
     }
-    Ok(results.into_inner().expect("lock").into_iter().map(|d| d.expect("every file hashed")).collect())
+    Ok(results
+        .into_inner()
+        .expect("lock")
+        .into_iter()
+        .map(|d| d.expect("every file hashed"))
+        .collect())
 }
 
 fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Result<FileDigest> {
-    let mut reader = std::fs::File::open(&file.path).with_context(|| format!("cannot open `{}`", file.path.display()))?;
+    let mut reader = std::fs::File::open(&file.path)
+        .with_context(|| format!("cannot open `{}`", file.path.display()))?;
     let mut hasher = Sha256::new();
     let mut scanner = scan.then(ContentScanner::default);
     loop {
-        let n = reader.read(buffer).with_context(|| format!("cannot read `{}`", file.path.display()))?;
+        let n = reader
+            .read(buffer)
+            .with_context(|| format!("cannot read `{}`", file.path.display()))?;
         if n == 0 {
             break;
         }
@@ -67,15 +79,20 @@ fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Resul
             s.feed(&buffer[..n]);
         }
     }
-    Ok(FileDigest { sha256: hex(&hasher.finalize()), secret: scanner.and_then(ContentScanner::finish) })
+    Ok(FileDigest {
+        sha256: hex(&hasher.finalize()),
+        secret: scanner.and_then(ContentScanner::finish),
+    })
 }
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Hex SHA-256 → the base64 form S3 uses in `x-amz-checksum-sha256`.
@@ -95,14 +112,29 @@ mod tests {
     fn digests_match_known_values_in_order_and_scan_only_text() {
         let dir = tempfile::tempdir().unwrap();
         let mut files = Vec::new();
-        for (name, body) in [("a.txt", "abc"), ("b.bin", ""), ("c.js", "k='AKIAIOSFODNN7EXAMPLE'"), ("d.png", "AKIAIOSFODNN7EXAMPLE")] {
+        for (name, body) in [
+            ("a.txt", "abc"),
+            ("b.bin", ""),
+            ("c.js", "k='AKIAIOSFODNN7EXAMPLE'"),
+            ("d.png", "AKIAIOSFODNN7EXAMPLE"),
+        ] {
             let path = dir.path().join(name);
             std::fs::write(&path, body).unwrap();
-            files.push(LocalFile { key: name.into(), path, size: body.len() as u64 });
+            files.push(LocalFile {
+                key: name.into(),
+                path,
+                size: body.len() as u64,
+            });
         }
         let digests = digest_all(&files, 3, &|i| i != 3).unwrap();
-        assert_eq!(digests[0].sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert_eq!(digests[1].sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            digests[0].sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            digests[1].sha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         assert!(digests[2].secret.is_some());
         assert_eq!(digests[3].secret, None, "binary files are not scanned");
     }
@@ -113,7 +145,11 @@ mod tests {
         let path = dir.path().join("big.bin");
         let body = vec![7u8; CHUNK * 2 + 17];
         std::fs::write(&path, &body).unwrap();
-        let files = [LocalFile { key: "big.bin".into(), path, size: body.len() as u64 }];
+        let files = [LocalFile {
+            key: "big.bin".into(),
+            path,
+            size: body.len() as u64,
+        }];
         let digests = digest_all(&files, 2, &|_| false).unwrap();
         assert_eq!(digests[0].sha256, hex(&Sha256::digest(&body)));
     }

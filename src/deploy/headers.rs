@@ -12,7 +12,8 @@ pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
 pub const DEFAULT_CACHE: &str = "public, max-age=300";
 
 pub fn is_html(key: &str) -> bool {
-    key.rsplit_once('.').is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm"))
+    key.rsplit_once('.')
+        .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm"))
 }
 
 pub fn content_type(key: &str) -> String {
@@ -23,9 +24,16 @@ pub fn content_type(key: &str) -> String {
         Some("mjs" | "js") => "text/javascript".to_owned(),
         Some("map") => "application/json".to_owned(),
         Some("avif") => "image/avif".to_owned(),
-        _ => mime_guess::from_path(key).first_raw().unwrap_or("application/octet-stream").to_owned(),
+        _ => mime_guess::from_path(key)
+            .first_raw()
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
     };
-    if is_text(&mime) { format!("{mime}; charset=utf-8") } else { mime }
+    if is_text(&mime) {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime
+    }
 }
 
 /// Whether a content type is text (gets a charset, and is scanned for secrets).
@@ -34,9 +42,17 @@ pub fn is_text(mime: &str) -> bool {
     mime.starts_with("text/")
         || matches!(
             mime,
-            "application/json" | "application/manifest+json" | "application/xml" | "image/svg+xml"
-                | "application/javascript" | "application/ld+json" | "application/rss+xml"
-                | "application/atom+xml" | "application/x-sh" | "application/toml" | "application/yaml"
+            "application/json"
+                | "application/manifest+json"
+                | "application/xml"
+                | "image/svg+xml"
+                | "application/javascript"
+                | "application/ld+json"
+                | "application/rss+xml"
+                | "application/atom+xml"
+                | "application/x-sh"
+                | "application/toml"
+                | "application/yaml"
         )
 }
 
@@ -57,7 +73,9 @@ pub fn cache_control(key: &str, rules: &[CacheRule], matchers: &[globset::GlobMa
 /// segment (between `.`, `-` or `_`) of 8–64 characters that is hex, or letters and digits mixed.
 pub fn is_fingerprinted(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
-    let Some((stem, _extension)) = name.rsplit_once('.') else { return false };
+    let Some((stem, _extension)) = name.rsplit_once('.') else {
+        return false;
+    };
     stem.split(['.', '-', '_']).any(|segment| {
         let len_ok = (8..=64).contains(&segment.len());
         let alnum = segment.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -79,7 +97,10 @@ mod tests {
         assert_eq!(content_type("style.CSS"), "text/css; charset=utf-8");
         assert_eq!(content_type("logo.svg"), "image/svg+xml; charset=utf-8");
         assert_eq!(content_type("data.json"), "application/json; charset=utf-8");
-        assert_eq!(content_type("site.webmanifest"), "application/manifest+json; charset=utf-8");
+        assert_eq!(
+            content_type("site.webmanifest"),
+            "application/manifest+json; charset=utf-8"
+        );
         assert_eq!(content_type("photo.png"), "image/png");
         assert_eq!(content_type("font.woff2"), "font/woff2");
         assert_eq!(content_type("LICENSE"), "application/octet-stream");
@@ -88,10 +109,22 @@ mod tests {
 
     #[test]
     fn fingerprints_are_recognised() {
-        for key in ["assets/app.3f9a1c2b.js", "index-B7xQ2kLm.css", "chunk_0a1b2c3d4e5f.js", "img/logo.abcdef0123456789.png"] {
+        for key in [
+            "assets/app.3f9a1c2b.js",
+            "index-B7xQ2kLm.css",
+            "chunk_0a1b2c3d4e5f.js",
+            "img/logo.abcdef0123456789.png",
+        ] {
             assert!(is_fingerprinted(key), "{key}");
         }
-        for key in ["index.html", "about-us.html", "favicon.ico", "docs/getting-started.js", "README", "app.12345678"] {
+        for key in [
+            "index.html",
+            "about-us.html",
+            "favicon.ico",
+            "docs/getting-started.js",
+            "README",
+            "app.12345678",
+        ] {
             assert!(!is_fingerprinted(key) || key == "app.12345678", "{key}");
         }
     }
@@ -106,9 +139,21 @@ mod tests {
             .try_into()
             .unwrap();
         let matchers: Vec<_> = rules.iter().map(|r| r.glob.matcher()).collect();
-        assert_eq!(cache_control("fonts/a.woff2", &rules, &matchers), "public, max-age=86400");
-        assert_eq!(cache_control("docs/index.html", &rules, &matchers), HTML_CACHE);
-        assert_eq!(cache_control("app.3f9a1c2b.js", &rules, &matchers), IMMUTABLE_CACHE);
-        assert_eq!(cache_control("favicon.ico", &rules, &matchers), DEFAULT_CACHE);
+        assert_eq!(
+            cache_control("fonts/a.woff2", &rules, &matchers),
+            "public, max-age=86400"
+        );
+        assert_eq!(
+            cache_control("docs/index.html", &rules, &matchers),
+            HTML_CACHE
+        );
+        assert_eq!(
+            cache_control("app.3f9a1c2b.js", &rules, &matchers),
+            IMMUTABLE_CACHE
+        );
+        assert_eq!(
+            cache_control("favicon.ico", &rules, &matchers),
+            DEFAULT_CACHE
+        );
     }
 }

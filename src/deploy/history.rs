@@ -28,9 +28,17 @@ pub struct DeployRecord {
 /// A sortable id: UTC time to the second plus a few bits against collisions.
 pub fn new_id() -> (String, String) {
     let now = std::time::SystemTime::now();
-    let time = aws_smithy_types::DateTime::from(now).fmt(Format::DateTime).unwrap_or_default();
-    let compact: String = time.chars().filter(char::is_ascii_alphanumeric).take(16).collect();
-    let nanos = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let time = aws_smithy_types::DateTime::from(now)
+        .fmt(Format::DateTime)
+        .unwrap_or_default();
+    let compact: String = time
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    let nanos = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     let salt = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
     (format!("{compact}-{salt:04x}"), time)
 }
@@ -39,22 +47,50 @@ pub fn source_commit(dir: &Path) -> Option<String> {
     if let Some(sha) = std::env::var("GITHUB_SHA").ok().filter(|s| !s.is_empty()) {
         return Some(sha);
     }
-    let out = std::process::Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 pub async fn save(s3: &Client, bucket: &str, record: &DeployRecord) -> Result<()> {
     let key = format!("{DEPLOYS_PREFIX}{}.json", record.id);
-    put_json(s3, bucket, &key, &serde_json::to_vec_pretty(record).map_err(anyhow::Error::from)?).await
+    put_json(
+        s3,
+        bucket,
+        &key,
+        &serde_json::to_vec_pretty(record).map_err(anyhow::Error::from)?,
+    )
+    .await
 }
 
 /// Recorded deploy ids, oldest first.
 pub async fn ids(s3: &Client, bucket: &str) -> Result<Vec<String>> {
     let mut ids = Vec::new();
-    let mut pages = s3.list_objects_v2().bucket(bucket).prefix(DEPLOYS_PREFIX).into_paginator().send();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(DEPLOYS_PREFIX)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
-        for object in page.op("ListObjectsV2", &format!("bucket `{bucket}`"))?.contents.unwrap_or_default() {
-            if let Some(id) = object.key.as_deref().and_then(|k| k.strip_prefix(DEPLOYS_PREFIX)).and_then(|k| k.strip_suffix(".json")) {
+        for object in page
+            .op("ListObjectsV2", &format!("bucket `{bucket}`"))?
+            .contents
+            .unwrap_or_default()
+        {
+            if let Some(id) = object
+                .key
+                .as_deref()
+                .and_then(|k| k.strip_prefix(DEPLOYS_PREFIX))
+                .and_then(|k| k.strip_suffix(".json"))
+            {
                 ids.push(id.to_owned());
             }
         }
@@ -65,22 +101,45 @@ pub async fn ids(s3: &Client, bucket: &str) -> Result<Vec<String>> {
 
 pub async fn read(s3: &Client, bucket: &str, id: &str) -> Result<DeployRecord> {
     if id.contains('/') || id.is_empty() {
-        return Err(Error::usage(format!("`{id}` is not a deploy id (see `sitewarden history`)")));
+        return Err(Error::usage(format!(
+            "`{id}` is not a deploy id (see `sitewarden history`)"
+        )));
     }
     let key = format!("{DEPLOYS_PREFIX}{id}.json");
-    let Some(out) = s3.get_object().bucket(bucket).key(&key).send().await.or_missing(&["NoSuchKey"], "GetObject", &format!("object `{key}`"))? else {
-        return Err(Error::usage_with_hint(format!("no deploy `{id}` in bucket `{bucket}`"), "`sitewarden history` lists the recorded deploys"));
+    let Some(out) = s3
+        .get_object()
+        .bucket(bucket)
+        .key(&key)
+        .send()
+        .await
+        .or_missing(&["NoSuchKey"], "GetObject", &format!("object `{key}`"))?
+    else {
+        return Err(Error::usage_with_hint(
+            format!("no deploy `{id}` in bucket `{bucket}`"),
+            "`sitewarden history` lists the recorded deploys",
+        ));
     };
-    let bytes = out.body.collect().await.map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?.into_bytes();
-    Ok(serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{key} is not a deploy record: {e}"))?)
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?
+        .into_bytes();
+    Ok(serde_json::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{key} is not a deploy record: {e}"))?)
 }
 
 /// `x-amz-copy-source` for one version of a key (the key URL-encoded, `/` kept).
 pub fn copy_source(bucket: &str, key: &str, version_id: &str) -> String {
-    const KEY: &percent_encoding::AsciiSet =
-        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+    const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
     let key = percent_encoding::utf8_percent_encode(key, KEY);
-    let version = percent_encoding::utf8_percent_encode(version_id, percent_encoding::NON_ALPHANUMERIC);
+    let version =
+        percent_encoding::utf8_percent_encode(version_id, percent_encoding::NON_ALPHANUMERIC);
     format!("{bucket}/{key}?versionId={version}")
 }
 
@@ -103,6 +162,9 @@ mod tests {
 
     #[test]
     fn copy_source_encodes_the_key_and_version() {
-        assert_eq!(copy_source("b", "a b/caf\u{e9}+#?.html", "v/1+"), "b/a%20b/caf%C3%A9%2B%23%3F.html?versionId=v%2F1%2B");
+        assert_eq!(
+            copy_source("b", "a b/caf\u{e9}+#?.html", "v/1+"),
+            "b/a%20b/caf%C3%A9%2B%23%3F.html?versionId=v%2F1%2B"
+        );
     }
 }

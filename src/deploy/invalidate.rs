@@ -9,7 +9,12 @@ use crate::aws::Aws;
 use crate::error::{AwsResultExt as _, Result};
 
 /// Everything but unreserved characters and `/` is encoded; `*` too, since it is the wildcard.
-const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+const PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
 
 fn encode(path: &str) -> String {
     utf8_percent_encode(path, PATH).to_string()
@@ -43,16 +48,31 @@ pub fn paths<'a>(keys: impl IntoIterator<Item = &'a str>, limit: usize) -> Vec<S
             None => viewer_paths(k),
         })
         .collect();
-    if grouped.len() <= limit { grouped.into_iter().collect() } else { vec!["/*".to_owned()] }
+    if grouped.len() <= limit {
+        grouped.into_iter().collect()
+    } else {
+        vec!["/*".to_owned()]
+    }
 }
 
 /// Sends one invalidation; returns its id. Waits for completion when asked.
-pub async fn send(aws: &Aws, distribution_id: &str, paths: &[String], reference: &str, wait: bool) -> Result<String> {
+pub async fn send(
+    aws: &Aws,
+    distribution_id: &str,
+    paths: &[String],
+    reference: &str,
+    wait: bool,
+) -> Result<String> {
     use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
     let resource = format!("cloudfront distribution {distribution_id}");
     let batch = InvalidationBatch::builder()
         .caller_reference(reference)
-        .paths(Paths::builder().quantity(i32::try_from(paths.len()).unwrap_or(i32::MAX)).set_items(Some(paths.to_vec())).build()?)
+        .paths(
+            Paths::builder()
+                .quantity(i32::try_from(paths.len()).unwrap_or(i32::MAX))
+                .set_items(Some(paths.to_vec()))
+                .build()?,
+        )
         .build()?;
     let out = aws
         .cloudfront
@@ -91,14 +111,25 @@ mod tests {
     fn special_characters_are_encoded() {
         assert_eq!(
             paths(["docs/a b#?%+*.html", "caf\u{e9}/index.html"], 15),
-            ["/caf%C3%A9", "/caf%C3%A9/", "/caf%C3%A9/index.html", "/docs/a%20b%23%3F%25%2B%2A.html"]
+            [
+                "/caf%C3%A9",
+                "/caf%C3%A9/",
+                "/caf%C3%A9/index.html",
+                "/docs/a%20b%23%3F%25%2B%2A.html"
+            ]
         );
     }
 
     #[test]
     fn many_paths_collapse_to_folder_wildcards_then_everything() {
-        let keys: Vec<String> = (0..20).map(|i| format!("blog/post-{i}.html")).chain(["about.html".to_owned()]).collect();
-        assert_eq!(paths(keys.iter().map(String::as_str), 15), ["/about.html", "/blog", "/blog/*"]);
+        let keys: Vec<String> = (0..20)
+            .map(|i| format!("blog/post-{i}.html"))
+            .chain(["about.html".to_owned()])
+            .collect();
+        assert_eq!(
+            paths(keys.iter().map(String::as_str), 15),
+            ["/about.html", "/blog", "/blog/*"]
+        );
         let keys: Vec<String> = (0..20).map(|i| format!("d{i}/x.html")).collect();
         assert_eq!(paths(keys.iter().map(String::as_str), 15), ["/*"]);
     }

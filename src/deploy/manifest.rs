@@ -54,13 +54,27 @@ pub struct Remote {
 
 pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Remote> {
     let resource = format!("bucket `{bucket}`");
-    let manifest = match s3.get_object().bucket(bucket).key(MANIFEST_KEY).send().await.or_missing(&["NoSuchKey"], "GetObject", &resource)? {
+    let manifest = match s3
+        .get_object()
+        .bucket(bucket)
+        .key(MANIFEST_KEY)
+        .send()
+        .await
+        .or_missing(&["NoSuchKey"], "GetObject", &resource)?
+    {
         Some(out) => {
-            let bytes = out.body.collect().await.map_err(|e| anyhow::anyhow!("reading {MANIFEST_KEY}: {e}"))?.into_bytes();
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| anyhow::anyhow!("reading {MANIFEST_KEY}: {e}"))?
+                .into_bytes();
             match serde_json::from_slice::<Manifest>(&bytes) {
                 Ok(m) => Some(m),
                 Err(e) => {
-                    warn(format!("{MANIFEST_KEY} in `{bucket}` is unreadable ({e}); rebuilding it from object metadata"));
+                    warn(format!(
+                        "{MANIFEST_KEY} in `{bucket}` is unreadable ({e}); rebuilding it from object metadata"
+                    ));
                     None
                 }
             }
@@ -74,7 +88,11 @@ pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Re
         None if listing.is_empty() => Manifest::default(),
         None => rebuild(s3, bucket, &listing).await?,
     };
-    Ok(Remote { manifest, had_manifest, listing })
+    Ok(Remote {
+        manifest,
+        had_manifest,
+        listing,
+    })
 }
 
 /// Every published object (sitewarden's own state excluded), one ListObjectsV2 pass.
@@ -83,7 +101,11 @@ pub async fn list(s3: &Client, bucket: &str) -> Result<BTreeMap<String, Listed>>
     let mut listing = BTreeMap::new();
     let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
     while let Some(page) = pages.next().await {
-        for object in page.op("ListObjectsV2", &resource)?.contents.unwrap_or_default() {
+        for object in page
+            .op("ListObjectsV2", &resource)?
+            .contents
+            .unwrap_or_default()
+        {
             let Some(key) = object.key else { continue };
             if key.starts_with(STATE_PREFIX) {
                 continue;
@@ -97,15 +119,30 @@ pub async fn list(s3: &Client, bucket: &str) -> Result<BTreeMap<String, Listed>>
 }
 
 /// The manifest from each object's metadata (one HEAD per object: only when the manifest is lost).
-async fn rebuild(s3: &Client, bucket: &str, listing: &BTreeMap<String, Listed>) -> Result<Manifest> {
+async fn rebuild(
+    s3: &Client,
+    bucket: &str,
+    listing: &BTreeMap<String, Listed>,
+) -> Result<Manifest> {
     let mut files = BTreeMap::new();
     for (key, listed) in listing {
-        let head = s3.head_object().bucket(bucket).key(key).send().await.op("HeadObject", &format!("object `{key}`"))?;
+        let head = s3
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .op("HeadObject", &format!("object `{key}`"))?;
         files.insert(
             key.clone(),
             Entry {
                 // No recorded digest (uploaded by something else): empty, so it is uploaded again.
-                sha256: head.metadata.as_ref().and_then(|m| m.get(SHA256_META)).cloned().unwrap_or_default(),
+                sha256: head
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.get(SHA256_META))
+                    .cloned()
+                    .unwrap_or_default(),
                 size: listed.size,
                 content_type: head.content_type.unwrap_or_default(),
                 cache_control: head.cache_control.unwrap_or_default(),
@@ -114,11 +151,21 @@ async fn rebuild(s3: &Client, bucket: &str, listing: &BTreeMap<String, Listed>) 
             },
         );
     }
-    Ok(Manifest { version: 1, deploy_id: None, files })
+    Ok(Manifest {
+        version: 1,
+        deploy_id: None,
+        files,
+    })
 }
 
 pub async fn save(s3: &Client, bucket: &str, manifest: &Manifest) -> Result<()> {
-    put_json(s3, bucket, MANIFEST_KEY, &serde_json::to_vec_pretty(manifest).map_err(anyhow::Error::from)?).await
+    put_json(
+        s3,
+        bucket,
+        MANIFEST_KEY,
+        &serde_json::to_vec_pretty(manifest).map_err(anyhow::Error::from)?,
+    )
+    .await
 }
 
 /// Writes one private JSON document with a SHA-256 checksum.

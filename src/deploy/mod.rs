@@ -63,14 +63,26 @@ pub struct Summary {
     pub uploads: Vec<Change>,
     pub deletes: Vec<String>,
     pub invalidation: Option<Invalidation>,
+    /// Empty when the deploy is part of `up` (whose summary has the requests).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub requests: BTreeMap<String, u64>,
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verb = if self.dry_run { "would upload" } else { "uploaded" };
+        let verb = if self.dry_run {
+            "would upload"
+        } else {
+            "uploaded"
+        };
         for c in &self.uploads {
-            writeln!(f, "{} {} ({})", if self.dry_run { "+" } else { "↑" }, escape(&c.key), reason_text(c.reason))?;
+            writeln!(
+                f,
+                "{} {} ({})",
+                if self.dry_run { "+" } else { "↑" },
+                escape(&c.key),
+                reason_text(c.reason)
+            )?;
         }
         for key in &self.deletes {
             writeln!(f, "- {}", escape(key))?;
@@ -78,7 +90,9 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "{}{verb} {} file(s) ({} bytes), {} {} deleted, {} unchanged",
-            self.deploy_id.as_ref().map_or(String::new(), |id| format!("deploy {id}: ")),
+            self.deploy_id
+                .as_ref()
+                .map_or(String::new(), |id| format!("deploy {id}: ")),
             self.uploaded,
             self.bytes,
             self.deleted,
@@ -86,7 +100,14 @@ impl fmt::Display for Summary {
             self.unchanged
         )?;
         if let Some(inv) = &self.invalidation {
-            writeln!(f, "invalidated {} path(s){}", inv.paths.len(), inv.id.as_ref().map_or(String::new(), |id| format!(" ({id})")))?;
+            writeln!(
+                f,
+                "invalidated {} path(s){}",
+                inv.paths.len(),
+                inv.id
+                    .as_ref()
+                    .map_or(String::new(), |id| format!(" ({id})"))
+            )?;
         }
         Ok(())
     }
@@ -109,19 +130,31 @@ fn glob_set(globs: &[Glob]) -> GlobSet {
     builder.build().expect("globs validated with the config")
 }
 
-/// Walk, guard and hash the source folder (no AWS calls).
-fn prepare(session: &Session, source_dir: &std::path::Path, printer: &Printer) -> Result<Vec<Local>> {
+/// Walk, guard and hash the source folder (no AWS calls): bad input stops here, before any change.
+pub fn prepare(
+    session: &Session,
+    source_dir: &std::path::Path,
+    printer: &Printer,
+) -> Result<Vec<Local>> {
     let deploy = &session.config.deploy;
     let (files, skipped) = walk::walk(source_dir, &glob_set(&deploy.exclude))?;
     for link in &skipped.outside_links {
-        printer.warn(format_args!("skipping `{}`: a symlink to outside the source folder", escape(link)));
+        printer.warn(format_args!(
+            "skipping `{}`: a symlink to outside the source folder",
+            escape(link)
+        ));
     }
     let allow = glob_set(&deploy.allow);
     let mut findings = guard::check_names(&files, &allow);
-    let content_types: Vec<String> = files.iter().map(|f| headers::content_type(&f.key)).collect();
+    let content_types: Vec<String> = files
+        .iter()
+        .map(|f| headers::content_type(&f.key))
+        .collect();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let started = std::time::Instant::now();
-    let digests = hash::digest_all(&files, threads, &|i| headers::is_text(&content_types[i]) && !allow.is_match(&files[i].key))?;
+    let digests = hash::digest_all(&files, threads, &|i| {
+        headers::is_text(&content_types[i]) && !allow.is_match(&files[i].key)
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)] // a rate for people
     let megabytes = files.iter().map(|f| f.size).sum::<u64>() as f64 / 1e6;
@@ -134,13 +167,20 @@ fn prepare(session: &Session, source_dir: &std::path::Path, printer: &Printer) -
         if let Some(reason) = digest.secret
             && !findings.iter().any(|f| f.key == file.key)
         {
-            findings.push(guard::Finding { key: file.key.clone(), reason });
+            findings.push(guard::Finding {
+                key: file.key.clone(),
+                reason,
+            });
         }
     }
     if !findings.is_empty() {
         let list: Vec<String> = findings.iter().map(|f| format!("  {f}")).collect();
         return Err(Error::usage_with_hint(
-            format!("refusing to publish {} file(s) that look like secrets:\n{}", findings.len(), list.join("\n")),
+            format!(
+                "refusing to publish {} file(s) that look like secrets:\n{}",
+                findings.len(),
+                list.join("\n")
+            ),
             "remove them from the source folder, add them to `deploy.exclude`, or list them in `deploy.allow` if they are meant to be public",
         ));
     }
@@ -161,12 +201,21 @@ fn prepare(session: &Session, source_dir: &std::path::Path, printer: &Printer) -
         .collect())
 }
 
-pub async fn deploy(session: &Session, source_dir: &std::path::Path, printer: &Printer, options: Options) -> Result<Summary> {
-    let local = prepare(session, source_dir, printer)?;
+/// Publishes prepared files (see [`prepare`]) to the content bucket.
+pub async fn deploy(
+    session: &Session,
+    local: Vec<Local>,
+    source_dir: &std::path::Path,
+    printer: &Printer,
+    options: Options,
+) -> Result<Summary> {
     let s3 = &session.aws.s3;
     let bucket = &session.names.content_bucket;
     if !crate::provision::buckets::exists(s3, bucket).await? {
-        return Err(Error::usage_with_hint(format!("the content bucket `{bucket}` does not exist"), "run `sitewarden up` first to create the site"));
+        return Err(Error::usage_with_hint(
+            format!("the content bucket `{bucket}` does not exist"),
+            "run `sitewarden up` first to create the site",
+        ));
     }
     let remote = manifest::load(s3, bucket, &|w| printer.warn(w)).await?;
     let diff = diff::diff(&local, &remote.manifest, &remote.listing);
@@ -174,7 +223,11 @@ pub async fn deploy(session: &Session, source_dir: &std::path::Path, printer: &P
     let published = remote.listing.len();
     let threshold = session.config.deploy.mass_delete_threshold;
     #[allow(clippy::cast_precision_loss)] // file counts are far below 2^52
-    let share = if published == 0 { 0.0 } else { diff.deletes.len() as f64 / published as f64 };
+    let share = if published == 0 {
+        0.0
+    } else {
+        diff.deletes.len() as f64 / published as f64
+    };
     if !diff.deletes.is_empty() && share > threshold && !options.allow_mass_delete {
         return Err(Error::usage_with_hint(
             format!(
@@ -187,7 +240,14 @@ pub async fn deploy(session: &Session, source_dir: &std::path::Path, printer: &P
         ));
     }
 
-    let uploads: Vec<Change> = diff.uploads.iter().map(|(i, r)| Change { key: local[*i].key.clone(), reason: *r }).collect();
+    let uploads: Vec<Change> = diff
+        .uploads
+        .iter()
+        .map(|(i, r)| Change {
+            key: local[*i].key.clone(),
+            reason: *r,
+        })
+        .collect();
     let bytes: u64 = diff.uploads.iter().map(|(i, _)| local[*i].size).sum();
     let mut summary = Summary {
         deploy_id: None,
@@ -207,7 +267,11 @@ pub async fn deploy(session: &Session, source_dir: &std::path::Path, printer: &P
     }
 
     let (id, time) = history::new_id();
-    let to_upload: Vec<Local> = diff.uploads.iter().map(|(i, _)| local[*i].clone()).collect();
+    let to_upload: Vec<Local> = diff
+        .uploads
+        .iter()
+        .map(|(i, _)| local[*i].clone())
+        .collect();
     let uploaded = upload_in_order(session, printer, to_upload).await?;
 
     // The new manifest: unchanged entries carried over, uploaded ones from the responses.
@@ -219,17 +283,36 @@ pub async fn deploy(session: &Session, source_dir: &std::path::Path, printer: &P
         };
         files.insert(file.key.clone(), entry);
     }
-    let new_manifest = Manifest { version: 1, deploy_id: Some(id.clone()), files: files.clone() };
+    let new_manifest = Manifest {
+        version: 1,
+        deploy_id: Some(id.clone()),
+        files: files.clone(),
+    };
     manifest::save(s3, bucket, &new_manifest).await?;
     if !diff.deletes.is_empty() {
         printer.info(format_args!("deleting {} file(s)", diff.deletes.len()));
         upload::delete_all(s3, bucket, &diff.deletes).await?;
     }
     let commit = history::source_commit(source_dir);
-    history::save(s3, bucket, &DeployRecord { id: id.clone(), time, commit, rollback_of: None, files }).await?;
+    history::save(
+        s3,
+        bucket,
+        &DeployRecord {
+            id: id.clone(),
+            time,
+            commit,
+            rollback_of: None,
+            files,
+        },
+    )
+    .await?;
     summary.deploy_id = Some(id.clone());
 
-    let changed = summary.uploads.iter().map(|c| c.key.as_str()).chain(summary.deletes.iter().map(String::as_str));
+    let changed = summary
+        .uploads
+        .iter()
+        .map(|c| c.key.as_str())
+        .chain(summary.deletes.iter().map(String::as_str));
     if options.invalidate && remote.had_manifest {
         summary.invalidation = invalidate_keys(session, changed, &id, options.wait).await?;
     }
@@ -249,8 +332,13 @@ fn entry_for(file: &Local, etag: String, version_id: Option<String>) -> Entry {
 }
 
 /// Uploads assets, then HTML, with a progress bar on a terminal and plain lines otherwise.
-async fn upload_in_order(session: &Session, printer: &Printer, files: Vec<Local>) -> Result<BTreeMap<String, upload::Uploaded>> {
-    let (html, assets): (Vec<Local>, Vec<Local>) = files.into_iter().partition(|f| headers::is_html(&f.key));
+async fn upload_in_order(
+    session: &Session,
+    printer: &Printer,
+    files: Vec<Local>,
+) -> Result<BTreeMap<String, upload::Uploaded>> {
+    let (html, assets): (Vec<Local>, Vec<Local>) =
+        files.into_iter().partition(|f| headers::is_html(&f.key));
     let bar = printer.progress((html.len() + assets.len()) as u64, "uploading");
     let count = Arc::new(AtomicU64::new(0));
     let done: Arc<dyn Fn(&Local) + Send + Sync> = {
@@ -269,7 +357,15 @@ async fn upload_in_order(session: &Session, printer: &Printer, files: Vec<Local>
             printer.info(format_args!("uploading {} {stage} file(s)", files.len()));
         }
         let concurrency = session.config.deploy.concurrency;
-        for u in upload::upload_all(&session.aws.s3, &session.names.content_bucket, files, concurrency, done.clone()).await? {
+        for u in upload::upload_all(
+            &session.aws.s3,
+            &session.names.content_bucket,
+            files,
+            concurrency,
+            done.clone(),
+        )
+        .await?
+        {
             out.insert(u.key.clone(), u);
         }
     }
@@ -278,7 +374,12 @@ async fn upload_in_order(session: &Session, printer: &Printer, files: Vec<Local>
 }
 
 /// Invalidates the viewer paths of `keys` on the site's distribution, if it has one.
-async fn invalidate_keys<'a>(session: &Session, keys: impl Iterator<Item = &'a str>, reference: &str, wait: bool) -> Result<Option<Invalidation>> {
+async fn invalidate_keys<'a>(
+    session: &Session,
+    keys: impl Iterator<Item = &'a str>,
+    reference: &str,
+    wait: bool,
+) -> Result<Option<Invalidation>> {
     let paths = invalidate::paths(keys, session.config.deploy.invalidation_limit);
     if paths.is_empty() {
         return Ok(None);
@@ -287,15 +388,30 @@ async fn invalidate_keys<'a>(session: &Session, keys: impl Iterator<Item = &'a s
         return Ok(None);
     };
     let id = invalidate::send(&session.aws, &distribution_id, &paths, reference, wait).await?;
-    Ok(Some(Invalidation { id: Some(id), paths }))
+    Ok(Some(Invalidation {
+        id: Some(id),
+        paths,
+    }))
 }
 
 async fn find_distribution_id(session: &Session) -> Result<Option<String>> {
     let comment = &session.names.distribution_comment;
-    let mut pages = session.aws.cloudfront.list_distributions().into_paginator().send();
+    let mut pages = session
+        .aws
+        .cloudfront
+        .list_distributions()
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
-        let list = page.op("ListDistributions", "cloudfront distributions")?.distribution_list;
-        if let Some(found) = list.and_then(|l| l.items).unwrap_or_default().into_iter().find(|d| d.comment == *comment) {
+        let list = page
+            .op("ListDistributions", "cloudfront distributions")?
+            .distribution_list;
+        if let Some(found) = list
+            .and_then(|l| l.items)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|d| d.comment == *comment)
+        {
             return Ok(Some(found.id));
         }
     }
@@ -326,10 +442,19 @@ impl fmt::Display for History {
             return writeln!(f, "No deploys recorded yet.");
         }
         for d in &self.deploys {
-            let commit = d.commit.as_deref().map_or(String::new(), |c| format!(" commit {}", &c[..c.len().min(12)]));
-            let rollback = d.rollback_of.as_ref().map_or(String::new(), |r| format!(" (rollback to {r})"));
+            let commit = d.commit.as_deref().map_or(String::new(), |c| {
+                format!(" commit {}", &c[..c.len().min(12)])
+            });
+            let rollback = d
+                .rollback_of
+                .as_ref()
+                .map_or(String::new(), |r| format!(" (rollback to {r})"));
             let current = if d.current { "  ← current" } else { "" };
-            writeln!(f, "{}  {}  {} files{commit}{rollback}{current}", d.id, d.time, d.files)?;
+            writeln!(
+                f,
+                "{}  {}  {} files{commit}{rollback}{current}",
+                d.id, d.time, d.files
+            )?;
         }
         Ok(())
     }
@@ -351,7 +476,10 @@ pub async fn history(session: &Session) -> Result<History> {
             files: record.files.len(),
         });
     }
-    Ok(History { deploys, requests: session.aws.requests.snapshot() })
+    Ok(History {
+        deploys,
+        requests: session.aws.requests.snapshot(),
+    })
 }
 
 async fn current_deploy(session: &Session) -> Result<Option<String>> {
@@ -362,7 +490,12 @@ async fn current_deploy(session: &Session) -> Result<Option<String>> {
 /// Restores a recorded deploy server-side: copies the recorded versions back, deletes keys the
 /// deploy did not have, records a new deploy and invalidates what changed. Default target: the
 /// deploy before the current one.
-pub async fn rollback(session: &Session, target: Option<&str>, printer: &Printer, options: Options) -> Result<Summary> {
+pub async fn rollback(
+    session: &Session,
+    target: Option<&str>,
+    printer: &Printer,
+    options: Options,
+) -> Result<Summary> {
     let s3 = &session.aws.s3;
     let bucket = &session.names.content_bucket;
     let remote = manifest::load(s3, bucket, &|w| printer.warn(w)).await?;
@@ -370,10 +503,16 @@ pub async fn rollback(session: &Session, target: Option<&str>, printer: &Printer
     let target_id = if let Some(id) = target {
         id.to_owned()
     } else {
-        let current = remote.manifest.deploy_id.clone().or_else(|| ids.last().cloned());
+        let current = remote
+            .manifest
+            .deploy_id
+            .clone()
+            .or_else(|| ids.last().cloned());
         let position = current.and_then(|c| ids.iter().position(|i| *i == c));
         let Some(p) = position.filter(|p| *p > 0) else {
-            return Err(Error::usage("there is no earlier deploy to roll back to (see `sitewarden history`)"));
+            return Err(Error::usage(
+                "there is no earlier deploy to roll back to (see `sitewarden history`)",
+            ));
         };
         ids[p - 1].clone()
     };
@@ -382,12 +521,27 @@ pub async fn rollback(session: &Session, target: Option<&str>, printer: &Printer
     let mut restores = Vec::new();
     for (key, entry) in &record.files {
         let live = remote.manifest.files.get(key);
-        let same_version = live.is_some_and(|l| l.version_id == entry.version_id && remote.listing.get(key).is_some_and(|x| x.etag == l.etag));
+        let same_version = live.is_some_and(|l| {
+            l.version_id == entry.version_id
+                && remote.listing.get(key).is_some_and(|x| x.etag == l.etag)
+        });
         if !same_version {
-            restores.push(Change { key: key.clone(), reason: if live.is_some() { Reason::Content } else { Reason::New } });
+            restores.push(Change {
+                key: key.clone(),
+                reason: if live.is_some() {
+                    Reason::Content
+                } else {
+                    Reason::New
+                },
+            });
         }
     }
-    let deletes: Vec<String> = remote.listing.keys().filter(|k| !record.files.contains_key(*k) && history::is_site_key(k)).cloned().collect();
+    let deletes: Vec<String> = remote
+        .listing
+        .keys()
+        .filter(|k| !record.files.contains_key(*k) && history::is_site_key(k))
+        .cloned()
+        .collect();
     let mut summary = Summary {
         deploy_id: None,
         dry_run: options.dry_run,
@@ -407,10 +561,18 @@ pub async fn rollback(session: &Session, target: Option<&str>, printer: &Printer
 
     // Same safe order as a deploy: assets, then HTML.
     let mut files = record.files.clone();
-    let (html, assets): (Vec<&Change>, Vec<&Change>) = summary.uploads.iter().partition(|c| headers::is_html(&c.key));
+    let (html, assets): (Vec<&Change>, Vec<&Change>) = summary
+        .uploads
+        .iter()
+        .partition(|c| headers::is_html(&c.key));
     for change in assets.into_iter().chain(html) {
         let entry = &record.files[&change.key];
-        let version = entry.version_id.as_deref().ok_or_else(|| Error::usage(format!("deploy `{target_id}` has no version id for `{}`", escape(&change.key))))?;
+        let version = entry.version_id.as_deref().ok_or_else(|| {
+            Error::usage(format!(
+                "deploy `{target_id}` has no version id for `{}`",
+                escape(&change.key)
+            ))
+        })?;
         let out = s3
             .copy_object()
             .bucket(bucket)
@@ -418,18 +580,50 @@ pub async fn rollback(session: &Session, target: Option<&str>, printer: &Printer
             .copy_source(history::copy_source(bucket, &change.key, version))
             .send()
             .await
-            .op("CopyObject", &format!("object `{}` version `{version}`", escape(&change.key)))?;
-        let copied = files.get_mut(&change.key).expect("restored key is in the record");
-        copied.etag = out.copy_object_result.and_then(|r| r.e_tag).unwrap_or_default();
+            .op(
+                "CopyObject",
+                &format!("object `{}` version `{version}`", escape(&change.key)),
+            )?;
+        let copied = files
+            .get_mut(&change.key)
+            .expect("restored key is in the record");
+        copied.etag = out
+            .copy_object_result
+            .and_then(|r| r.e_tag)
+            .unwrap_or_default();
         copied.version_id = out.version_id;
     }
     let (id, time) = history::new_id();
-    manifest::save(s3, bucket, &Manifest { version: 1, deploy_id: Some(id.clone()), files: files.clone() }).await?;
+    manifest::save(
+        s3,
+        bucket,
+        &Manifest {
+            version: 1,
+            deploy_id: Some(id.clone()),
+            files: files.clone(),
+        },
+    )
+    .await?;
     upload::delete_all(s3, bucket, &summary.deletes).await?;
-    history::save(s3, bucket, &DeployRecord { id: id.clone(), time, commit: record.commit.clone(), rollback_of: Some(target_id), files }).await?;
+    history::save(
+        s3,
+        bucket,
+        &DeployRecord {
+            id: id.clone(),
+            time,
+            commit: record.commit.clone(),
+            rollback_of: Some(target_id),
+            files,
+        },
+    )
+    .await?;
     summary.deploy_id = Some(id.clone());
     if options.invalidate {
-        let changed = summary.uploads.iter().map(|c| c.key.as_str()).chain(summary.deletes.iter().map(String::as_str));
+        let changed = summary
+            .uploads
+            .iter()
+            .map(|c| c.key.as_str())
+            .chain(summary.deletes.iter().map(String::as_str));
         summary.invalidation = invalidate_keys(session, changed, &id, options.wait).await?;
     }
     summary.requests = session.aws.requests.snapshot();

@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
+};
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::Semaphore;
 
 use super::diff::Local;
-use super::hash::{hex_to_base64, hex};
+use super::hash::{hex, hex_to_base64};
 use super::manifest::SHA256_META;
 use crate::error::{AwsResultExt as _, Error, Result};
 
@@ -37,7 +39,8 @@ pub async fn upload_all(
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for file in files {
-        let (s3, bucket, limit, done) = (s3.clone(), bucket.to_owned(), limit.clone(), done.clone());
+        let (s3, bucket, limit, done) =
+            (s3.clone(), bucket.to_owned(), limit.clone(), done.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("semaphore open");
             let uploaded = upload(&s3, &bucket, &file).await?;
@@ -78,7 +81,11 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
         .send()
         .await
         .op("PutObject", &resource)?;
-    Ok(Uploaded { key: file.key.clone(), etag: out.e_tag.unwrap_or_default(), version_id: out.version_id })
+    Ok(Uploaded {
+        key: file.key.clone(),
+        etag: out.e_tag.unwrap_or_default(),
+        version_id: out.version_id,
+    })
 }
 
 async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
@@ -94,7 +101,9 @@ async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Upl
         .send()
         .await
         .op("CreateMultipartUpload", &resource)?;
-    let upload_id = created.upload_id.ok_or_else(|| anyhow::anyhow!("CreateMultipartUpload answered without an upload id"))?;
+    let upload_id = created
+        .upload_id
+        .ok_or_else(|| anyhow::anyhow!("CreateMultipartUpload answered without an upload id"))?;
     match upload_parts(s3, bucket, file, &upload_id).await {
         Ok(parts) => {
             let out = s3
@@ -102,29 +111,54 @@ async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Upl
                 .bucket(bucket)
                 .key(&file.key)
                 .upload_id(&upload_id)
-                .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
                 .send()
                 .await
                 .op("CompleteMultipartUpload", &resource)?;
-            Ok(Uploaded { key: file.key.clone(), etag: out.e_tag.unwrap_or_default(), version_id: out.version_id })
+            Ok(Uploaded {
+                key: file.key.clone(),
+                etag: out.e_tag.unwrap_or_default(),
+                version_id: out.version_id,
+            })
         }
         Err(e) => {
             // Best effort: the bucket's lifecycle rule also aborts stale uploads after 7 days.
-            let _ = s3.abort_multipart_upload().bucket(bucket).key(&file.key).upload_id(&upload_id).send().await;
+            let _ = s3
+                .abort_multipart_upload()
+                .bucket(bucket)
+                .key(&file.key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
             Err(e)
         }
     }
 }
 
 /// Parts are read one at a time (bounded memory), each with its own SHA-256 checksum.
-async fn upload_parts(s3: &Client, bucket: &str, file: &Local, upload_id: &str) -> Result<Vec<CompletedPart>> {
+async fn upload_parts(
+    s3: &Client,
+    bucket: &str,
+    file: &Local,
+    upload_id: &str,
+) -> Result<Vec<CompletedPart>> {
     let resource = format!("object `{}`", crate::output::escape(&file.key));
-    let mut reader = tokio::fs::File::open(&file.path).await.map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", file.path.display()))?;
+    let mut reader = tokio::fs::File::open(&file.path)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", file.path.display()))?;
     let mut parts = Vec::new();
     let mut whole = Sha256::new();
     for number in 1.. {
         let mut buffer = Vec::with_capacity(usize::try_from(PART_SIZE).unwrap_or(usize::MAX));
-        (&mut reader).take(PART_SIZE).read_to_end(&mut buffer).await.map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?;
+        (&mut reader)
+            .take(PART_SIZE)
+            .read_to_end(&mut buffer)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?;
         if buffer.is_empty() {
             break;
         }
@@ -141,11 +175,20 @@ async fn upload_parts(s3: &Client, bucket: &str, file: &Local, upload_id: &str) 
             .send()
             .await
             .op("UploadPart", &resource)?;
-        parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag).checksum_sha256(checksum).build());
+        parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag)
+                .checksum_sha256(checksum)
+                .build(),
+        );
     }
     // The file changed between hashing and upload: publishing it would break the manifest's promise.
     if hex(&whole.finalize()) != file.sha256 {
-        return Err(Error::usage(format!("`{}` changed while it was being uploaded; run the deploy again", file.path.display())));
+        return Err(Error::usage(format!(
+            "`{}` changed while it was being uploaded; run the deploy again",
+            file.path.display()
+        )));
     }
     Ok(parts)
 }
@@ -153,16 +196,30 @@ async fn upload_parts(s3: &Client, bucket: &str, file: &Local, upload_id: &str) 
 /// Deletes keys (versioning keeps every deleted version recoverable), 1000 per request.
 pub async fn delete_all(s3: &Client, bucket: &str, keys: &[String]) -> Result<()> {
     for chunk in keys.chunks(1000) {
-        let objects = chunk.iter().map(|k| ObjectIdentifier::builder().key(k).build()).collect::<Result<Vec<_>, _>>()?;
+        let objects = chunk
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()?;
         let out = s3
             .delete_objects()
             .bucket(bucket)
-            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()?,
+            )
             .send()
             .await
             .op("DeleteObjects", &format!("bucket `{bucket}`"))?;
         if let Some(e) = out.errors.unwrap_or_default().into_iter().next() {
-            return Err(anyhow::anyhow!("cannot delete `{}`: {} {}", e.key.unwrap_or_default(), e.code.unwrap_or_default(), e.message.unwrap_or_default()).into());
+            return Err(anyhow::anyhow!(
+                "cannot delete `{}`: {} {}",
+                e.key.unwrap_or_default(),
+                e.code.unwrap_or_default(),
+                e.message.unwrap_or_default()
+            )
+            .into());
         }
     }
     Ok(())

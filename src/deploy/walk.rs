@@ -49,9 +49,16 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
         .sort_by_file_name(std::cmp::Ord::cmp)
         .build();
     for entry in walker {
-        let entry = entry.map_err(|e| Error::Other(anyhow::Error::new(e).context("cannot walk the source folder")))?;
-        let Some(file_type) = entry.file_type() else { continue };
-        let relative = entry.path().strip_prefix(&canonical_root).expect("walk stays under its root");
+        let entry = entry.map_err(|e| {
+            Error::Other(anyhow::Error::new(e).context("cannot walk the source folder"))
+        })?;
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        let relative = entry
+            .path()
+            .strip_prefix(&canonical_root)
+            .expect("walk stays under its root");
         if relative.as_os_str().is_empty() || file_type.is_dir() {
             continue;
         }
@@ -74,13 +81,20 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
             continue;
         }
         let size = std::fs::metadata(&path)
-            .map_err(|e| Error::Other(anyhow::Error::new(e).context(format!("cannot read `{}`", path.display()))))?
+            .map_err(|e| {
+                Error::Other(
+                    anyhow::Error::new(e).context(format!("cannot read `{}`", path.display())),
+                )
+            })?
             .len();
         files.push(LocalFile { key, path, size });
     }
     if files.is_empty() {
         return Err(Error::usage_with_hint(
-            format!("source folder `{}` has no files to publish", escape(&root.display().to_string())),
+            format!(
+                "source folder `{}` has no files to publish",
+                escape(&root.display().to_string())
+            ),
             "build the site first; a deploy of an empty folder would delete the whole site",
         ));
     }
@@ -109,7 +123,12 @@ mod tests {
     fn globs(patterns: &[&str]) -> GlobSet {
         let mut b = globset::GlobSetBuilder::new();
         for p in patterns {
-            b.add(globset::GlobBuilder::new(p).literal_separator(true).build().unwrap());
+            b.add(
+                globset::GlobBuilder::new(p)
+                    .literal_separator(true)
+                    .build()
+                    .unwrap(),
+            );
         }
         b.build().unwrap()
     }
@@ -136,8 +155,13 @@ mod tests {
         std::fs::write(outside.path().join("secret.txt"), "s").unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "i").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("leak.txt")).unwrap();
-        std::os::unix::fs::symlink(dir.path().join("index.html"), dir.path().join("alias.html")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            dir.path().join("leak.txt"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(dir.path().join("index.html"), dir.path().join("alias.html"))
+            .unwrap();
         let (files, skipped) = walk(dir.path(), &GlobSet::empty()).unwrap();
         let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(keys, ["alias.html", "index.html"]);
@@ -149,8 +173,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = walk(&dir.path().join("dist"), &GlobSet::empty()).unwrap_err();
         assert!(matches!(missing, Error::Usage { .. }));
-        assert!(missing.to_string().contains("dist` cannot be read"), "{missing}");
+        assert!(
+            missing.to_string().contains("dist` cannot be read"),
+            "{missing}"
+        );
         let empty = walk(dir.path(), &GlobSet::empty()).unwrap_err();
-        assert!(empty.to_string().ends_with("has no files to publish"), "{empty}");
+        assert!(
+            empty.to_string().ends_with("has no files to publish"),
+            "{empty}"
+        );
     }
 }

@@ -53,7 +53,11 @@ struct Desired<'a> {
     policy: Option<Value>,
 }
 
-pub async fn reconcile_log_bucket(ctx: &Ctx<'_>, _known: &mut Known, plan: &mut Plan) -> Result<()> {
+pub async fn reconcile_log_bucket(
+    ctx: &Ctx<'_>,
+    _known: &mut Known,
+    plan: &mut Plan,
+) -> Result<()> {
     let names = ctx.names;
     let desired = Desired {
         name: &names.log_bucket,
@@ -74,10 +78,20 @@ pub async fn reconcile_log_bucket(ctx: &Ctx<'_>, _known: &mut Known, plan: &mut 
             ],
         )),
     };
-    reconcile_bucket(ctx, &desired, plan, "log bucket (SSE-S3: S3 access logs cannot use SSE-KMS)").await
+    reconcile_bucket(
+        ctx,
+        &desired,
+        plan,
+        "log bucket (SSE-S3: S3 access logs cannot use SSE-KMS)",
+    )
+    .await
 }
 
-pub async fn reconcile_content_bucket(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Result<()> {
+pub async fn reconcile_content_bucket(
+    ctx: &Ctx<'_>,
+    known: &mut Known,
+    plan: &mut Plan,
+) -> Result<()> {
     let desired = Desired {
         name: &ctx.names.content_bucket,
         encryption: Encryption::Kms(known.key_arn.clone()),
@@ -115,11 +129,19 @@ pub async fn reconcile_content_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut P
 pub fn content_policy(bucket: &str, distribution_arn: Option<&str>) -> Value {
     policy::render(
         policy::CONTENT_BUCKET_POLICY,
-        &[("bucket", Some(bucket)), ("distribution_arn", distribution_arn)],
+        &[
+            ("bucket", Some(bucket)),
+            ("distribution_arn", distribution_arn),
+        ],
     )
 }
 
-async fn reconcile_bucket(ctx: &Ctx<'_>, desired: &Desired<'_>, plan: &mut Plan, what: &str) -> Result<()> {
+async fn reconcile_bucket(
+    ctx: &Ctx<'_>,
+    desired: &Desired<'_>,
+    plan: &mut Plan,
+    what: &str,
+) -> Result<()> {
     let s3 = &ctx.aws.s3;
     let name = desired.name;
     let resource = format!("s3 bucket {name}");
@@ -132,7 +154,11 @@ async fn reconcile_bucket(ctx: &Ctx<'_>, desired: &Desired<'_>, plan: &mut Plan,
             Action::Create,
             format!(
                 "create {what}: Block Public Access, ACLs disabled, versioning, lifecycle{}",
-                if desired.logging.is_some() { ", access logs" } else { "" }
+                if desired.logging.is_some() {
+                    ", access logs"
+                } else {
+                    ""
+                }
             ),
         );
         if !ctx.apply {
@@ -148,7 +174,9 @@ async fn reconcile_bucket(ctx: &Ctx<'_>, desired: &Desired<'_>, plan: &mut Plan,
         }
     };
 
-    if let Some(detail) = diff_public_access_block(observe_public_access_block(s3, name).await?.as_ref()) {
+    if let Some(detail) =
+        diff_public_access_block(observe_public_access_block(s3, name).await?.as_ref())
+    {
         update(detail);
         if ctx.apply {
             put_public_access_block(s3, name).await?;
@@ -160,7 +188,10 @@ async fn reconcile_bucket(ctx: &Ctx<'_>, desired: &Desired<'_>, plan: &mut Plan,
             put_ownership(s3, name).await?;
         }
     }
-    if let Some(detail) = diff_encryption(observe_encryption(s3, name).await?.as_ref(), &desired.encryption) {
+    if let Some(detail) = diff_encryption(
+        observe_encryption(s3, name).await?.as_ref(),
+        &desired.encryption,
+    ) {
         update(detail);
         if ctx.apply {
             put_encryption(s3, name, &desired.encryption).await?;
@@ -214,15 +245,28 @@ pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan, delete_content: bool) -> Re
         if !exists(&ctx.aws.s3, bucket).await? {
             continue;
         }
-        if ctx.config.site.bucket.as_ref().is_some_and(|b| b.as_str() == bucket.as_str()) {
+        if ctx
+            .config
+            .site
+            .bucket
+            .as_ref()
+            .is_some_and(|b| b.as_str() == bucket.as_str())
+        {
             continue; // an adopted bucket is the user's: never deleted
         }
         let resource = format!("s3 bucket {bucket}");
         if !delete_content {
-            ctx.printer.info(format_args!("keeping {resource} and its data (pass --delete-content to delete it)"));
+            ctx.printer.info(format_args!(
+                "keeping {resource} and its data (pass --delete-content to delete it)"
+            ));
             continue;
         }
-        ctx.change(plan, &resource, Action::Delete, "delete every object version and the bucket");
+        ctx.change(
+            plan,
+            &resource,
+            Action::Delete,
+            "delete every object version and the bucket",
+        );
         if ctx.apply {
             empty_and_delete(&ctx.aws.s3, bucket).await?;
         }
@@ -240,7 +284,12 @@ async fn empty_and_delete(s3: &Client, bucket: &str) -> Result<()> {
         }
         s3.delete_objects()
             .bucket(bucket)
-            .delete(Delete::builder().set_objects(Some(batch)).quiet(true).build()?)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(batch))
+                    .quiet(true)
+                    .build()?,
+            )
             .send()
             .await
             .op("DeleteObjects", &resource)?;
@@ -258,10 +307,18 @@ async fn empty_and_delete(s3: &Client, bucket: &str) -> Result<()> {
             .await
             .op("ListObjectVersions", &resource)?;
         let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
-        let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let markers = page
+            .delete_markers()
+            .iter()
+            .map(|m| (m.key(), m.version_id()));
         for (key, version) in versions.chain(markers) {
             let Some(key) = key else { continue };
-            batch.push(ObjectIdentifier::builder().key(key).set_version_id(version.map(str::to_owned)).build()?);
+            batch.push(
+                ObjectIdentifier::builder()
+                    .key(key)
+                    .set_version_id(version.map(str::to_owned))
+                    .build()?,
+            );
             if batch.len() == 1000 {
                 flush(std::mem::take(&mut batch)).await?;
             }
@@ -273,7 +330,11 @@ async fn empty_and_delete(s3: &Client, bucket: &str) -> Result<()> {
         version_marker = page.next_version_id_marker;
     }
     flush(batch).await?;
-    s3.delete_bucket().bucket(bucket).send().await.op("DeleteBucket", &resource)?;
+    s3.delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .op("DeleteBucket", &resource)?;
     Ok(())
 }
 
@@ -312,19 +373,29 @@ async fn create(s3: &Client, bucket: &str, region: &str) -> Result<()> {
                 .build(),
         );
     }
-    request.send().await.op("CreateBucket", &format!("bucket `{bucket}`"))?;
+    request
+        .send()
+        .await
+        .op("CreateBucket", &format!("bucket `{bucket}`"))?;
     Ok(())
 }
 
 // ---- Block Public Access -----------------------------------------------------------------------
 
-async fn observe_public_access_block(s3: &Client, bucket: &str) -> Result<Option<PublicAccessBlockConfiguration>> {
+async fn observe_public_access_block(
+    s3: &Client,
+    bucket: &str,
+) -> Result<Option<PublicAccessBlockConfiguration>> {
     Ok(s3
         .get_public_access_block()
         .bucket(bucket)
         .send()
         .await
-        .or_missing(&["NoSuchPublicAccessBlockConfiguration"], "GetPublicAccessBlock", &format!("bucket `{bucket}`"))?
+        .or_missing(
+            &["NoSuchPublicAccessBlockConfiguration"],
+            "GetPublicAccessBlock",
+            &format!("bucket `{bucket}`"),
+        )?
         .and_then(|o| o.public_access_block_configuration))
 }
 
@@ -339,7 +410,11 @@ fn diff_public_access_block(observed: Option<&PublicAccessBlockConfiguration>) -
     });
     let off: Vec<&str> = match &flags {
         None => vec!["all four flags"],
-        Some(flags) => flags.iter().filter(|(_, on)| *on != Some(true)).map(|(n, _)| *n).collect(),
+        Some(flags) => flags
+            .iter()
+            .filter(|(_, on)| *on != Some(true))
+            .map(|(n, _)| *n)
+            .collect(),
     };
     (!off.is_empty()).then(|| format!("turn on Block Public Access ({})", off.join(", ")))
 }
@@ -369,7 +444,11 @@ async fn observe_ownership(s3: &Client, bucket: &str) -> Result<Option<ObjectOwn
         .bucket(bucket)
         .send()
         .await
-        .or_missing(&["OwnershipControlsNotFoundError"], "GetBucketOwnershipControls", &format!("bucket `{bucket}`"))?
+        .or_missing(
+            &["OwnershipControlsNotFoundError"],
+            "GetBucketOwnershipControls",
+            &format!("bucket `{bucket}`"),
+        )?
         .and_then(|o| o.ownership_controls)
         .and_then(|c| c.rules.into_iter().next())
         .map(|r| r.object_ownership))
@@ -378,7 +457,10 @@ async fn observe_ownership(s3: &Client, bucket: &str) -> Result<Option<ObjectOwn
 fn diff_ownership(observed: Option<&ObjectOwnership>) -> Option<String> {
     match observed {
         Some(ObjectOwnership::BucketOwnerEnforced) => None,
-        Some(other) => Some(format!("disable ACLs (object ownership {} → BucketOwnerEnforced)", other.as_str())),
+        Some(other) => Some(format!(
+            "disable ACLs (object ownership {} → BucketOwnerEnforced)",
+            other.as_str()
+        )),
         None => Some("disable ACLs (object ownership BucketOwnerEnforced)".to_owned()),
     }
 }
@@ -388,7 +470,11 @@ async fn put_ownership(s3: &Client, bucket: &str) -> Result<()> {
         .bucket(bucket)
         .ownership_controls(
             OwnershipControls::builder()
-                .rules(OwnershipControlsRule::builder().object_ownership(ObjectOwnership::BucketOwnerEnforced).build()?)
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::BucketOwnerEnforced)
+                        .build()?,
+                )
                 .build()?,
         )
         .send()
@@ -412,17 +498,22 @@ async fn observe_encryption(s3: &Client, bucket: &str) -> Result<Option<Observed
         .bucket(bucket)
         .send()
         .await
-        .or_missing(&["ServerSideEncryptionConfigurationNotFoundError"], "GetBucketEncryption", &format!("bucket `{bucket}`"))?;
+        .or_missing(
+            &["ServerSideEncryptionConfigurationNotFoundError"],
+            "GetBucketEncryption",
+            &format!("bucket `{bucket}`"),
+        )?;
     Ok(out
         .and_then(|o| o.server_side_encryption_configuration)
         .and_then(|c| c.rules.into_iter().next())
         .and_then(|rule| {
             let bucket_key = rule.bucket_key_enabled == Some(true);
-            rule.apply_server_side_encryption_by_default.map(|d| ObservedEncryption {
-                algorithm: d.sse_algorithm,
-                key: d.kms_master_key_id,
-                bucket_key,
-            })
+            rule.apply_server_side_encryption_by_default
+                .map(|d| ObservedEncryption {
+                    algorithm: d.sse_algorithm,
+                    key: d.kms_master_key_id,
+                    bucket_key,
+                })
         }))
 }
 
@@ -431,7 +522,10 @@ fn diff_encryption(observed: Option<&ObservedEncryption>, desired: &Encryption) 
         Encryption::Kms(key) => {
             let key_text = key.as_deref().unwrap_or("the site's new key");
             let ok = observed.is_some_and(|o| {
-                o.algorithm == ServerSideEncryption::AwsKms && o.bucket_key && key.is_some() && o.key == *key
+                o.algorithm == ServerSideEncryption::AwsKms
+                    && o.bucket_key
+                    && key.is_some()
+                    && o.key == *key
             });
             (!ok).then(|| format!("default encryption SSE-KMS with {key_text} and bucket key"))
         }
@@ -458,7 +552,11 @@ async fn put_encryption(s3: &Client, bucket: &str, desired: &Encryption) -> Resu
         .build();
     s3.put_bucket_encryption()
         .bucket(bucket)
-        .server_side_encryption_configuration(ServerSideEncryptionConfiguration::builder().rules(rule).build()?)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()?,
+        )
         .send()
         .await
         .op("PutBucketEncryption", &format!("bucket `{bucket}`"))?;
@@ -488,7 +586,11 @@ fn diff_versioning(observed: Option<&BucketVersioningStatus>) -> Option<String> 
 async fn put_versioning(s3: &Client, bucket: &str) -> Result<()> {
     s3.put_bucket_versioning()
         .bucket(bucket)
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
         .send()
         .await
         .op("PutBucketVersioning", &format!("bucket `{bucket}`"))?;
@@ -503,7 +605,11 @@ async fn observe_lifecycle(s3: &Client, bucket: &str) -> Result<Vec<LifecycleRul
         .bucket(bucket)
         .send()
         .await
-        .or_missing(&["NoSuchLifecycleConfiguration"], "GetBucketLifecycleConfiguration", &format!("bucket `{bucket}`"))?
+        .or_missing(
+            &["NoSuchLifecycleConfiguration"],
+            "GetBucketLifecycleConfiguration",
+            &format!("bucket `{bucket}`"),
+        )?
         .map(|o| o.rules.unwrap_or_default())
         .unwrap_or_default())
 }
@@ -515,8 +621,14 @@ fn summarize_rule(rule: &LifecycleRule, id: &'static str) -> Option<Lifecycle> {
     Some(Lifecycle {
         id,
         expiration_days: rule.expiration.as_ref().and_then(|e| e.days),
-        noncurrent_days: rule.noncurrent_version_expiration.as_ref()?.noncurrent_days?,
-        abort_multipart_days: rule.abort_incomplete_multipart_upload.as_ref()?.days_after_initiation?,
+        noncurrent_days: rule
+            .noncurrent_version_expiration
+            .as_ref()?
+            .noncurrent_days?,
+        abort_multipart_days: rule
+            .abort_incomplete_multipart_upload
+            .as_ref()?
+            .days_after_initiation?,
     })
 }
 
@@ -532,9 +644,19 @@ fn diff_lifecycle(observed: &[LifecycleRule], desired: &Lifecycle) -> Option<Str
     if let Some(days) = desired.expiration_days {
         parts.push(format!("expire objects after {days} days"));
     }
-    parts.push(format!("expire earlier versions after {} days", desired.noncurrent_days));
-    parts.push(format!("abort incomplete uploads after {} days", desired.abort_multipart_days));
-    Some(format!("lifecycle rule `{}`: {}", desired.id, parts.join(", ")))
+    parts.push(format!(
+        "expire earlier versions after {} days",
+        desired.noncurrent_days
+    ));
+    parts.push(format!(
+        "abort incomplete uploads after {} days",
+        desired.abort_multipart_days
+    ));
+    Some(format!(
+        "lifecycle rule `{}`: {}",
+        desired.id,
+        parts.join(", ")
+    ))
 }
 
 async fn put_lifecycle(s3: &Client, bucket: &str, desired: &Lifecycle) -> Result<()> {
@@ -550,10 +672,14 @@ async fn put_lifecycle(s3: &Client, bucket: &str, desired: &Lifecycle) -> Result
         .status(ExpirationStatus::Enabled)
         .filter(LifecycleRuleFilter::builder().prefix("").build())
         .noncurrent_version_expiration(
-            NoncurrentVersionExpiration::builder().noncurrent_days(desired.noncurrent_days).build(),
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(desired.noncurrent_days)
+                .build(),
         )
         .abort_incomplete_multipart_upload(
-            AbortIncompleteMultipartUpload::builder().days_after_initiation(desired.abort_multipart_days).build(),
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(desired.abort_multipart_days)
+                .build(),
         );
     if let Some(days) = desired.expiration_days {
         rule = rule.expiration(LifecycleExpiration::builder().days(days).build());
@@ -561,7 +687,11 @@ async fn put_lifecycle(s3: &Client, bucket: &str, desired: &Lifecycle) -> Result
     rules.push(rule.build()?);
     s3.put_bucket_lifecycle_configuration()
         .bucket(bucket)
-        .lifecycle_configuration(BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build()?)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules))
+                .build()?,
+        )
         .send()
         .await
         .op("PutBucketLifecycleConfiguration", &resource)?;
@@ -582,7 +712,8 @@ async fn observe_logging(s3: &Client, bucket: &str) -> Result<Option<(String, St
 }
 
 fn diff_logging(observed: Option<&(String, String)>, desired: &(String, String)) -> Option<String> {
-    (observed != Some(desired)).then(|| format!("server access logs to s3://{}/{}", desired.0, desired.1))
+    (observed != Some(desired))
+        .then(|| format!("server access logs to s3://{}/{}", desired.0, desired.1))
 }
 
 async fn put_logging(s3: &Client, bucket: &str, (target, prefix): &(String, String)) -> Result<()> {
@@ -590,7 +721,12 @@ async fn put_logging(s3: &Client, bucket: &str, (target, prefix): &(String, Stri
         .bucket(bucket)
         .bucket_logging_status(
             BucketLoggingStatus::builder()
-                .logging_enabled(LoggingEnabled::builder().target_bucket(target).target_prefix(prefix).build()?)
+                .logging_enabled(
+                    LoggingEnabled::builder()
+                        .target_bucket(target)
+                        .target_prefix(prefix)
+                        .build()?,
+                )
                 .build(),
         )
         .send()
@@ -607,7 +743,11 @@ async fn observe_policy(s3: &Client, bucket: &str) -> Result<Option<Value>> {
         .bucket(bucket)
         .send()
         .await
-        .or_missing(&["NoSuchBucketPolicy"], "GetBucketPolicy", &format!("bucket `{bucket}`"))?
+        .or_missing(
+            &["NoSuchBucketPolicy"],
+            "GetBucketPolicy",
+            &format!("bucket `{bucket}`"),
+        )?
         .and_then(|o| o.policy)
         .map(|text| policy::parse(&text).unwrap_or(Value::Null)))
 }
@@ -641,19 +781,29 @@ async fn observe_tags(s3: &Client, bucket: &str) -> Result<Vec<Tag>> {
         .bucket(bucket)
         .send()
         .await
-        .or_missing(&["NoSuchTagSet", "NoSuchTagSetError"], "GetBucketTagging", &format!("bucket `{bucket}`"))?
+        .or_missing(
+            &["NoSuchTagSet", "NoSuchTagSetError"],
+            "GetBucketTagging",
+            &format!("bucket `{bucket}`"),
+        )?
         .map(|o| o.tag_set)
         .unwrap_or_default())
 }
 
 fn diff_tags(observed: &[Tag], site: &str) -> Option<String> {
-    let ok = observed.iter().any(|t| t.key == SITE_TAG && t.value == site);
+    let ok = observed
+        .iter()
+        .any(|t| t.key == SITE_TAG && t.value == site);
     (!ok).then(|| format!("tag {SITE_TAG}={site}"))
 }
 
 async fn put_tags(s3: &Client, bucket: &str, site: &str) -> Result<()> {
     // Keep the bucket's other tags.
-    let mut tags: Vec<Tag> = observe_tags(s3, bucket).await?.into_iter().filter(|t| t.key != SITE_TAG).collect();
+    let mut tags: Vec<Tag> = observe_tags(s3, bucket)
+        .await?
+        .into_iter()
+        .filter(|t| t.key != SITE_TAG)
+        .collect();
     tags.push(Tag::builder().key(SITE_TAG).value(site).build()?);
     s3.put_bucket_tagging()
         .bucket(bucket)
@@ -680,7 +830,10 @@ mod tests {
             diff_public_access_block(Some(&partly)).unwrap(),
             "turn on Block Public Access (BlockPublicPolicy)"
         );
-        assert_eq!(diff_public_access_block(None).unwrap(), "turn on Block Public Access (all four flags)");
+        assert_eq!(
+            diff_public_access_block(None).unwrap(),
+            "turn on Block Public Access (all four flags)"
+        );
         let all = PublicAccessBlockConfiguration::builder()
             .block_public_acls(true)
             .ignore_public_acls(true)
@@ -693,29 +846,64 @@ mod tests {
     #[test]
     fn kms_encryption_must_use_the_site_key_and_bucket_key() {
         let key = Some("arn:aws:kms:eu-west-1:1:key/k".to_owned());
-        let good = ObservedEncryption { algorithm: ServerSideEncryption::AwsKms, key: key.clone(), bucket_key: true };
-        assert_eq!(diff_encryption(Some(&good), &Encryption::Kms(key.clone())), None);
-        let aws_managed = ObservedEncryption { algorithm: ServerSideEncryption::AwsKms, key: None, bucket_key: true };
+        let good = ObservedEncryption {
+            algorithm: ServerSideEncryption::AwsKms,
+            key: key.clone(),
+            bucket_key: true,
+        };
+        assert_eq!(
+            diff_encryption(Some(&good), &Encryption::Kms(key.clone())),
+            None
+        );
+        let aws_managed = ObservedEncryption {
+            algorithm: ServerSideEncryption::AwsKms,
+            key: None,
+            bucket_key: true,
+        };
         assert!(diff_encryption(Some(&aws_managed), &Encryption::Kms(key.clone())).is_some());
-        let no_bucket_key = ObservedEncryption { bucket_key: false, ..good };
+        let no_bucket_key = ObservedEncryption {
+            bucket_key: false,
+            ..good
+        };
         assert!(diff_encryption(Some(&no_bucket_key), &Encryption::Kms(key)).is_some());
-        let sse_s3 = ObservedEncryption { algorithm: ServerSideEncryption::Aes256, key: None, bucket_key: false };
+        let sse_s3 = ObservedEncryption {
+            algorithm: ServerSideEncryption::Aes256,
+            key: None,
+            bucket_key: false,
+        };
         assert_eq!(diff_encryption(Some(&sse_s3), &Encryption::S3), None);
     }
 
     #[test]
     fn lifecycle_compares_only_the_owned_rule() {
-        let desired = Lifecycle { id: "r", expiration_days: None, noncurrent_days: 90, abort_multipart_days: 7 };
+        let desired = Lifecycle {
+            id: "r",
+            expiration_days: None,
+            noncurrent_days: 90,
+            abort_multipart_days: 7,
+        };
         let rule = |noncurrent: i32| {
             LifecycleRule::builder()
                 .id("r")
                 .status(ExpirationStatus::Enabled)
-                .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(noncurrent).build())
-                .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(7).build())
+                .noncurrent_version_expiration(
+                    NoncurrentVersionExpiration::builder()
+                        .noncurrent_days(noncurrent)
+                        .build(),
+                )
+                .abort_incomplete_multipart_upload(
+                    AbortIncompleteMultipartUpload::builder()
+                        .days_after_initiation(7)
+                        .build(),
+                )
                 .build()
                 .unwrap()
         };
-        let other = LifecycleRule::builder().id("theirs").status(ExpirationStatus::Disabled).build().unwrap();
+        let other = LifecycleRule::builder()
+            .id("theirs")
+            .status(ExpirationStatus::Disabled)
+            .build()
+            .unwrap();
         assert_eq!(diff_lifecycle(&[other.clone(), rule(90)], &desired), None);
         assert_eq!(
             diff_lifecycle(&[other, rule(30)], &desired).unwrap(),
@@ -725,7 +913,13 @@ mod tests {
 
     #[test]
     fn versioning_suspended_is_drift() {
-        assert_eq!(diff_versioning(Some(&BucketVersioningStatus::Suspended)).unwrap(), "versioning Suspended → Enabled");
-        assert_eq!(diff_versioning(Some(&BucketVersioningStatus::Enabled)), None);
+        assert_eq!(
+            diff_versioning(Some(&BucketVersioningStatus::Suspended)).unwrap(),
+            "versioning Suspended → Enabled"
+        );
+        assert_eq!(
+            diff_versioning(Some(&BucketVersioningStatus::Enabled)),
+            None
+        );
     }
 }

@@ -19,7 +19,12 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
     let alias = &ctx.names.kms_alias;
     let resource = format!("kms key {alias}");
     let Some(key) = observe(kms, alias).await? else {
-        ctx.change(plan, &resource, Action::Create, "create symmetric key with rotation on");
+        ctx.change(
+            plan,
+            &resource,
+            Action::Create,
+            "create symmetric key with rotation on",
+        );
         if ctx.apply {
             known.key_arn = Some(create(ctx, alias).await?);
         }
@@ -30,9 +35,17 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
         ctx.change(plan, &resource, Action::Update, detail);
         if ctx.apply {
             if key.key_state == Some(KeyState::PendingDeletion) {
-                kms.cancel_key_deletion().key_id(&key_id).send().await.op("CancelKeyDeletion", &resource)?;
+                kms.cancel_key_deletion()
+                    .key_id(&key_id)
+                    .send()
+                    .await
+                    .op("CancelKeyDeletion", &resource)?;
             }
-            kms.enable_key().key_id(&key_id).send().await.op("EnableKey", &resource)?;
+            kms.enable_key()
+                .key_id(&key_id)
+                .send()
+                .await
+                .op("EnableKey", &resource)?;
         }
     }
     let rotation = kms
@@ -43,9 +56,18 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
         .op("GetKeyRotationStatus", &resource)?
         .key_rotation_enabled;
     if !rotation {
-        ctx.change(plan, &resource, Action::Update, "turn on automatic key rotation");
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            "turn on automatic key rotation",
+        );
         if ctx.apply {
-            kms.enable_key_rotation().key_id(&key_id).send().await.op("EnableKeyRotation", &resource)?;
+            kms.enable_key_rotation()
+                .key_id(&key_id)
+                .send()
+                .await
+                .op("EnableKeyRotation", &resource)?;
         }
     }
     known.key_arn = key.arn;
@@ -76,7 +98,12 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
     if observed.is_some_and(|o| policy::same(&o, &desired)) {
         return Ok(());
     }
-    ctx.change(plan, &resource, Action::Update, "key policy: account administration; CloudFront decrypt for this distribution only");
+    ctx.change(
+        plan,
+        &resource,
+        Action::Update,
+        "key policy: account administration; CloudFront decrypt for this distribution only",
+    );
     if ctx.apply {
         ctx.aws
             .kms
@@ -94,7 +121,11 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
 fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Value {
     policy::render(
         policy::KEY_POLICY,
-        &[("site", Some(&ctx.names.site)), ("account", Some(ctx.account)), ("distribution_arn", distribution_arn)],
+        &[
+            ("site", Some(&ctx.names.site)),
+            ("account", Some(ctx.account)),
+            ("distribution_arn", distribution_arn),
+        ],
     )
 }
 
@@ -104,14 +135,20 @@ pub async fn observe(kms: &Client, alias: &str) -> Result<Option<KeyMetadata>> {
         .key_id(alias)
         .send()
         .await
-        .or_missing(&["NotFoundException"], "DescribeKey", &format!("kms key {alias}"))?
+        .or_missing(
+            &["NotFoundException"],
+            "DescribeKey",
+            &format!("kms key {alias}"),
+        )?
         .and_then(|o| o.key_metadata))
 }
 
 fn diff_state(key: &KeyMetadata) -> Option<String> {
     match key.key_state.as_ref() {
         Some(KeyState::Enabled) => None,
-        Some(KeyState::PendingDeletion) => Some("cancel the scheduled deletion and enable the key".to_owned()),
+        Some(KeyState::PendingDeletion) => {
+            Some("cancel the scheduled deletion and enable the key".to_owned())
+        }
         Some(state) => Some(format!("key state {} → Enabled", state.as_str())),
         None => Some("enable the key".to_owned()),
     }
@@ -127,14 +164,28 @@ async fn create(ctx: &Ctx<'_>, alias: &str) -> Result<String> {
         .key_spec(KeySpec::SymmetricDefault)
         .multi_region(false)
         .policy(key_policy(ctx, None).to_string())
-        .tags(Tag::builder().tag_key(SITE_TAG).tag_value(&ctx.names.site).build()?)
+        .tags(
+            Tag::builder()
+                .tag_key(SITE_TAG)
+                .tag_value(&ctx.names.site)
+                .build()?,
+        )
         .send()
         .await
         .op("CreateKey", &resource)?
         .key_metadata
         .ok_or_else(|| anyhow::anyhow!("CreateKey answered without key metadata"))?;
-    kms.create_alias().alias_name(alias).target_key_id(&key.key_id).send().await.op("CreateAlias", &resource)?;
-    kms.enable_key_rotation().key_id(&key.key_id).send().await.op("EnableKeyRotation", &resource)?;
+    kms.create_alias()
+        .alias_name(alias)
+        .target_key_id(&key.key_id)
+        .send()
+        .await
+        .op("CreateAlias", &resource)?;
+    kms.enable_key_rotation()
+        .key_id(&key.key_id)
+        .send()
+        .await
+        .op("EnableKeyRotation", &resource)?;
     Ok(key.arn.unwrap_or(key.key_id))
 }
 
@@ -151,7 +202,12 @@ pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     if key.key_state == Some(KeyState::PendingDeletion) {
         return Ok(());
     }
-    ctx.change(plan, &resource, Action::Delete, "schedule deletion in 30 days (cancel with `aws kms cancel-key-deletion`)");
+    ctx.change(
+        plan,
+        &resource,
+        Action::Delete,
+        "schedule deletion in 30 days (cancel with `aws kms cancel-key-deletion`)",
+    );
     if ctx.apply {
         ctx.aws
             .kms

@@ -109,15 +109,25 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Records a change and, when applying, logs it before it is made.
-    pub fn change(&self, plan: &mut Plan, resource: impl Into<String>, action: Action, detail: impl Into<String>) {
+    pub fn change(
+        &self,
+        plan: &mut Plan,
+        resource: impl Into<String>,
+        action: Action,
+        detail: impl Into<String>,
+    ) {
         let change = Change {
             resource: resource.into(),
             action,
             detail: detail.into(),
         };
         if self.apply {
-            self.printer
-                .info(format_args!("{} {}: {}", change.action.symbol(), change.resource, change.detail));
+            self.printer.info(format_args!(
+                "{} {}: {}",
+                change.action.symbol(),
+                change.resource,
+                change.detail
+            ));
         }
         plan.changes.push(change);
     }

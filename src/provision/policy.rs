@@ -22,7 +22,10 @@ pub fn render(template: &str, vars: &[(&str, Option<&str>)]) -> Value {
                 out = out.replace(&placeholder, (*value)?);
             }
         }
-        assert!(!out.contains("{{"), "unfilled placeholder in policy template: {out}");
+        assert!(
+            !out.contains("{{"),
+            "unfilled placeholder in policy template: {out}"
+        );
         Some(out)
     };
     let statements = doc["Statement"]
@@ -53,7 +56,9 @@ fn normalize(v: &Value) -> Value {
             items.sort_by_key(ToString::to_string);
             Value::Array(items)
         }
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -68,31 +73,58 @@ mod tests {
     use super::*;
 
     fn sids(doc: &Value) -> Vec<&str> {
-        doc["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap()).collect()
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect()
     }
 
     #[test]
     fn content_policy_without_distribution_keeps_only_tls_statements() {
-        let doc = render(CONTENT_BUCKET_POLICY, &[("bucket", Some("b")), ("distribution_arn", None)]);
-        assert_eq!(sids(&doc), ["DenyInsecureTransport", "DenyCloudFrontPrivateState"]);
+        let doc = render(
+            CONTENT_BUCKET_POLICY,
+            &[("bucket", Some("b")), ("distribution_arn", None)],
+        );
+        assert_eq!(
+            sids(&doc),
+            ["DenyInsecureTransport", "DenyCloudFrontPrivateState"]
+        );
         let tls = &doc["Statement"][0];
         assert_eq!(tls["Effect"], "Deny");
         assert_eq!(tls["Principal"], "*");
         assert_eq!(tls["Action"], "s3:*");
         assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
-        assert_eq!(tls["Resource"], serde_json::json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]));
+        assert_eq!(
+            tls["Resource"],
+            serde_json::json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"])
+        );
     }
 
     #[test]
     fn content_policy_scopes_cloudfront_to_the_distribution() {
         let arn = "arn:aws:cloudfront::123456789012:distribution/E1";
-        let doc = render(CONTENT_BUCKET_POLICY, &[("bucket", Some("b")), ("distribution_arn", Some(arn))]);
-        assert_eq!(sids(&doc), ["DenyInsecureTransport", "AllowCloudFrontRead", "DenyCloudFrontPrivateState"]);
+        let doc = render(
+            CONTENT_BUCKET_POLICY,
+            &[("bucket", Some("b")), ("distribution_arn", Some(arn))],
+        );
+        assert_eq!(
+            sids(&doc),
+            [
+                "DenyInsecureTransport",
+                "AllowCloudFrontRead",
+                "DenyCloudFrontPrivateState"
+            ]
+        );
         let read = &doc["Statement"][1];
         assert_eq!(read["Principal"]["Service"], "cloudfront.amazonaws.com");
         assert_eq!(read["Action"], "s3:GetObject");
         assert_eq!(read["Condition"]["StringEquals"]["AWS:SourceArn"], arn);
-        assert_eq!(doc["Statement"][2]["Resource"], "arn:aws:s3:::b/.sitewarden/*");
+        assert_eq!(
+            doc["Statement"][2]["Resource"],
+            "arn:aws:s3:::b/.sitewarden/*"
+        );
     }
 
     #[test]
@@ -101,8 +133,14 @@ mod tests {
         let before = render(KEY_POLICY, &[vars[0], vars[1], ("distribution_arn", None)]);
         assert_eq!(sids(&before), ["AccountAdministration"]);
         assert_eq!(before["Id"], "sitewarden-docs");
-        assert_eq!(before["Statement"][0]["Principal"]["AWS"], "arn:aws:iam::123456789012:root");
-        let after = render(KEY_POLICY, &[vars[0], vars[1], ("distribution_arn", Some("arn:d"))]);
+        assert_eq!(
+            before["Statement"][0]["Principal"]["AWS"],
+            "arn:aws:iam::123456789012:root"
+        );
+        let after = render(
+            KEY_POLICY,
+            &[vars[0], vars[1], ("distribution_arn", Some("arn:d"))],
+        );
         let cf = &after["Statement"][1];
         assert_eq!(cf["Action"], "kms:Decrypt");
         assert_eq!(cf["Condition"]["StringEquals"]["AWS:SourceArn"], "arn:d");
@@ -112,21 +150,42 @@ mod tests {
     fn log_policy_conditions_name_the_account_and_sources() {
         let doc = render(
             LOG_BUCKET_POLICY,
-            &[("log_bucket", Some("l")), ("content_bucket", Some("c")), ("account", Some("123456789012"))],
+            &[
+                ("log_bucket", Some("l")),
+                ("content_bucket", Some("c")),
+                ("account", Some("123456789012")),
+            ],
         );
-        assert_eq!(sids(&doc), ["DenyInsecureTransport", "AllowS3ServerAccessLogs", "AllowCloudFrontLogDelivery"]);
+        assert_eq!(
+            sids(&doc),
+            [
+                "DenyInsecureTransport",
+                "AllowS3ServerAccessLogs",
+                "AllowCloudFrontLogDelivery"
+            ]
+        );
         let s3 = &doc["Statement"][1];
-        assert_eq!(s3["Condition"]["ArnLike"]["aws:SourceArn"], "arn:aws:s3:::c");
-        assert_eq!(s3["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
+        assert_eq!(
+            s3["Condition"]["ArnLike"]["aws:SourceArn"],
+            "arn:aws:s3:::c"
+        );
+        assert_eq!(
+            s3["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "123456789012"
+        );
         let cf = &doc["Statement"][2];
         assert_eq!(cf["Resource"], "arn:aws:s3:::l/cloudfront/*");
-        assert_eq!(cf["Condition"]["ArnLike"]["aws:SourceArn"], "arn:aws:logs:us-east-1:123456789012:delivery-source:*");
+        assert_eq!(
+            cf["Condition"]["ArnLike"]["aws:SourceArn"],
+            "arn:aws:logs:us-east-1:123456789012:delivery-source:*"
+        );
     }
 
     #[test]
     fn comparison_ignores_aws_normalisation_but_not_content() {
         let a: Value = serde_json::json!({"Statement": [{"Action": ["s3:GetObject"], "Resource": ["b", "a"]}]});
-        let b: Value = serde_json::json!({"Statement": {"Resource": ["a", "b"], "Action": "s3:GetObject"}});
+        let b: Value =
+            serde_json::json!({"Statement": {"Resource": ["a", "b"], "Action": "s3:GetObject"}});
         assert!(same(&a, &b));
         let c: Value = serde_json::json!({"Statement": {"Resource": ["a", "b"], "Action": "s3:*"}});
         assert!(!same(&a, &c));

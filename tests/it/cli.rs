@@ -202,5 +202,9 @@ fn every_example_config_is_valid() {
             seen += 1;
         }
     }
-    assert!(seen >= 2, "expected example configs under {}", examples.display());
+    assert!(
+        seen >= 2,
+        "expected example configs under {}",
+        examples.display()
+    );
 }

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::support::{ACCOUNT, aws_clients, emulator, json_run, project, site_name, sitewarden_emulated, write_calls};
+use crate::support::{
+    ACCOUNT, aws_clients, emulator, json_run, project, site_name, sitewarden_emulated, write_calls,
+};
 
 struct Site {
     dir: tempfile::TempDir,
@@ -15,7 +17,10 @@ impl Site {
         let name = site_name(prefix);
         let dir = project(&name, extra_config);
         json_run(dir.path(), &["up", "--infra-only"], 0);
-        let site = Site { bucket: format!("{name}-site-{ACCOUNT}"), dir };
+        let site = Site {
+            bucket: format!("{name}-site-{ACCOUNT}"),
+            dir,
+        };
         site.write("index.html", "<h1>home</h1>");
         site.write("docs/index.html", "<h1>docs</h1>");
         site.write("assets/app.3f9a1c2b.css", "body{}");
@@ -43,17 +48,42 @@ impl Site {
 }
 
 fn keys(list: &serde_json::Value) -> Vec<String> {
-    let mut keys: Vec<String> = list.as_array().unwrap().iter().map(|c| c["key"].as_str().unwrap_or_else(|| c.as_str().unwrap()).to_owned()).collect();
+    let mut keys: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["key"]
+                .as_str()
+                .unwrap_or_else(|| c.as_str().unwrap())
+                .to_owned()
+        })
+        .collect();
     keys.sort();
     keys
 }
 
 async fn object(bucket: &str, key: &str) -> (Vec<u8>, String, String, Option<String>) {
     let aws = aws_clients("eu-west-1").await;
-    let out = aws.s3.get_object().bucket(bucket).key(key).send().await.unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    let out = aws
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{key}: {e:?}"));
     let sha = out.metadata.as_ref().and_then(|m| m.get("sha256")).cloned();
-    let (ct, cc) = (out.content_type.clone().unwrap_or_default(), out.cache_control.clone().unwrap_or_default());
-    (out.body.collect().await.unwrap().into_bytes().to_vec(), ct, cc, sha)
+    let (ct, cc) = (
+        out.content_type.clone().unwrap_or_default(),
+        out.cache_control.clone().unwrap_or_default(),
+    );
+    (
+        out.body.collect().await.unwrap().into_bytes().to_vec(),
+        ct,
+        cc,
+        sha,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -63,25 +93,54 @@ async fn deploy_publishes_content_and_headers_then_uploads_nothing() {
     let first = site.deploy(&[], 0);
     assert_eq!(first["uploaded"], 5);
     assert_eq!(first["deleted"], 0);
-    assert!(first["invalidation"].is_null(), "the first deploy invalidates nothing");
+    assert!(
+        first["invalidation"].is_null(),
+        "the first deploy invalidates nothing"
+    );
 
     let (body, ct, cc, sha) = object(&site.bucket, "index.html").await;
-    assert_eq!((body.as_slice(), ct.as_str(), cc.as_str()), (&b"<h1>home</h1>"[..], "text/html; charset=utf-8", "no-cache"));
-    let expected = sitewarden::deploy::hash::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"<h1>home</h1>"));
+    assert_eq!(
+        (body.as_slice(), ct.as_str(), cc.as_str()),
+        (
+            &b"<h1>home</h1>"[..],
+            "text/html; charset=utf-8",
+            "no-cache"
+        )
+    );
+    let expected =
+        sitewarden::deploy::hash::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"<h1>home</h1>"));
     assert_eq!(sha.as_deref(), Some(expected.as_str()), "x-amz-meta-sha256");
     let (_, ct, cc, _) = object(&site.bucket, "assets/app.3f9a1c2b.css").await;
-    assert_eq!((ct.as_str(), cc.as_str()), ("text/css; charset=utf-8", "public, max-age=31536000, immutable"));
+    assert_eq!(
+        (ct.as_str(), cc.as_str()),
+        (
+            "text/css; charset=utf-8",
+            "public, max-age=31536000, immutable"
+        )
+    );
     let (_, ct, cc, _) = object(&site.bucket, "favicon.ico").await;
-    assert_eq!((ct.as_str(), cc.as_str()), ("image/x-icon", "public, max-age=300"));
+    assert_eq!(
+        (ct.as_str(), cc.as_str()),
+        ("image/x-icon", "public, max-age=300")
+    );
     let (body, ct, _, _) = object(&site.bucket, "odd name/a b#?%+ caf\u{e9}.txt").await;
-    assert_eq!((body.as_slice(), ct.as_str()), (&b"odd"[..], "text/plain; charset=utf-8"));
+    assert_eq!(
+        (body.as_slice(), ct.as_str()),
+        (&b"odd"[..], "text/plain; charset=utf-8")
+    );
 
     // Nothing changed: no upload, and only reads (manifest, one listing).
     let second = site.deploy(&[], 0);
-    assert_eq!((second["uploaded"].as_u64(), second["unchanged"].as_u64()), (Some(0), Some(5)));
+    assert_eq!(
+        (second["uploaded"].as_u64(), second["unchanged"].as_u64()),
+        (Some(0), Some(5))
+    );
     assert_eq!(write_calls(&second["requests"]), Vec::<String>::new());
     assert_eq!(second["requests"]["ListObjectsV2"], 1);
-    assert!(second["requests"].get("HeadObject").is_none(), "never a HEAD per object");
+    assert!(
+        second["requests"].get("HeadObject").is_none(),
+        "never a HEAD per object"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,19 +153,29 @@ async fn changes_upload_only_what_changed_in_safe_order() {
     site.write("assets/app.3f9a1c2b.css", "body{color:red}");
     site.remove("favicon.ico");
     let out = site.deploy(&["--allow-mass-delete"], 0);
-    assert_eq!(keys(&out["uploads"]), ["assets/app.3f9a1c2b.css", "docs/index.html", "index.html"]);
+    assert_eq!(
+        keys(&out["uploads"]),
+        ["assets/app.3f9a1c2b.css", "docs/index.html", "index.html"]
+    );
     assert_eq!(keys(&out["deletes"]), ["favicon.ico"]);
 
     // The emulator's request log: asset PUTs, then HTML, then the manifest, then the delete.
     let log = std::fs::read(&emulator().log).unwrap();
     let log = String::from_utf8_lossy(&log[usize::try_from(log_start).unwrap()..]).into_owned();
     let bucket = &site.bucket;
-    let position = |needle: &str| log.find(needle).unwrap_or_else(|| panic!("{needle} not in log:\n{log}"));
+    let position = |needle: &str| {
+        log.find(needle)
+            .unwrap_or_else(|| panic!("{needle} not in log:\n{log}"))
+    };
     let css = position(&format!("\"PUT /{bucket}/assets/app.3f9a1c2b.css"));
-    let html = position(&format!("\"PUT /{bucket}/index.html")).min(position(&format!("\"PUT /{bucket}/docs/index.html")));
+    let html = position(&format!("\"PUT /{bucket}/index.html"))
+        .min(position(&format!("\"PUT /{bucket}/docs/index.html")));
     let manifest = position(&format!("\"PUT /{bucket}/.sitewarden/manifest.json"));
     let delete = position(&format!("\"POST /{bucket}/?delete"));
-    assert!(css < html && html < manifest && manifest < delete, "order css {css} html {html} manifest {manifest} delete {delete}");
+    assert!(
+        css < html && html < manifest && manifest < delete,
+        "order css {css} html {html} manifest {manifest} delete {delete}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,7 +187,10 @@ async fn header_rule_change_reuploads_only_matching_files() {
     text.push_str("[[cache]]\nglob = \"*.ico\"\ncache_control = \"public, max-age=86400\"\n");
     std::fs::write(&config, text).unwrap();
     let out = site.deploy(&[], 0);
-    assert_eq!(out["uploads"], serde_json::json!([{"key": "favicon.ico", "reason": "headers"}]));
+    assert_eq!(
+        out["uploads"],
+        serde_json::json!([{"key": "favicon.ico", "reason": "headers"}])
+    );
     let (_, _, cc, _) = object(&site.bucket, "favicon.ico").await;
     assert_eq!(cc, "public, max-age=86400");
 }
@@ -128,10 +200,26 @@ async fn out_of_band_edits_are_restored() {
     let site = Site::up("drift", "");
     site.deploy(&[], 0);
     let aws = aws_clients("eu-west-1").await;
-    aws.s3.put_object().bucket(&site.bucket).key("index.html").body(b"defaced".to_vec().into()).send().await.unwrap();
-    aws.s3.delete_object().bucket(&site.bucket).key("favicon.ico").send().await.unwrap();
+    aws.s3
+        .put_object()
+        .bucket(&site.bucket)
+        .key("index.html")
+        .body(b"defaced".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    aws.s3
+        .delete_object()
+        .bucket(&site.bucket)
+        .key("favicon.ico")
+        .send()
+        .await
+        .unwrap();
     let out = site.deploy(&[], 0);
-    assert_eq!(out["uploads"], serde_json::json!([{"key": "favicon.ico", "reason": "drift"}, {"key": "index.html", "reason": "drift"}]));
+    assert_eq!(
+        out["uploads"],
+        serde_json::json!([{"key": "favicon.ico", "reason": "drift"}, {"key": "index.html", "reason": "drift"}])
+    );
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>home</h1>");
 }
 
@@ -140,9 +228,19 @@ async fn a_lost_manifest_is_rebuilt_from_object_metadata() {
     let site = Site::up("rebuild", "");
     site.deploy(&[], 0);
     let aws = aws_clients("eu-west-1").await;
-    aws.s3.put_object().bucket(&site.bucket).key(".sitewarden/manifest.json").body(b"{not json".to_vec().into()).send().await.unwrap();
+    aws.s3
+        .put_object()
+        .bucket(&site.bucket)
+        .key(".sitewarden/manifest.json")
+        .body(b"{not json".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     let out = site.deploy(&[], 0);
-    assert_eq!(out["uploaded"], 0, "metadata sha256 proves the objects are current");
+    assert_eq!(
+        out["uploaded"], 0,
+        "metadata sha256 proves the objects are current"
+    );
     assert_eq!(out["requests"]["HeadObject"], 4);
 }
 
@@ -151,15 +249,28 @@ fn secrets_are_refused_and_nothing_is_uploaded() {
     let site = Site::up("secrets", "");
     site.write(".env", "TOKEN=1");
     site.write("js/config.js", "const key = 'AKIAIOSFODNN7EXAMPLE';");
-    let out = sitewarden_emulated(site.path()).args(["deploy"]).output().unwrap();
+    let out = sitewarden_emulated(site.path())
+        .args(["deploy"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("refusing to publish 2 file(s) that look like secrets"), "{stderr}");
-    assert!(stderr.contains("  .env: environment file (.env*)"), "{stderr}");
-    assert!(stderr.contains("  js/config.js: contains an AWS access key id"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to publish 2 file(s) that look like secrets"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  .env: environment file (.env*)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  js/config.js: contains an AWS access key id"),
+        "{stderr}"
+    );
     // Allowed on purpose: published.
     let config = site.path().join("sitewarden.toml");
-    let text = std::fs::read_to_string(&config).unwrap() + "[deploy]\nallow = [\"js/config.js\"]\nexclude = [\".env\"]\n";
+    let text = std::fs::read_to_string(&config).unwrap()
+        + "[deploy]\nallow = [\"js/config.js\"]\nexclude = [\".env\"]\n";
     std::fs::write(&config, text).unwrap();
     let ok = site.deploy(&[], 0);
     assert_eq!(ok["uploaded"], 5);
@@ -172,9 +283,15 @@ fn mass_delete_needs_a_flag() {
     for key in ["docs/index.html", "assets/app.3f9a1c2b.css", "favicon.ico"] {
         site.remove(key);
     }
-    let out = sitewarden_emulated(site.path()).args(["deploy"]).output().unwrap();
+    let out = sitewarden_emulated(site.path())
+        .args(["deploy"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("would delete 3 of the 4 published files (75%"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("would delete 3 of the 4 published files (75%")
+    );
     let ok = site.deploy(&["--allow-mass-delete"], 0);
     assert_eq!(ok["deleted"], 3);
 }
@@ -186,7 +303,11 @@ fn dry_run_writes_nothing() {
     assert_eq!(out["uploaded"], 4);
     assert!(out["deploy_id"].is_null());
     assert_eq!(write_calls(&out["requests"]), Vec::<String>::new());
-    assert_eq!(site.deploy(&[], 0)["uploaded"], 4, "the dry run uploaded nothing");
+    assert_eq!(
+        site.deploy(&[], 0)["uploaded"],
+        4,
+        "the dry run uploaded nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -206,7 +327,15 @@ async fn rollback_restores_the_previous_deploy() {
     assert_eq!(keys(&back["deletes"]), ["new.html"]);
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>home</h1>");
     let aws = aws_clients("eu-west-1").await;
-    assert!(aws.s3.head_object().bucket(&site.bucket).key("new.html").send().await.is_err());
+    assert!(
+        aws.s3
+            .head_object()
+            .bucket(&site.bucket)
+            .key("new.html")
+            .send()
+            .await
+            .is_err()
+    );
 
     let history = json_run(site.path(), &["history"], 0);
     let deploys = history["deploys"].as_array().unwrap();
@@ -216,20 +345,32 @@ async fn rollback_restores_the_previous_deploy() {
     assert_eq!(deploys[2]["rollback_of"], v1["deploy_id"]);
     assert_eq!(deploys[2]["current"], true);
     // The next deploy from the (v2) folder puts v2 back.
-    assert_eq!(keys(&site.deploy(&[], 0)["uploads"]), ["index.html", "new.html"]);
+    assert_eq!(
+        keys(&site.deploy(&[], 0)["uploads"]),
+        ["index.html", "new.html"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn large_files_go_multipart_with_checksums() {
     let site = Site::up("large", "");
-    let big: String = (0..(20 * 1024 * 1024 / 16)).map(|i| format!("{i:015}\n")).collect();
+    let big: String = (0..(20 * 1024 * 1024 / 16))
+        .map(|i| format!("{i:015}\n"))
+        .collect();
     site.write("video/big.txt", &big);
     let out = site.deploy(&[], 0);
     assert_eq!(out["requests"]["CreateMultipartUpload"], 1);
     assert_eq!(out["requests"]["UploadPart"], 3);
     assert_eq!(out["requests"]["CompleteMultipartUpload"], 1);
-    assert_eq!(object(&site.bucket, "video/big.txt").await.0.len(), big.len());
-    assert_eq!(site.deploy(&[], 0)["uploaded"], 0, "multipart ETags are not MD5s, and are not compared as such");
+    assert_eq!(
+        object(&site.bucket, "video/big.txt").await.0.len(),
+        big.len()
+    );
+    assert_eq!(
+        site.deploy(&[], 0)["uploaded"],
+        0,
+        "multipart ETags are not MD5s, and are not compared as such"
+    );
 }
 
 #[test]
@@ -237,7 +378,45 @@ fn missing_source_is_a_usage_error() {
     let name = site_name("nosource");
     let dir = project(&name, "");
     std::fs::remove_dir_all(dir.path().join("dist")).unwrap();
-    let out = sitewarden_emulated(dir.path()).args(["deploy"]).output().unwrap();
+    let out = sitewarden_emulated(dir.path())
+        .args(["deploy"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("hint: build the site first"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_reconciles_then_deploys_and_refuses_bad_input_first() {
+    let name = site_name("upall");
+    let dir = project(&name, "");
+    std::fs::write(dir.path().join("dist/.env"), "SECRET=1").unwrap();
+    let out = sitewarden_emulated(dir.path())
+        .args(["up"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let aws = aws_clients("eu-west-1").await;
+    let bucket = format!("{name}-site-{ACCOUNT}");
+    assert!(
+        aws.s3.head_bucket().bucket(&bucket).send().await.is_err(),
+        "nothing was created"
+    );
+
+    std::fs::remove_file(dir.path().join("dist/.env")).unwrap();
+    let up = json_run(dir.path(), &["up"], 0);
+    assert_eq!(up["deploy"]["uploaded"], 1);
+    assert!(
+        up["deploy"].get("requests").is_none(),
+        "requests are counted once, at the top"
+    );
+    assert_eq!(object(&bucket, "index.html").await.0, b"<h1>hello</h1>\n");
+    let again = json_run(dir.path(), &["up"], 0);
+    assert_eq!(again["deploy"]["uploaded"], 0);
+    assert_eq!(write_calls(&again["requests"]), Vec::<String>::new());
 }

@@ -2,14 +2,23 @@
 
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectOwnership, ServerSideEncryption};
 
-use crate::support::{ACCOUNT, aws_clients, json_run, project, site_name, sitewarden_emulated, write_calls};
+use crate::support::{
+    ACCOUNT, aws_clients, json_run, project, site_name, sitewarden_emulated, write_calls,
+};
 
 fn changes(json: &serde_json::Value) -> Vec<String> {
     json["changes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| format!("{} {}: {}", c["action"].as_str().unwrap(), c["resource"].as_str().unwrap(), c["detail"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{} {}: {}",
+                c["action"].as_str().unwrap(),
+                c["resource"].as_str().unwrap(),
+                c["detail"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -21,60 +30,203 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
     let logs = format!("{site}-logs-{ACCOUNT}");
 
     let planned = json_run(dir.path(), &["plan", "--detailed-exitcode"], 4);
-    assert_eq!(write_calls(&planned["requests"]), Vec::<String>::new(), "plan must only read");
+    assert_eq!(
+        write_calls(&planned["requests"]),
+        Vec::<String>::new(),
+        "plan must only read"
+    );
     let planned = changes(&planned);
-    assert!(planned.contains(&format!("create kms key alias/sitewarden/{site}: create symmetric key with rotation on")), "{planned:#?}");
-    assert!(planned.iter().any(|c| c.starts_with(&format!("create s3 bucket {content}"))), "{planned:#?}");
+    assert!(
+        planned.contains(&format!(
+            "create kms key alias/sitewarden/{site}: create symmetric key with rotation on"
+        )),
+        "{planned:#?}"
+    );
+    assert!(
+        planned
+            .iter()
+            .any(|c| c.starts_with(&format!("create s3 bucket {content}"))),
+        "{planned:#?}"
+    );
 
     json_run(dir.path(), &["up", "--infra-only"], 0);
 
     let aws = aws_clients("eu-west-1").await;
     let s3 = &aws.s3;
-    let key = aws.kms.describe_key().key_id(format!("alias/sitewarden/{site}")).send().await.unwrap().key_metadata.unwrap();
-    assert!(aws.kms.get_key_rotation_status().key_id(&key.key_id).send().await.unwrap().key_rotation_enabled);
+    let key = aws
+        .kms
+        .describe_key()
+        .key_id(format!("alias/sitewarden/{site}"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert!(
+        aws.kms
+            .get_key_rotation_status()
+            .key_id(&key.key_id)
+            .send()
+            .await
+            .unwrap()
+            .key_rotation_enabled
+    );
     assert_eq!(key.multi_region, Some(false));
 
     for bucket in [&content, &logs] {
-        let bpa = s3.get_public_access_block().bucket(bucket).send().await.unwrap().public_access_block_configuration.unwrap();
+        let bpa = s3
+            .get_public_access_block()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap()
+            .public_access_block_configuration
+            .unwrap();
         assert_eq!(
-            (bpa.block_public_acls, bpa.ignore_public_acls, bpa.block_public_policy, bpa.restrict_public_buckets),
+            (
+                bpa.block_public_acls,
+                bpa.ignore_public_acls,
+                bpa.block_public_policy,
+                bpa.restrict_public_buckets
+            ),
             (Some(true), Some(true), Some(true), Some(true)),
             "{bucket}"
         );
-        let ownership = s3.get_bucket_ownership_controls().bucket(bucket).send().await.unwrap();
-        assert_eq!(ownership.ownership_controls.unwrap().rules[0].object_ownership, ObjectOwnership::BucketOwnerEnforced);
-        let versioning = s3.get_bucket_versioning().bucket(bucket).send().await.unwrap();
-        assert_eq!(versioning.status, Some(BucketVersioningStatus::Enabled), "{bucket}");
-        let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap().policy.unwrap();
+        let ownership = s3
+            .get_bucket_ownership_controls()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            ownership.ownership_controls.unwrap().rules[0].object_ownership,
+            ObjectOwnership::BucketOwnerEnforced
+        );
+        let versioning = s3
+            .get_bucket_versioning()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            versioning.status,
+            Some(BucketVersioningStatus::Enabled),
+            "{bucket}"
+        );
+        let policy = s3
+            .get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap();
         let policy: serde_json::Value = serde_json::from_str(&policy).unwrap();
         let tls = &policy["Statement"][0];
-        assert_eq!((tls["Sid"].as_str(), tls["Effect"].as_str()), (Some("DenyInsecureTransport"), Some("Deny")));
+        assert_eq!(
+            (tls["Sid"].as_str(), tls["Effect"].as_str()),
+            (Some("DenyInsecureTransport"), Some("Deny"))
+        );
         assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
-        let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(bucket).send().await.unwrap().rules.unwrap();
-        assert_eq!(lifecycle[0].abort_incomplete_multipart_upload.as_ref().unwrap().days_after_initiation, Some(7));
-        let tags = s3.get_bucket_tagging().bucket(bucket).send().await.unwrap().tag_set;
-        assert!(tags.iter().any(|t| t.key == "sitewarden:site" && t.value == site));
+        let lifecycle = s3
+            .get_bucket_lifecycle_configuration()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap()
+            .rules
+            .unwrap();
+        assert_eq!(
+            lifecycle[0]
+                .abort_incomplete_multipart_upload
+                .as_ref()
+                .unwrap()
+                .days_after_initiation,
+            Some(7)
+        );
+        let tags = s3
+            .get_bucket_tagging()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap()
+            .tag_set;
+        assert!(
+            tags.iter()
+                .any(|t| t.key == "sitewarden:site" && t.value == site)
+        );
     }
 
-    let enc = s3.get_bucket_encryption().bucket(&content).send().await.unwrap();
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(&content)
+        .send()
+        .await
+        .unwrap();
     let rule = &enc.server_side_encryption_configuration.unwrap().rules[0];
-    let default = rule.apply_server_side_encryption_by_default.as_ref().unwrap();
+    let default = rule
+        .apply_server_side_encryption_by_default
+        .as_ref()
+        .unwrap();
     assert_eq!(default.sse_algorithm, ServerSideEncryption::AwsKms);
     assert_eq!(default.kms_master_key_id.as_deref(), key.arn.as_deref());
     assert_eq!(rule.bucket_key_enabled, Some(true));
-    let enc = s3.get_bucket_encryption().bucket(&logs).send().await.unwrap();
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket(&logs)
+        .send()
+        .await
+        .unwrap();
     let rule = &enc.server_side_encryption_configuration.unwrap().rules[0];
-    assert_eq!(rule.apply_server_side_encryption_by_default.as_ref().unwrap().sse_algorithm, ServerSideEncryption::Aes256);
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default
+            .as_ref()
+            .unwrap()
+            .sse_algorithm,
+        ServerSideEncryption::Aes256
+    );
 
-    let logging = s3.get_bucket_logging().bucket(&content).send().await.unwrap().logging_enabled.unwrap();
-    assert_eq!((logging.target_bucket.as_str(), logging.target_prefix.as_str()), (logs.as_str(), "s3-access/"));
-    let lifecycle = s3.get_bucket_lifecycle_configuration().bucket(&content).send().await.unwrap().rules.unwrap();
-    assert_eq!(lifecycle[0].noncurrent_version_expiration.as_ref().unwrap().noncurrent_days, Some(90));
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(&content)
+        .send()
+        .await
+        .unwrap()
+        .logging_enabled
+        .unwrap();
+    assert_eq!(
+        (
+            logging.target_bucket.as_str(),
+            logging.target_prefix.as_str()
+        ),
+        (logs.as_str(), "s3-access/")
+    );
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(&content)
+        .send()
+        .await
+        .unwrap()
+        .rules
+        .unwrap();
+    assert_eq!(
+        lifecycle[0]
+            .noncurrent_version_expiration
+            .as_ref()
+            .unwrap()
+            .noncurrent_days,
+        Some(90)
+    );
 
     // Unchanged config: nothing to do, and no write call at all.
     let again = json_run(dir.path(), &["up", "--infra-only"], 0);
     assert_eq!(changes(&again), Vec::<String>::new());
-    assert_eq!(write_calls(&again["requests"]), Vec::<String>::new(), "{}", again["requests"]);
+    assert_eq!(
+        write_calls(&again["requests"]),
+        Vec::<String>::new(),
+        "{}",
+        again["requests"]
+    );
     json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
 }
 
@@ -89,7 +241,11 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
     aws.s3
         .put_bucket_versioning()
         .bucket(&content)
-        .versioning_configuration(aws_sdk_s3::types::VersioningConfiguration::builder().status(BucketVersioningStatus::Suspended).build())
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Suspended)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -117,10 +273,27 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
         ]
     );
     json_run(dir.path(), &["up", "--infra-only"], 0);
-    let versioning = aws.s3.get_bucket_versioning().bucket(&content).send().await.unwrap();
+    let versioning = aws
+        .s3
+        .get_bucket_versioning()
+        .bucket(&content)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(versioning.status, Some(BucketVersioningStatus::Enabled));
-    let bpa = aws.s3.get_public_access_block().bucket(&content).send().await.unwrap();
-    assert_eq!(bpa.public_access_block_configuration.unwrap().block_public_policy, Some(true));
+    let bpa = aws
+        .s3
+        .get_public_access_block()
+        .bucket(&content)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bpa.public_access_block_configuration
+            .unwrap()
+            .block_public_policy,
+        Some(true)
+    );
     json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
 }
 
@@ -131,15 +304,46 @@ async fn destroy_keeps_the_data_unless_asked() {
     let content = format!("{site}-site-{ACCOUNT}");
     json_run(dir.path(), &["up", "--infra-only"], 0);
     let aws = aws_clients("eu-west-1").await;
-    aws.s3.put_object().bucket(&content).key("index.html").body(b"hi".to_vec().into()).send().await.unwrap();
+    aws.s3
+        .put_object()
+        .bucket(&content)
+        .key("index.html")
+        .body(b"hi".to_vec().into())
+        .send()
+        .await
+        .unwrap();
 
     // Without a terminal and without -y, nothing is deleted.
-    sitewarden_emulated(dir.path()).arg("destroy").assert().code(2);
+    sitewarden_emulated(dir.path())
+        .arg("destroy")
+        .assert()
+        .code(2);
     json_run(dir.path(), &["destroy", "-y"], 0);
-    let key = aws.kms.describe_key().key_id(format!("alias/sitewarden/{site}")).send().await.unwrap().key_metadata.unwrap();
-    assert_eq!(key.key_state, Some(aws_sdk_kms::types::KeyState::PendingDeletion));
-    let kept = aws.s3.get_object().bucket(&content).key("index.html").send().await.unwrap();
-    assert_eq!(kept.body.collect().await.unwrap().into_bytes().as_ref(), b"hi");
+    let key = aws
+        .kms
+        .describe_key()
+        .key_id(format!("alias/sitewarden/{site}"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(
+        key.key_state,
+        Some(aws_sdk_kms::types::KeyState::PendingDeletion)
+    );
+    let kept = aws
+        .s3
+        .get_object()
+        .bucket(&content)
+        .key("index.html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"hi"
+    );
 
     json_run(dir.path(), &["destroy", "-y", "--delete-content"], 0);
     assert!(aws.s3.head_bucket().bucket(&content).send().await.is_err());

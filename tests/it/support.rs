@@ -162,14 +162,22 @@ pub fn write_calls(requests: &serde_json::Value) -> Vec<String> {
         .as_object()
         .expect("requests is an object")
         .keys()
-        .filter(|op| !["Get", "List", "Describe", "Head"].iter().any(|p| op.starts_with(p)))
+        .filter(|op| {
+            !["Get", "List", "Describe", "Head"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        })
         .cloned()
         .collect()
 }
 
 /// Runs `sitewarden --json ARGS` against the emulator in `dir`, expecting `code`; returns stdout JSON.
 pub fn json_run(dir: &Path, args: &[&str], code: i32) -> serde_json::Value {
-    let out = sitewarden_emulated(dir).arg("--json").args(args).output().expect("run sitewarden");
+    let out = sitewarden_emulated(dir)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run sitewarden");
     assert_eq!(
         out.status.code(),
         Some(code),
