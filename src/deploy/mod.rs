@@ -220,25 +220,12 @@ pub async fn deploy(
     let remote = manifest::load(s3, bucket, &|w| printer.warn(w)).await?;
     let diff = diff::diff(&local, &remote.manifest, &remote.listing);
 
-    let published = remote.listing.len();
-    let threshold = session.config.deploy.mass_delete_threshold;
-    #[allow(clippy::cast_precision_loss)] // file counts are far below 2^52
-    let share = if published == 0 {
-        0.0
-    } else {
-        diff.deletes.len() as f64 / published as f64
-    };
-    if !diff.deletes.is_empty() && share > threshold && !options.allow_mass_delete {
-        return Err(Error::usage_with_hint(
-            format!(
-                "this deploy would delete {} of the {published} published files ({:.0}%, more than the {:.0}% allowed by `deploy.mass_delete_threshold`); nothing was changed",
-                diff.deletes.len(),
-                share * 100.0,
-                threshold * 100.0
-            ),
-            "check `site.source` and the build; pass `--allow-mass-delete` if this is intended",
-        ));
-    }
+    check_mass_delete(
+        diff.deletes.len(),
+        remote.listing.len(),
+        session.config.deploy.mass_delete_threshold,
+        options.allow_mass_delete,
+    )?;
 
     let uploads: Vec<Change> = diff
         .uploads
@@ -266,7 +253,6 @@ pub async fn deploy(
         return Ok(summary);
     }
 
-    let (id, time) = history::new_id();
     let to_upload: Vec<Local> = diff
         .uploads
         .iter()
@@ -283,41 +269,101 @@ pub async fn deploy(
         };
         files.insert(file.key.clone(), entry);
     }
-    let new_manifest = Manifest {
-        version: 1,
-        deploy_id: Some(id.clone()),
-        files: files.clone(),
+    let record = Recorded {
+        files,
+        commit: history::source_commit(source_dir),
+        rollback_of: None,
     };
-    manifest::save(s3, bucket, &new_manifest).await?;
-    if !diff.deletes.is_empty() {
-        printer.info(format_args!("deleting {} file(s)", diff.deletes.len()));
-        upload::delete_all(s3, bucket, &diff.deletes).await?;
-    }
-    let commit = history::source_commit(source_dir);
-    history::save(
-        s3,
-        bucket,
-        &DeployRecord {
-            id: id.clone(),
-            time,
-            commit,
-            rollback_of: None,
-            files,
-        },
+    // The first deploy has nothing cached to invalidate.
+    let invalidate = options.invalidate && remote.had_manifest;
+    commit(
+        session,
+        printer,
+        &mut summary,
+        record,
+        invalidate,
+        options.wait,
     )
     .await?;
-    summary.deploy_id = Some(id.clone());
-
-    let changed = summary
-        .uploads
-        .iter()
-        .map(|c| c.key.as_str())
-        .chain(summary.deletes.iter().map(String::as_str));
-    if options.invalidate && remote.had_manifest {
-        summary.invalidation = invalidate_keys(session, changed, &id, options.wait).await?;
-    }
-    summary.requests = session.aws.requests.snapshot();
     Ok(summary)
+}
+
+/// What a deploy or rollback publishes besides the objects themselves.
+struct Recorded {
+    files: BTreeMap<String, Entry>,
+    commit: Option<String>,
+    rollback_of: Option<String>,
+}
+
+/// The tail shared by deploy and rollback, after the objects are in place: manifest, deletes,
+/// deploy record, invalidation.
+async fn commit(
+    session: &Session,
+    printer: &Printer,
+    summary: &mut Summary,
+    recorded: Recorded,
+    invalidate: bool,
+    wait: bool,
+) -> Result<()> {
+    let s3 = &session.aws.s3;
+    let bucket = &session.names.content_bucket;
+    let (id, time) = history::new_id();
+    let manifest = Manifest {
+        version: 1,
+        deploy_id: Some(id.clone()),
+        files: recorded.files,
+    };
+    manifest::save(s3, bucket, &manifest).await?;
+    if !summary.deletes.is_empty() {
+        printer.info(format_args!("deleting {} file(s)", summary.deletes.len()));
+        upload::delete_all(s3, bucket, &summary.deletes).await?;
+    }
+    let record = DeployRecord {
+        id: id.clone(),
+        time,
+        commit: recorded.commit,
+        rollback_of: recorded.rollback_of,
+        files: manifest.files,
+    };
+    history::save(s3, bucket, &record).await?;
+    if invalidate {
+        let changed = summary
+            .uploads
+            .iter()
+            .map(|c| c.key.as_str())
+            .chain(summary.deletes.iter().map(String::as_str));
+        summary.invalidation = invalidate_keys(session, changed, &id, wait).await?;
+    }
+    summary.deploy_id = Some(id);
+    summary.requests = session.aws.requests.snapshot();
+    Ok(())
+}
+
+/// Refuses a deploy that would delete more than `threshold` of the published files.
+fn check_mass_delete(
+    deletes: usize,
+    published: usize,
+    threshold: f64,
+    allowed: bool,
+) -> Result<()> {
+    #[allow(clippy::cast_precision_loss)] // file counts are far below 2^52
+    let share = if published == 0 {
+        0.0
+    } else {
+        deletes as f64 / published as f64
+    };
+    if deletes == 0 || share <= threshold || allowed {
+        return Ok(());
+    }
+    Err(Error::usage_with_hint(
+        format!(
+            "this deploy would delete {deletes} of the {published} published files ({:.0}%, more \
+             than the {:.0}% allowed by `deploy.mass_delete_threshold`); nothing was changed",
+            share * 100.0,
+            threshold * 100.0
+        ),
+        "check `site.source` and the build; pass `--allow-mass-delete` if this is intended",
+    ))
 }
 
 fn entry_for(file: &Local, etag: String, version_id: Option<String>) -> Entry {
@@ -559,12 +605,37 @@ pub async fn rollback(
         return Ok(summary);
     }
 
-    // Same safe order as a deploy: assets, then HTML.
+    let files = restore_versions(session, &record, &target_id, &summary.uploads).await?;
+    let recorded = Recorded {
+        files,
+        commit: record.commit.clone(),
+        rollback_of: Some(target_id),
+    };
+    commit(
+        session,
+        printer,
+        &mut summary,
+        recorded,
+        options.invalidate,
+        options.wait,
+    )
+    .await?;
+    Ok(summary)
+}
+
+/// Copies the recorded versions of `changes` back over the live keys (server-side), assets before
+/// HTML like a deploy; returns the record's files with the new ETags and version ids.
+async fn restore_versions(
+    session: &Session,
+    record: &DeployRecord,
+    target_id: &str,
+    changes: &[Change],
+) -> Result<BTreeMap<String, Entry>> {
+    let s3 = &session.aws.s3;
+    let bucket = &session.names.content_bucket;
     let mut files = record.files.clone();
-    let (html, assets): (Vec<&Change>, Vec<&Change>) = summary
-        .uploads
-        .iter()
-        .partition(|c| headers::is_html(&c.key));
+    let (html, assets): (Vec<&Change>, Vec<&Change>) =
+        changes.iter().partition(|c| headers::is_html(&c.key));
     for change in assets.into_iter().chain(html) {
         let entry = &record.files[&change.key];
         let version = entry.version_id.as_deref().ok_or_else(|| {
@@ -593,39 +664,30 @@ pub async fn rollback(
             .unwrap_or_default();
         copied.version_id = out.version_id;
     }
-    let (id, time) = history::new_id();
-    manifest::save(
-        s3,
-        bucket,
-        &Manifest {
-            version: 1,
-            deploy_id: Some(id.clone()),
-            files: files.clone(),
-        },
-    )
-    .await?;
-    upload::delete_all(s3, bucket, &summary.deletes).await?;
-    history::save(
-        s3,
-        bucket,
-        &DeployRecord {
-            id: id.clone(),
-            time,
-            commit: record.commit.clone(),
-            rollback_of: Some(target_id),
-            files,
-        },
-    )
-    .await?;
-    summary.deploy_id = Some(id.clone());
-    if options.invalidate {
-        let changed = summary
-            .uploads
-            .iter()
-            .map(|c| c.key.as_str())
-            .chain(summary.deletes.iter().map(String::as_str));
-        summary.invalidation = invalidate_keys(session, changed, &id, options.wait).await?;
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mass_delete_guard_counts_the_share_of_published_files() {
+        assert!(
+            check_mass_delete(5, 10, 0.5, false).is_ok(),
+            "exactly the threshold is allowed"
+        );
+        assert!(
+            check_mass_delete(6, 10, 0.5, true).is_ok(),
+            "the flag allows it"
+        );
+        assert!(check_mass_delete(0, 0, 0.5, false).is_ok());
+        let err = check_mass_delete(6, 10, 0.5, false).unwrap_err();
+        assert_eq!(err.exit(), crate::error::Exit::Usage);
+        assert!(
+            err.to_string()
+                .starts_with("this deploy would delete 6 of the 10 published files (60%"),
+            "{err}"
+        );
     }
-    summary.requests = session.aws.requests.snapshot();
-    Ok(summary)
 }
