@@ -354,9 +354,11 @@ async fn rollback_restores_the_previous_deploy() {
 #[tokio::test(flavor = "multi_thread")]
 async fn large_files_go_multipart_with_checksums() {
     let site = Site::up("large", "");
-    let big: String = (0..(20 * 1024 * 1024 / 16))
-        .map(|i| format!("{i:015}\n"))
-        .collect();
+    let big = (0..(20 * 1024 * 1024 / 16)).fold(String::new(), |mut text, i| {
+        use std::fmt::Write as _;
+        let _ = writeln!(text, "{i:015}");
+        text
+    });
     site.write("video/big.txt", &big);
     let out = site.deploy(&[], 0);
     assert_eq!(out["requests"]["CreateMultipartUpload"], 1);

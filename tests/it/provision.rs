@@ -74,87 +74,7 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
     assert_eq!(key.multi_region, Some(false));
 
     for bucket in [&content, &logs] {
-        let bpa = s3
-            .get_public_access_block()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap()
-            .public_access_block_configuration
-            .unwrap();
-        assert_eq!(
-            (
-                bpa.block_public_acls,
-                bpa.ignore_public_acls,
-                bpa.block_public_policy,
-                bpa.restrict_public_buckets
-            ),
-            (Some(true), Some(true), Some(true), Some(true)),
-            "{bucket}"
-        );
-        let ownership = s3
-            .get_bucket_ownership_controls()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            ownership.ownership_controls.unwrap().rules[0].object_ownership,
-            ObjectOwnership::BucketOwnerEnforced
-        );
-        let versioning = s3
-            .get_bucket_versioning()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            versioning.status,
-            Some(BucketVersioningStatus::Enabled),
-            "{bucket}"
-        );
-        let policy = s3
-            .get_bucket_policy()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap()
-            .policy
-            .unwrap();
-        let policy: serde_json::Value = serde_json::from_str(&policy).unwrap();
-        let tls = &policy["Statement"][0];
-        assert_eq!(
-            (tls["Sid"].as_str(), tls["Effect"].as_str()),
-            (Some("DenyInsecureTransport"), Some("Deny"))
-        );
-        assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
-        let lifecycle = s3
-            .get_bucket_lifecycle_configuration()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap()
-            .rules
-            .unwrap();
-        assert_eq!(
-            lifecycle[0]
-                .abort_incomplete_multipart_upload
-                .as_ref()
-                .unwrap()
-                .days_after_initiation,
-            Some(7)
-        );
-        let tags = s3
-            .get_bucket_tagging()
-            .bucket(bucket)
-            .send()
-            .await
-            .unwrap()
-            .tag_set;
-        assert!(
-            tags.iter()
-                .any(|t| t.key == "sitewarden:site" && t.value == site)
-        );
+        assert_private_bucket(&aws, bucket, &site).await;
     }
 
     let enc = s3
@@ -358,4 +278,90 @@ fn invalid_config_makes_no_remote_call() {
         .assert()
         .code(2)
         .stderr("error: invalid config file `sitewarden.toml`: `deploy.concurrency`: `0` is out of range 1-256\n");
+}
+
+/// The properties both buckets share: private, ACL-free, versioned, TLS-only, lifecycle, tagged.
+async fn assert_private_bucket(aws: &sitewarden::aws::Aws, bucket: &str, site: &str) {
+    let s3 = &aws.s3;
+    let bpa = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .public_access_block_configuration
+        .unwrap();
+    assert_eq!(
+        (
+            bpa.block_public_acls,
+            bpa.ignore_public_acls,
+            bpa.block_public_policy,
+            bpa.restrict_public_buckets
+        ),
+        (Some(true), Some(true), Some(true), Some(true)),
+        "{bucket}"
+    );
+    let ownership = s3
+        .get_bucket_ownership_controls()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ownership.ownership_controls.unwrap().rules[0].object_ownership,
+        ObjectOwnership::BucketOwnerEnforced
+    );
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        versioning.status,
+        Some(BucketVersioningStatus::Enabled),
+        "{bucket}"
+    );
+    let policy = s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    let tls = &policy["Statement"][0];
+    assert_eq!(
+        (tls["Sid"].as_str(), tls["Effect"].as_str()),
+        (Some("DenyInsecureTransport"), Some("Deny"))
+    );
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .rules
+        .unwrap();
+    assert_eq!(
+        lifecycle[0]
+            .abort_incomplete_multipart_upload
+            .as_ref()
+            .unwrap()
+            .days_after_initiation,
+        Some(7)
+    );
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .tag_set;
+    assert!(
+        tags.iter()
+            .any(|t| t.key == "sitewarden:site" && t.value == site)
+    );
 }
