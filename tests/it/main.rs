@@ -1,5 +1,8 @@
 //! Integration tests: one binary, one emulator for all of them (see `support`).
 
+// An end-to-end scenario reads best top to bottom in one function.
+#![allow(clippy::too_many_lines)]
+
 mod aws;
 mod cli;
 mod deploy;
