@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: sitewarden against the local AWS emulator (never real AWS).
-# Builds the binary, starts the emulator, writes a config for the example site with `init`,
-# checks it (and the emulator's identity) with `validate`, and shows how a bad config is reported.
+# Builds the binary, starts the emulator, writes a config for the example site with `init`, then
+# plans and builds the secure stack, deploys, changes a page, shows history and a rollback plan,
+# and how a bad config is reported.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -33,8 +34,28 @@ grep -v '^#' sitewarden.toml | grep -v '^$' >&2
 step sitewarden validate
 "$bin" validate
 
-step sitewarden --json validate
-"$bin" --json validate
+step sitewarden plan
+"$bin" plan
+
+step sitewarden up
+"$bin" up
+
+step "sitewarden plan --detailed-exitcode   # nothing left to do: exit 0"
+"$bin" plan --detailed-exitcode
+echo "exit code: $?" >&2
+
+step "sitewarden deploy   # after editing one page"
+echo '<p>edited</p>' >> public/docs/index.html
+"$bin" deploy
+
+step sitewarden history
+"$bin" history
+
+step "sitewarden rollback --dry-run"
+"$bin" rollback --dry-run
+
+step "sitewarden --json deploy --dry-run   # CI-friendly summary, with the AWS requests by operation"
+"$bin" --json deploy --dry-run
 
 step "sitewarden validate   # with a mistake in the config"
 sed -i 's/^name = .*/name = "Demo_Docs"/' sitewarden.toml

@@ -25,22 +25,23 @@ pub struct DeployRecord {
     pub files: BTreeMap<String, Entry>,
 }
 
-/// A sortable id: UTC time to the second plus a few bits against collisions.
+/// A sortable id (`20261122T232519.306Z-ab0c`: UTC time to the millisecond plus a few bits against
+/// collisions) and the RFC 3339 time.
 pub fn new_id() -> (String, String) {
     let now = std::time::SystemTime::now();
-    let time = aws_smithy_types::DateTime::from(now)
-        .fmt(Format::DateTime)
+    let since_epoch = now
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
+    let millis = since_epoch.subsec_millis();
+    let seconds =
+        aws_smithy_types::DateTime::from_secs(i64::try_from(since_epoch.as_secs()).unwrap_or(0));
+    let time = seconds.fmt(Format::DateTime).unwrap_or_default(); // 2026-11-22T23:25:19Z
     let compact: String = time
         .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(16)
+        .filter(|c| c.is_ascii_alphanumeric() && *c != 'Z')
         .collect();
-    let nanos = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let salt = (nanos ^ std::process::id().rotate_left(16)) & 0xffff;
-    (format!("{compact}-{salt:04x}"), time)
+    let salt = (since_epoch.subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xffff;
+    (format!("{compact}.{millis:03}Z-{salt:04x}"), time)
 }
 
 pub fn source_commit(dir: &Path) -> Option<String> {
@@ -155,9 +156,13 @@ mod tests {
     #[test]
     fn ids_sort_by_time() {
         let (id, time) = new_id();
-        assert_eq!(id.len(), "20261122T225500Z-abcd".len(), "{id}");
-        assert!(id.starts_with(&time[..4]), "{id} {time}");
-        assert!(time.ends_with('Z'));
+        assert_eq!(id.len(), "20261122T225500.123Z-abcd".len(), "{id}");
+        assert_eq!(&id[..4], &time[..4], "{id} {time}");
+        assert_eq!(&id[9..15], time[11..19].replace(':', ""), "{id} {time}");
+        assert!(
+            time.ends_with('Z') && time.len() == "2026-11-22T22:55:00Z".len(),
+            "{time}"
+        );
     }
 
     #[test]

@@ -395,7 +395,7 @@ async fn upload_in_order(
         })
     };
     let mut out = BTreeMap::new();
-    for (stage, files) in [("assets", assets), ("HTML", html)] {
+    for (stage, files) in [("asset", assets), ("HTML", html)] {
         if files.is_empty() {
             continue;
         }
