@@ -1,1 +1,519 @@
-//! Integration tests for this part of provisioning.
+//! CloudFront end to end: `plan`, `up --infra-only`, drift and `destroy` of a domainless site,
+//! read back through the SDK.
+
+use aws_sdk_cloudfront::Client;
+use aws_sdk_cloudfront::types::{
+    DistributionConfig, EventType, FunctionStage, HttpVersion, Method, ResponseHeadersPolicyType,
+    ViewerProtocolPolicy,
+};
+use sitewarden::aws::Aws;
+
+use crate::support::{ACCOUNT, aws_clients, json_run, project, site_name, write_calls};
+
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+
+const CONFIG: &str = r#"
+[headers]
+extra = { "X-Robots-Tag" = "noindex" }
+
+[[redirects]]
+from = "/old-blog/*"
+to = "/blog/:splat"
+status = 301
+
+[[redirects]]
+from = "/about-us"
+to = "/about/"
+status = 308
+"#;
+
+/// Names of one test site's resources.
+struct Site {
+    site: String,
+    /// `sitewarden-<site>`: the OAC, headers policy and function.
+    name: String,
+}
+
+fn changes(json: &serde_json::Value) -> Vec<String> {
+    json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let field = |key: &str| c[key].as_str().unwrap().to_owned();
+            format!(
+                "{} {}: {}",
+                field("action"),
+                field("resource"),
+                field("detail")
+            )
+        })
+        .collect()
+}
+
+fn has_change(changes: &[String], prefix: &str) -> bool {
+    changes.iter().any(|c| c.starts_with(prefix))
+}
+
+/// The site's distribution id, config and `ETag`, found by its comment.
+async fn distribution(
+    cloudfront: &Client,
+    site: &str,
+) -> Option<(String, DistributionConfig, String)> {
+    let list = cloudfront.list_distributions().send().await.unwrap();
+    let items = list
+        .distribution_list
+        .and_then(|l| l.items)
+        .unwrap_or_default();
+    let summary = items
+        .into_iter()
+        .find(|d| d.comment == format!("sitewarden:{site}"))?;
+    let out = cloudfront
+        .get_distribution_config()
+        .id(&summary.id)
+        .send()
+        .await
+        .unwrap();
+    Some((
+        summary.id,
+        out.distribution_config.unwrap(),
+        out.e_tag.unwrap(),
+    ))
+}
+
+async fn oac_id(cloudfront: &Client, name: &str) -> Option<String> {
+    let list = cloudfront
+        .list_origin_access_controls()
+        .send()
+        .await
+        .unwrap();
+    let items = list
+        .origin_access_control_list
+        .and_then(|l| l.items)
+        .unwrap_or_default();
+    let oac = items.into_iter().find(|o| o.name == name)?;
+    assert_eq!(
+        (oac.signing_protocol.as_str(), oac.signing_behavior.as_str()),
+        ("sigv4", "always")
+    );
+    assert_eq!(oac.origin_access_control_origin_type.as_str(), "s3");
+    Some(oac.id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
+    let site = site_name("cf");
+    let s = Site {
+        name: format!("sitewarden-{site}"),
+        site,
+    };
+    let dir = project(&s.site, CONFIG);
+
+    plan_lists_every_part(&s, dir.path());
+    let up = json_run(dir.path(), &["up", "--infra-only"], 0);
+    let aws = aws_clients("eu-west-1").await;
+    let (id, config, _) = distribution(&aws.cloudfront, &s.site)
+        .await
+        .expect("distribution");
+    let arn = format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{id}");
+    assert_eq!(
+        (
+            up["distribution"]["id"].as_str(),
+            up["distribution"]["arn"].as_str()
+        ),
+        (Some(id.as_str()), Some(arn.as_str()))
+    );
+
+    assert_origin(&aws, &s, &config).await;
+    let policy_id = assert_behavior(&aws, &s, &config).await;
+    assert_distribution_settings(&aws, &s, &config, &arn).await;
+    assert_logging(&aws, &s, &arn).await;
+
+    // Unchanged config: no change and not one write call.
+    let again = json_run(dir.path(), &["up", "--infra-only"], 0);
+    assert_eq!(changes(&again), Vec::<String>::new());
+    assert_eq!(
+        write_calls(&again["requests"]),
+        Vec::<String>::new(),
+        "{}",
+        again["requests"]
+    );
+    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+
+    drift_is_planned_and_repaired(&aws, &s, dir.path(), &id, &policy_id).await;
+    destroy_removes_every_part(&aws, &s, dir.path(), &policy_id).await;
+}
+
+fn plan_lists_every_part(s: &Site, dir: &std::path::Path) {
+    let planned = json_run(dir, &["plan", "--detailed-exitcode"], 4);
+    assert_eq!(
+        write_calls(&planned["requests"]),
+        Vec::<String>::new(),
+        "plan must only read"
+    );
+    assert!(planned["distribution"].is_null());
+    let planned = changes(&planned);
+    let (site, name) = (&s.site, &s.name);
+    for prefix in [
+        format!("create cloudfront origin access control {name}"),
+        format!("create cloudfront response headers policy {name}"),
+        format!("create cloudfront function {name}"),
+        format!("create cloudfront distribution sitewarden:{site}"),
+        format!("create cloudwatch logs delivery source {name}-cf"),
+        format!("create cloudwatch logs delivery destination {name}-cf-s3"),
+        format!("create cloudwatch logs delivery {name}-cf → {name}-cf-s3"),
+    ] {
+        assert!(has_change(&planned, &prefix), "{prefix}\n{planned:#?}");
+    }
+}
+
+/// The bucket's REST endpoint, signed by the site's OAC, without an OAI.
+async fn assert_origin(aws: &Aws, s: &Site, config: &DistributionConfig) {
+    let origin = &config.origins.as_ref().unwrap().items[0];
+    assert_eq!(
+        origin.domain_name,
+        format!("{}-site-{ACCOUNT}.s3.eu-west-1.amazonaws.com", s.site)
+    );
+    assert_eq!(
+        origin
+            .s3_origin_config
+            .as_ref()
+            .unwrap()
+            .origin_access_identity,
+        ""
+    );
+    let oac = oac_id(&aws.cloudfront, &s.name)
+        .await
+        .expect("origin access control");
+    assert_eq!(
+        origin.origin_access_control_id.as_deref(),
+        Some(oac.as_str())
+    );
+}
+
+/// HTTPS only, GET/HEAD, `CachingOptimized`, the headers policy and the function. Returns the
+/// policy id.
+async fn assert_behavior(aws: &Aws, s: &Site, config: &DistributionConfig) -> String {
+    let behavior = config.default_cache_behavior.as_ref().unwrap();
+    assert_eq!(
+        behavior.viewer_protocol_policy,
+        ViewerProtocolPolicy::RedirectToHttps
+    );
+    let methods = behavior.allowed_methods.as_ref().unwrap();
+    assert_eq!(methods.items, [Method::Get, Method::Head]);
+    assert_eq!(
+        methods.cached_methods.as_ref().unwrap().items,
+        [Method::Get, Method::Head]
+    );
+    assert_eq!(behavior.cache_policy_id.as_deref(), Some(CACHING_OPTIMIZED));
+    assert_eq!(behavior.compress, Some(true));
+
+    let association = &behavior.function_associations.as_ref().unwrap().items()[0];
+    assert_eq!(association.event_type, EventType::ViewerRequest);
+    assert_function(aws, s, &association.function_arn).await;
+    let policy_id = behavior
+        .response_headers_policy_id
+        .clone()
+        .expect("headers policy attached");
+    assert_headers_policy(aws, s, &policy_id).await;
+    policy_id
+}
+
+/// The viewer-request function is published (LIVE) with the configured redirects.
+async fn assert_function(aws: &Aws, s: &Site, arn: &str) {
+    assert!(arn.ends_with(&format!("function/{}", s.name)), "{arn}");
+    let cloudfront = &aws.cloudfront;
+    let live = cloudfront
+        .get_function()
+        .name(&s.name)
+        .stage(FunctionStage::Live)
+        .send()
+        .await
+        .unwrap();
+    let code = String::from_utf8(live.function_code.unwrap().into_inner()).unwrap();
+    for redirect in ["/old-blog/", "/blog/:splat", "/about-us"] {
+        assert!(code.contains(redirect), "{redirect} missing from\n{code}");
+    }
+    let described = cloudfront
+        .describe_function()
+        .name(&s.name)
+        .stage(FunctionStage::Live)
+        .send()
+        .await
+        .unwrap();
+    let runtime = described
+        .function_summary
+        .unwrap()
+        .function_config
+        .unwrap()
+        .runtime;
+    assert_eq!(runtime.as_str(), "cloudfront-js-2.0");
+}
+
+/// Every security header, with override, and the custom headers.
+async fn assert_headers_policy(aws: &Aws, s: &Site, policy_id: &str) {
+    let cloudfront = &aws.cloudfront;
+    let policy = cloudfront
+        .get_response_headers_policy()
+        .id(policy_id)
+        .send()
+        .await
+        .unwrap();
+    let policy = policy
+        .response_headers_policy
+        .unwrap()
+        .response_headers_policy_config
+        .unwrap();
+    assert_eq!(policy.name, s.name);
+    let security = policy.security_headers_config.unwrap();
+    let hsts = security.strict_transport_security.unwrap();
+    assert_eq!(
+        (
+            hsts.access_control_max_age_sec,
+            hsts.include_subdomains,
+            hsts.r#override
+        ),
+        (63_072_000, Some(true), true)
+    );
+    assert!(
+        security
+            .content_security_policy
+            .unwrap()
+            .content_security_policy
+            .contains("default-src 'self'")
+    );
+    assert!(security.content_type_options.unwrap().r#override);
+    assert_eq!(
+        security.frame_options.unwrap().frame_option.as_str(),
+        "DENY"
+    );
+    assert_eq!(
+        security.referrer_policy.unwrap().referrer_policy.as_str(),
+        "strict-origin-when-cross-origin"
+    );
+    let custom: Vec<(String, String)> = policy
+        .custom_headers_config
+        .unwrap()
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| (h.header, h.value))
+        .collect();
+    assert!(
+        custom
+            .iter()
+            .any(|(h, v)| h == "Permissions-Policy" && v.contains("camera=()")),
+        "{custom:?}"
+    );
+    assert!(
+        custom.contains(&("X-Robots-Tag".to_owned(), "noindex".to_owned())),
+        "{custom:?}"
+    );
+}
+
+async fn assert_distribution_settings(aws: &Aws, s: &Site, config: &DistributionConfig, arn: &str) {
+    assert!(config.enabled);
+    assert_eq!(config.default_root_object.as_deref(), Some("index.html"));
+    let errors: Vec<(i32, Option<&str>, Option<&str>)> = config
+        .custom_error_responses
+        .as_ref()
+        .unwrap()
+        .items()
+        .iter()
+        .map(|e| {
+            (
+                e.error_code,
+                e.response_page_path.as_deref(),
+                e.response_code.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (403, Some("/404.html"), Some("404")),
+            (404, Some("/404.html"), Some("404"))
+        ]
+    );
+    assert_eq!(config.http_version, Some(HttpVersion::Http2and3));
+    assert_eq!(config.is_ipv6_enabled, Some(true));
+    assert_eq!(
+        config
+            .viewer_certificate
+            .as_ref()
+            .unwrap()
+            .cloud_front_default_certificate,
+        Some(true)
+    );
+    assert_eq!(
+        config.logging.as_ref().map(|l| l.enabled),
+        Some(false),
+        "legacy logging stays off"
+    );
+    let tags = aws
+        .cloudfront
+        .list_tags_for_resource()
+        .resource(arn)
+        .send()
+        .await
+        .unwrap();
+    let tags = tags.tags.and_then(|t| t.items).unwrap_or_default();
+    assert!(
+        tags.iter()
+            .any(|t| t.key == "sitewarden:site" && t.value.as_deref() == Some(s.site.as_str())),
+        "{tags:?}"
+    );
+}
+
+/// Standard logging v2: source → destination (the log bucket's CloudFront prefix) → delivery.
+async fn assert_logging(aws: &Aws, s: &Site, arn: &str) {
+    let source = aws
+        .logs
+        .get_delivery_source()
+        .name(format!("{}-cf", s.name))
+        .send()
+        .await
+        .unwrap();
+    let source = source.delivery_source.unwrap();
+    assert_eq!(source.resource_arns.unwrap_or_default(), [arn]);
+    assert_eq!(source.log_type.as_deref(), Some("ACCESS_LOGS"));
+    let destination = aws
+        .logs
+        .get_delivery_destination()
+        .name(format!("{}-cf-s3", s.name))
+        .send()
+        .await
+        .unwrap();
+    let destination = destination.delivery_destination.unwrap();
+    assert_eq!(
+        destination
+            .delivery_destination_configuration
+            .unwrap()
+            .destination_resource_arn,
+        format!("arn:aws:s3:::{}-logs-{ACCOUNT}/cloudfront/", s.site)
+    );
+    let deliveries = aws
+        .logs
+        .describe_deliveries()
+        .send()
+        .await
+        .unwrap()
+        .deliveries
+        .unwrap_or_default();
+    let source_name = format!("{}-cf", s.name);
+    assert!(
+        deliveries.iter().any(
+            |d| d.delivery_source_name.as_deref() == Some(source_name.as_str())
+                && d.delivery_destination_arn == destination.arn
+        ),
+        "{deliveries:?}"
+    );
+}
+
+/// Someone detaches the security headers policy: `plan` names it, `up` puts it back.
+async fn drift_is_planned_and_repaired(
+    aws: &Aws,
+    s: &Site,
+    dir: &std::path::Path,
+    id: &str,
+    policy_id: &str,
+) {
+    let cloudfront = &aws.cloudfront;
+    let (_, mut drifted, etag) = distribution(cloudfront, &s.site).await.unwrap();
+    let mut behavior = drifted.default_cache_behavior.take().unwrap();
+    behavior.response_headers_policy_id = None;
+    drifted.default_cache_behavior = Some(behavior);
+    cloudfront
+        .update_distribution()
+        .id(id)
+        .if_match(etag)
+        .distribution_config(drifted)
+        .send()
+        .await
+        .unwrap();
+
+    let drift = changes(&json_run(dir, &["plan", "--detailed-exitcode"], 4));
+    let expected = format!(
+        "update cloudfront distribution sitewarden:{}: response headers policy none → {policy_id}",
+        s.site
+    );
+    assert!(has_change(&drift, &expected), "{drift:#?}");
+    json_run(dir, &["up", "--infra-only"], 0);
+    let (_, restored, _) = distribution(cloudfront, &s.site).await.unwrap();
+    assert_eq!(
+        restored
+            .default_cache_behavior
+            .unwrap()
+            .response_headers_policy_id
+            .as_deref(),
+        Some(policy_id)
+    );
+    json_run(dir, &["plan", "--detailed-exitcode"], 0);
+}
+
+async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, policy_id: &str) {
+    let destroyed = changes(&json_run(dir, &["destroy", "-y"], 0));
+    assert!(
+        has_change(
+            &destroyed,
+            &format!("delete cloudfront distribution sitewarden:{}", s.site)
+        ),
+        "{destroyed:#?}"
+    );
+    let cloudfront = &aws.cloudfront;
+    assert!(
+        distribution(cloudfront, &s.site).await.is_none(),
+        "distribution still there"
+    );
+    assert!(
+        oac_id(cloudfront, &s.name).await.is_none(),
+        "origin access control still there"
+    );
+    let policies = cloudfront
+        .list_response_headers_policies()
+        .r#type(ResponseHeadersPolicyType::Custom)
+        .send()
+        .await
+        .unwrap();
+    let policies = policies
+        .response_headers_policy_list
+        .and_then(|l| l.items)
+        .unwrap_or_default();
+    assert!(
+        !policies.iter().any(|p| p
+            .response_headers_policy
+            .as_ref()
+            .is_some_and(|p| p.id == policy_id)),
+        "response headers policy still there"
+    );
+    assert!(
+        cloudfront
+            .describe_function()
+            .name(&s.name)
+            .send()
+            .await
+            .is_err(),
+        "function still there"
+    );
+    let logs = &aws.logs;
+    assert!(
+        logs.get_delivery_source()
+            .name(format!("{}-cf", s.name))
+            .send()
+            .await
+            .is_err(),
+        "source still there"
+    );
+    let destination = logs
+        .get_delivery_destination()
+        .name(format!("{}-cf-s3", s.name))
+        .send()
+        .await;
+    assert!(destination.is_err(), "delivery destination still there");
+    // Nothing of CloudFront is left for a second destroy.
+    let again = changes(&json_run(dir, &["destroy", "-y"], 0));
+    assert!(
+        !again.iter().any(|c| c.contains("cloudfront")),
+        "{again:#?}"
+    );
+}

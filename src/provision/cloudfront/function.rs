@@ -1,0 +1,272 @@
+//! The viewer-request CloudFront Function `sitewarden-<site>` (cloudfront-js-2.0): directory
+//! indexes, the configured redirects and www → apex, which the private REST origin cannot do.
+//!
+//! The code is `templates/viewer-request.js` with the site's settings as one JSON object. Changes
+//! go to the DEVELOPMENT stage and are then published to LIVE, the stage distributions run.
+
+use aws_sdk_cloudfront::Client;
+use aws_sdk_cloudfront::primitives::Blob;
+use aws_sdk_cloudfront::types::{FunctionConfig, FunctionRuntime, FunctionStage};
+use serde_json::{Value, json};
+
+use super::resource_name;
+use crate::config::Config;
+use crate::error::{AwsResultExt as _, Error, Result};
+use crate::provision::{Action, Ctx, Plan};
+
+const TEMPLATE: &str = include_str!("../../../templates/viewer-request.js");
+const PLACEHOLDER: &str = "SITEWARDEN_CONFIG";
+/// CloudFront's limit on a function's code size.
+const MAX_CODE_BYTES: usize = 10 * 1024;
+const NOT_FOUND: &[&str] = &["NoSuchFunctionExists"];
+
+/// Returns the function ARN; `None` in `plan` when it would be created.
+pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<String>> {
+    let cloudfront = &ctx.aws.cloudfront;
+    let name = resource_name(ctx);
+    let resource = format!("cloudfront function {name}");
+    let code = render(ctx.config)?;
+    let config = function_config(&ctx.names.site)?;
+    let Some(development) = describe(cloudfront, &name).await? else {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Create,
+            format!(
+                "create and publish viewer-request function ({})",
+                summary(ctx.config)
+            ),
+        );
+        if !ctx.apply {
+            return Ok(None);
+        }
+        let created = cloudfront
+            .create_function()
+            .name(&name)
+            .function_config(config)
+            .function_code(Blob::new(code))
+            .send()
+            .await
+            .op("CreateFunction", &resource)?;
+        publish(cloudfront, &name, created.e_tag).await?;
+        return Ok(Some(function_arn(created.function_summary, &resource)?));
+    };
+    let arn = development.arn.clone();
+    let live_code = stage_code(cloudfront, &name, FunctionStage::Development).await?;
+    if live_code.as_deref() != Some(code.as_bytes()) || development.runtime != config.runtime {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            format!("update code and publish ({})", summary(ctx.config)),
+        );
+        if ctx.apply {
+            let updated = cloudfront
+                .update_function()
+                .name(&name)
+                .set_if_match(development.etag)
+                .function_config(config)
+                .function_code(Blob::new(code))
+                .send()
+                .await
+                .op("UpdateFunction", &resource)?;
+            publish(cloudfront, &name, updated.e_tag).await?;
+        }
+        return Ok(Some(arn));
+    }
+    // The distribution runs LIVE: DEVELOPMENT code that was never published does not count.
+    if stage_code(cloudfront, &name, FunctionStage::Live).await? != live_code {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            "publish the DEVELOPMENT code to LIVE",
+        );
+        if ctx.apply {
+            publish(cloudfront, &name, development.etag).await?;
+        }
+    }
+    Ok(Some(arn))
+}
+
+pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+    let cloudfront = &ctx.aws.cloudfront;
+    let name = resource_name(ctx);
+    let resource = format!("cloudfront function {name}");
+    let Some(development) = describe(cloudfront, &name).await? else {
+        return Ok(());
+    };
+    ctx.change(
+        plan,
+        &resource,
+        Action::Delete,
+        "delete viewer-request function",
+    );
+    if ctx.apply {
+        cloudfront
+            .delete_function()
+            .name(&name)
+            .set_if_match(development.etag)
+            .send()
+            .await
+            .op("DeleteFunction", &resource)?;
+    }
+    Ok(())
+}
+
+struct Described {
+    arn: String,
+    etag: Option<String>,
+    runtime: FunctionRuntime,
+}
+
+async fn describe(cloudfront: &Client, name: &str) -> Result<Option<Described>> {
+    let resource = format!("cloudfront function {name}");
+    let Some(out) = cloudfront
+        .describe_function()
+        .name(name)
+        .stage(FunctionStage::Development)
+        .send()
+        .await
+        .or_missing(NOT_FOUND, "DescribeFunction", &resource)?
+    else {
+        return Ok(None);
+    };
+    let runtime = out
+        .function_summary
+        .as_ref()
+        .and_then(|s| s.function_config.as_ref())
+        .map_or_else(|| FunctionRuntime::from("unknown"), |c| c.runtime.clone());
+    Ok(Some(Described {
+        arn: function_arn(out.function_summary, &resource)?,
+        etag: out.e_tag,
+        runtime,
+    }))
+}
+
+fn function_arn(
+    summary: Option<aws_sdk_cloudfront::types::FunctionSummary>,
+    resource: &str,
+) -> Result<String> {
+    summary
+        .and_then(|s| s.function_metadata)
+        .map(|m| m.function_arn)
+        .ok_or_else(|| {
+            Error::Other(anyhow::anyhow!(
+                "CloudFront answered without the ARN of {resource}"
+            ))
+        })
+}
+
+/// The code of one stage; `None` when the stage has none (LIVE before the first publish).
+async fn stage_code(
+    cloudfront: &Client,
+    name: &str,
+    stage: FunctionStage,
+) -> Result<Option<Vec<u8>>> {
+    Ok(cloudfront
+        .get_function()
+        .name(name)
+        .stage(stage)
+        .send()
+        .await
+        .or_missing(
+            NOT_FOUND,
+            "GetFunction",
+            &format!("cloudfront function {name}"),
+        )?
+        .and_then(|o| o.function_code)
+        .map(Blob::into_inner))
+}
+
+async fn publish(cloudfront: &Client, name: &str, etag: Option<String>) -> Result<()> {
+    cloudfront
+        .publish_function()
+        .name(name)
+        .set_if_match(etag)
+        .send()
+        .await
+        .op("PublishFunction", &format!("cloudfront function {name}"))?;
+    Ok(())
+}
+
+fn function_config(site: &str) -> Result<FunctionConfig> {
+    Ok(FunctionConfig::builder()
+        .comment(format!("sitewarden: viewer requests of {site}"))
+        .runtime(FunctionRuntime::CloudfrontJs20)
+        .build()?)
+}
+
+/// What the function does for this site, for the plan.
+fn summary(config: &Config) -> String {
+    let mut parts = vec!["directory indexes".to_owned()];
+    if !config.redirects.is_empty() {
+        parts.push(format!("{} redirect(s)", config.redirects.len()));
+    }
+    if www_alias(config).is_some() {
+        parts.push("www → apex".to_owned());
+    }
+    parts.join(", ")
+}
+
+/// `www.<domain>` when it is one of the aliases.
+fn www_alias(config: &Config) -> Option<String> {
+    let domain = config.site.domain.as_ref()?;
+    let www = format!("www.{domain}");
+    config
+        .site
+        .aliases
+        .iter()
+        .any(|a| a.as_str() == www)
+        .then_some(www)
+}
+
+/// The settings the template reads, as one JSON object.
+fn settings(config: &Config) -> Value {
+    let www = www_alias(config);
+    let mut exact = serde_json::Map::new();
+    let mut prefixes = Vec::new();
+    for r in &config.redirects {
+        let status = r.status.get();
+        match r.from.strip_suffix('*') {
+            Some(prefix) => prefixes.push(json!({ "from": prefix, "to": r.to, "status": status })),
+            None => {
+                exact.insert(r.from.clone(), json!({ "to": r.to, "status": status }));
+            }
+        }
+    }
+    // The most specific prefix wins, whatever the order of the config.
+    prefixes.sort_by_key(|p| std::cmp::Reverse(p["from"].as_str().map_or(0, str::len)));
+    json!({
+        "apex": www.as_ref().and(config.site.domain.as_ref()).map(ToString::to_string),
+        "wwwHosts": www.into_iter().collect::<Vec<_>>(),
+        "exact": exact,
+        "prefixes": prefixes,
+        // With an SPA fallback, extensionless paths are client-side routes, not directories.
+        "directoryRedirect": config.deploy.spa_fallback.is_none(),
+    })
+}
+
+/// The function code for this site.
+pub(super) fn render(config: &Config) -> Result<String> {
+    // JSON is a JavaScript expression except for U+2028/U+2029 inside strings in older engines.
+    let settings = settings(config)
+        .to_string()
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    let code = TEMPLATE.replacen(PLACEHOLDER, &settings, 1);
+    if code.len() > MAX_CODE_BYTES {
+        return Err(Error::usage_with_hint(
+            format!(
+                "the viewer-request function for {} redirect(s) is {} bytes, over CloudFront's limit of {MAX_CODE_BYTES}",
+                config.redirects.len(),
+                code.len()
+            ),
+            "use fewer `[[redirects]]`, e.g. one `/prefix/*` rule with `:splat` instead of many exact paths",
+        ));
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests;

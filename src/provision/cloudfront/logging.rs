@@ -1,0 +1,283 @@
+//! Standard logging (v2) of the distribution: CloudWatch Logs vended logs in us-east-1, a delivery
+//! source `sitewarden-<site>-cf` (the distribution's `ACCESS_LOGS`), a delivery destination
+//! `sitewarden-<site>-cf-s3` (the log bucket under the CloudFront prefix) and the delivery linking
+//! them. Legacy logging is not used: it needs an ACL-enabled bucket.
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::types::{Delivery, DeliveryDestinationConfiguration};
+
+use super::Distribution;
+use crate::error::{AwsResultExt as _, Result};
+use crate::names::SITE_TAG;
+use crate::provision::buckets::CLOUDFRONT_LOG_PREFIX;
+use crate::provision::{Action, Ctx, Plan};
+
+const LOG_TYPE: &str = "ACCESS_LOGS";
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+struct Names {
+    source: String,
+    destination: String,
+}
+
+fn names(ctx: &Ctx<'_>) -> Names {
+    let source = format!("sitewarden-{}-cf", ctx.names.site);
+    Names {
+        destination: format!("{source}-s3"),
+        source,
+    }
+}
+
+pub(super) async fn reconcile(
+    ctx: &Ctx<'_>,
+    distribution: &Distribution,
+    plan: &mut Plan,
+) -> Result<()> {
+    let distribution_arn = match distribution {
+        Distribution::Exists(d) => Some(d.arn.as_str()),
+        Distribution::Planned => None,
+        Distribution::Waiting => return Ok(()),
+    };
+    let names = names(ctx);
+    let destination_arn = reconcile_destination(ctx, &names.destination, plan).await?;
+    let source_replaced = reconcile_source(ctx, &names.source, distribution_arn, plan).await?;
+    let logs = &ctx.aws.logs;
+    let resource = format!(
+        "cloudwatch logs delivery {} → {}",
+        names.source, names.destination
+    );
+    let existing = match (&destination_arn, source_replaced) {
+        (Some(arn), false) => deliveries(logs, &names.source)
+            .await?
+            .into_iter()
+            .any(|d| d.delivery_destination_arn.as_deref() == Some(arn.as_str())),
+        // A new destination or a new source has no delivery yet.
+        _ => false,
+    };
+    if !existing {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Create,
+            format!("deliver access logs to the log bucket under `{CLOUDFRONT_LOG_PREFIX}`"),
+        );
+        if ctx.apply
+            && let Some(arn) = destination_arn
+        {
+            logs.create_delivery()
+                .delivery_source_name(&names.source)
+                .delivery_destination_arn(arn)
+                .tags(SITE_TAG, &ctx.names.site)
+                .send()
+                .await
+                .op("CreateDelivery", &resource)?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+    let logs = &ctx.aws.logs;
+    let names = names(ctx);
+    // Deliveries first: a source or destination in use cannot be deleted.
+    delete_deliveries(ctx, &names.source, plan).await?;
+    let source = format!("cloudwatch logs delivery source {}", names.source);
+    if get_source_arns(logs, &names.source).await?.is_some() {
+        ctx.change(plan, &source, Action::Delete, "delete delivery source");
+        if ctx.apply {
+            logs.delete_delivery_source()
+                .name(&names.source)
+                .send()
+                .await
+                .op("DeleteDeliverySource", &source)?;
+        }
+    }
+    let destination = format!("cloudwatch logs delivery destination {}", names.destination);
+    if get_destination(logs, &names.destination).await?.is_some() {
+        ctx.change(
+            plan,
+            &destination,
+            Action::Delete,
+            "delete delivery destination (the logs stay in the log bucket)",
+        );
+        if ctx.apply {
+            logs.delete_delivery_destination()
+                .name(&names.destination)
+                .send()
+                .await
+                .op("DeleteDeliveryDestination", &destination)?;
+        }
+    }
+    Ok(())
+}
+
+/// The destination's ARN; `None` in `plan` when it would be created.
+async fn reconcile_destination(
+    ctx: &Ctx<'_>,
+    name: &str,
+    plan: &mut Plan,
+) -> Result<Option<String>> {
+    let logs = &ctx.aws.logs;
+    let resource = format!("cloudwatch logs delivery destination {name}");
+    let desired = format!(
+        "arn:aws:s3:::{}/{CLOUDFRONT_LOG_PREFIX}",
+        ctx.names.log_bucket
+    );
+    let live = get_destination(logs, name).await?;
+    let (action, detail) = match &live {
+        Some((arn, target)) if *target == desired => return Ok(Some(arn.clone())),
+        Some((_, target)) => (Action::Update, format!("destination {target} → {desired}")),
+        None => (Action::Create, format!("S3 destination {desired}")),
+    };
+    ctx.change(plan, &resource, action, detail);
+    if !ctx.apply {
+        return Ok(live.map(|(arn, _)| arn));
+    }
+    let put = logs
+        .put_delivery_destination()
+        .name(name)
+        .delivery_destination_configuration(
+            DeliveryDestinationConfiguration::builder()
+                .destination_resource_arn(desired)
+                .build()?,
+        )
+        .tags(SITE_TAG, &ctx.names.site)
+        .send()
+        .await
+        .op("PutDeliveryDestination", &resource)?;
+    let arn = put.delivery_destination.and_then(|d| d.arn);
+    Ok(Some(arn.ok_or_else(|| {
+        anyhow::anyhow!("PutDeliveryDestination answered without an ARN for {name}")
+    })?))
+}
+
+/// Makes the source log this distribution. Returns whether it was (or would be) created anew.
+async fn reconcile_source(
+    ctx: &Ctx<'_>,
+    name: &str,
+    distribution_arn: Option<&str>,
+    plan: &mut Plan,
+) -> Result<bool> {
+    let logs = &ctx.aws.logs;
+    let resource = format!("cloudwatch logs delivery source {name}");
+    let live = get_source_arns(logs, name).await?;
+    let current = live
+        .as_ref()
+        .is_some_and(|arns| distribution_arn.is_some_and(|d| arns.iter().any(|a| a == d)));
+    if current {
+        return Ok(false);
+    }
+    let target = distribution_arn.unwrap_or("the new distribution");
+    if live.is_some() {
+        // A source cannot be pointed at another resource (the distribution was replaced): recreate it.
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            format!("recreate for {target}"),
+        );
+        if ctx.apply {
+            delete_deliveries(ctx, name, plan).await?;
+            logs.delete_delivery_source()
+                .name(name)
+                .send()
+                .await
+                .op("DeleteDeliverySource", &resource)?;
+        }
+    } else {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Create,
+            format!("{LOG_TYPE} of {target}"),
+        );
+    }
+    if ctx.apply
+        && let Some(arn) = distribution_arn
+    {
+        logs.put_delivery_source()
+            .name(name)
+            .resource_arn(arn)
+            .log_type(LOG_TYPE)
+            .tags(SITE_TAG, &ctx.names.site)
+            .send()
+            .await
+            .op("PutDeliverySource", &resource)?;
+    }
+    Ok(true)
+}
+
+/// The resource ARNs a delivery source logs, if it exists.
+async fn get_source_arns(logs: &Client, name: &str) -> Result<Option<Vec<String>>> {
+    Ok(logs
+        .get_delivery_source()
+        .name(name)
+        .send()
+        .await
+        .or_missing(
+            NOT_FOUND,
+            "GetDeliverySource",
+            &format!("cloudwatch logs delivery source {name}"),
+        )?
+        .and_then(|o| o.delivery_source)
+        .map(|s| s.resource_arns.unwrap_or_default()))
+}
+
+/// A destination's ARN and the resource it writes to, if it exists.
+async fn get_destination(logs: &Client, name: &str) -> Result<Option<(String, String)>> {
+    Ok(logs
+        .get_delivery_destination()
+        .name(name)
+        .send()
+        .await
+        .or_missing(
+            NOT_FOUND,
+            "GetDeliveryDestination",
+            &format!("cloudwatch logs delivery destination {name}"),
+        )?
+        .and_then(|o| o.delivery_destination)
+        .map(|d| {
+            let target = d
+                .delivery_destination_configuration
+                .map(|c| c.destination_resource_arn)
+                .unwrap_or_default();
+            (d.arn.unwrap_or_default(), target)
+        }))
+}
+
+/// The deliveries whose source is `source`.
+async fn deliveries(logs: &Client, source: &str) -> Result<Vec<Delivery>> {
+    let mut found = Vec::new();
+    let mut pages = logs.describe_deliveries().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.op(
+            "DescribeDeliveries",
+            &format!("cloudwatch logs deliveries of {source}"),
+        )?;
+        found.extend(
+            page.deliveries
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|d| d.delivery_source_name.as_deref() == Some(source)),
+        );
+    }
+    Ok(found)
+}
+
+async fn delete_deliveries(ctx: &Ctx<'_>, source: &str, plan: &mut Plan) -> Result<()> {
+    for delivery in deliveries(&ctx.aws.logs, source).await? {
+        let Some(id) = delivery.id else { continue };
+        let resource = format!("cloudwatch logs delivery {id} of {source}");
+        ctx.change(plan, &resource, Action::Delete, "delete delivery");
+        if ctx.apply {
+            ctx.aws
+                .logs
+                .delete_delivery()
+                .id(&id)
+                .send()
+                .await
+                .op("DeleteDelivery", &resource)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! CloudFront in front of the content bucket: the Origin Access Control, the security response
+//! headers policy, the viewer-request CloudFront Function, the distribution itself and its standard
+//! logging (v2, CloudWatch Logs vended logs into the log bucket).
+//!
+//! Every part is found again by its deterministic name `sitewarden-<site>` (the distribution by its
+//! comment `sitewarden:<site>` and tag), and each follows the same steps as the other resources:
+//! observe, desired, diff, apply. The distribution needs the ids of the other three, so they are
+//! reconciled first; logging needs the distribution's ARN, so it comes last.
+
+mod distribution;
+mod function;
+mod headers;
+mod logging;
+mod oac;
+
+use super::{Ctx, DistributionRef, Known, Plan};
+use crate::error::Result;
+
+/// Name of the OAC, the response headers policy and the function of a site.
+fn resource_name(ctx: &Ctx<'_>) -> String {
+    format!("sitewarden-{}", ctx.names.site)
+}
+
+/// Ids the distribution refers to. `None` only in `plan`, for a part this run would create.
+struct Parts {
+    oac_id: Option<String>,
+    headers_policy_id: Option<String>,
+    function_arn: Option<String>,
+}
+
+/// What became of the distribution in this run.
+enum Distribution {
+    Exists(DistributionRef),
+    /// `plan` for a site without one: it would be created.
+    Planned,
+    /// A domain site whose certificate is not issued yet.
+    Waiting,
+}
+
+pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Result<()> {
+    let parts = Parts {
+        oac_id: oac::reconcile(ctx, plan).await?,
+        headers_policy_id: headers::reconcile(ctx, plan).await?,
+        function_arn: function::reconcile(ctx, plan).await?,
+    };
+    // Boxed: the distribution's SDK futures would make every caller's future large.
+    let distribution = Box::pin(distribution::reconcile(ctx, known, &parts, plan)).await?;
+    logging::reconcile(ctx, &distribution, plan).await?;
+    if let Distribution::Exists(reference) = distribution {
+        known.distribution = Some(reference);
+    }
+    Ok(())
+}
+
+/// Deletes what `reconcile` creates, distribution first (the other parts cannot be deleted while it
+/// uses them). Only parts carrying this site's name or tag are touched.
+pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+    Box::pin(distribution::destroy(ctx, plan)).await?;
+    logging::destroy(ctx, plan).await?;
+    function::destroy(ctx, plan).await?;
+    headers::destroy(ctx, plan).await?;
+    oac::destroy(ctx, plan).await
+}
+
+/// A resource reduced to the properties sitewarden sets, each rendered for a person: the same
+/// projection of the live and the desired state makes the diff name exactly what drifted.
+type Properties = Vec<(String, String)>;
+
+/// `"<property> <live> → <desired>"` for each property that differs; `none` stands for absent.
+fn diff_properties(live: &Properties, desired: &Properties) -> Vec<String> {
+    let value = |props: &Properties, name: &str| {
+        props
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("none", |(_, v)| v.as_str())
+            .to_owned()
+    };
+    let mut changes = Vec::new();
+    for (name, want) in desired {
+        let have = value(live, name);
+        if &have != want {
+            changes.push(format!("{name} {have} → {want}"));
+        }
+    }
+    for (name, have) in live {
+        if !desired.iter().any(|(n, _)| n == name) {
+            changes.push(format!("{name} {have} → none"));
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(items: &[(&str, &str)]) -> Properties {
+        items
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn property_diff_names_changed_missing_and_extra_properties() {
+        let live = props(&[
+            ("minimum TLS", "TLSv1.2_2021"),
+            ("IPv6", "on"),
+            ("header X-Old", "1"),
+        ]);
+        let desired = props(&[
+            ("minimum TLS", "TLSv1.2_2025"),
+            ("IPv6", "on"),
+            ("compress", "on"),
+        ]);
+        assert_eq!(
+            diff_properties(&live, &desired),
+            [
+                "minimum TLS TLSv1.2_2021 → TLSv1.2_2025",
+                "compress none → on",
+                "header X-Old 1 → none"
+            ]
+        );
+        assert!(diff_properties(&desired, &desired).is_empty());
+    }
+}
