@@ -7,6 +7,7 @@ use crate::support::{
 };
 
 struct Site {
+    name: String,
     dir: tempfile::TempDir,
     bucket: String,
 }
@@ -19,6 +20,7 @@ impl Site {
         json_run(dir.path(), &["up", "--infra-only"], 0);
         let site = Site {
             bucket: format!("{name}-site-{ACCOUNT}"),
+            name,
             dir,
         };
         site.write("index.html", "<h1>home</h1>");
@@ -141,6 +143,20 @@ async fn deploy_publishes_content_and_headers_then_uploads_nothing() {
         second["requests"].get("HeadObject").is_none(),
         "never a HEAD per object"
     );
+
+    // A changed file with special characters: invalidated under its URL-encoded path.
+    site.write("odd name/a b#?%+ caf\u{e9}.txt", "odd v2");
+    let third = site.deploy(&[], 0);
+    assert_eq!(
+        third["invalidation"]["paths"],
+        serde_json::json!(["/odd%20name/a%20b%23%3F%25%2B%20caf%C3%A9.txt"])
+    );
+    assert_eq!(
+        object(&site.bucket, "odd name/a b#?%+ caf\u{e9}.txt")
+            .await
+            .0,
+        b"odd v2"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -158,6 +174,53 @@ async fn changes_upload_only_what_changed_in_safe_order() {
         ["assets/app.3f9a1c2b.css", "docs/index.html", "index.html"]
     );
     assert_eq!(keys(&out["deletes"]), ["favicon.ico"]);
+    // Exactly the changed and deleted paths, folder URLs for index files.
+    let paths = &out["invalidation"]["paths"];
+    assert_eq!(
+        paths,
+        &serde_json::json!([
+            "/",
+            "/assets/app.3f9a1c2b.css",
+            "/docs",
+            "/docs/",
+            "/docs/index.html",
+            "/favicon.ico",
+            "/index.html"
+        ])
+    );
+    let aws = aws_clients("eu-west-1").await;
+    let distribution = aws
+        .cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .unwrap()
+        .distribution_list
+        .unwrap()
+        .items
+        .unwrap()
+        .into_iter()
+        .find(|d| d.comment == format!("sitewarden:{}", site.name))
+        .expect("the site's distribution");
+    let invalidation = aws
+        .cloudfront
+        .get_invalidation()
+        .distribution_id(&distribution.id)
+        .id(out["invalidation"]["id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .invalidation
+        .unwrap();
+    assert_eq!(invalidation.status, "Completed");
+    let sent = invalidation
+        .invalidation_batch
+        .unwrap()
+        .paths
+        .unwrap()
+        .items
+        .unwrap();
+    assert_eq!(serde_json::json!(sent), *paths);
 
     // The emulator's request log: asset PUTs, then HTML, then the manifest, then the delete.
     let log = std::fs::read(&emulator().log).unwrap();
