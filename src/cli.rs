@@ -117,6 +117,12 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Print the least-privilege IAM policy for deploying (CI) or provisioning this site
+    IamPolicy {
+        /// What the identity will run
+        #[arg(long = "for", value_name = "PURPOSE", default_value = "deploy")]
+        purpose: crate::iam::Purpose,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

@@ -179,6 +179,22 @@ pub async fn rollback(
     Ok(Exit::Success)
 }
 
+pub async fn iam_policy(
+    settings: &Settings,
+    printer: &Printer,
+    purpose: crate::iam::Purpose,
+) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    let document = crate::iam::policy_for(
+        purpose,
+        &session.names,
+        &session.account,
+        &session.aws.region,
+    );
+    printer.data(&document)?;
+    Ok(Exit::Success)
+}
+
 pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: bool) -> Result<Exit> {
     let session = Session::open(settings).await?;
     // Show what would go, then ask.

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod iam;
 pub mod init;
 pub mod names;
 pub mod output;
@@ -64,6 +65,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 deploy_id.as_deref(),
                 options,
             ));
+        }
+        Command::IamPolicy { purpose } => {
+            return runtime()?.block_on(commands::iam_policy(&settings, &printer, purpose));
         }
         Command::Destroy { delete_content } => {
             return runtime()?.block_on(commands::destroy(&settings, &printer, delete_content));

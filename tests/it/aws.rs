@@ -94,3 +94,23 @@ async fn clients_count_requests_by_operation() {
     );
     assert_eq!(aws.requests.total(), 3);
 }
+
+#[test]
+fn iam_policy_prints_a_policy_for_the_site() {
+    let site = site_name("iam");
+    let dir = project(&site, "");
+    let out = sitewarden_emulated(dir.path())
+        .args(["iam-policy", "--for", "deploy"])
+        .assert()
+        .success();
+    let policy: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(policy["Version"], "2012-10-17");
+    assert_eq!(
+        policy["Statement"][0]["Resource"],
+        format!("arn:aws:s3:::{site}-site-{ACCOUNT}")
+    );
+    sitewarden_emulated(dir.path())
+        .args(["iam-policy", "--for", "everything"])
+        .assert()
+        .code(2);
+}
