@@ -430,38 +430,19 @@ async fn invalidate_keys<'a>(
     if paths.is_empty() {
         return Ok(None);
     }
-    let Some(distribution_id) = find_distribution_id(session).await? else {
+    let found = crate::provision::cloudfront::find_by_comment(
+        &session.aws,
+        &session.names.distribution_comment,
+    )
+    .await?;
+    let Some(distribution) = found else {
         return Ok(None);
     };
-    let id = invalidate::send(&session.aws, &distribution_id, &paths, reference, wait).await?;
+    let id = invalidate::send(&session.aws, &distribution.id, &paths, reference, wait).await?;
     Ok(Some(Invalidation {
         id: Some(id),
         paths,
     }))
-}
-
-async fn find_distribution_id(session: &Session) -> Result<Option<String>> {
-    let comment = &session.names.distribution_comment;
-    let mut pages = session
-        .aws
-        .cloudfront
-        .list_distributions()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let list = page
-            .op("ListDistributions", "cloudfront distributions")?
-            .distribution_list;
-        if let Some(found) = list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|d| d.comment == *comment)
-        {
-            return Ok(Some(found.id));
-        }
-    }
-    Ok(None)
 }
 
 // ---- history and rollback ----------------------------------------------------------------------

@@ -16,6 +16,31 @@ mod oac;
 use super::{Ctx, DistributionRef, Known, Plan};
 use crate::error::Result;
 
+/// The distribution whose comment is `comment` (`sitewarden:<site>`): one `ListDistributions` pass.
+/// For callers that only need to reach the site's distribution (deploy, DNS cleanup); `reconcile`
+/// also confirms the tag.
+pub async fn find_by_comment(
+    aws: &crate::aws::Aws,
+    comment: &str,
+) -> Result<Option<aws_sdk_cloudfront::types::DistributionSummary>> {
+    use crate::error::AwsResultExt as _;
+    let mut pages = aws.cloudfront.list_distributions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let list = page
+            .op("ListDistributions", "CloudFront distributions")?
+            .distribution_list;
+        let found = list
+            .and_then(|l| l.items)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|d| d.comment == comment);
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
 /// Name of the OAC, the response headers policy and the function of a site.
 fn resource_name(ctx: &Ctx<'_>) -> String {
     format!("sitewarden-{}", ctx.names.site)
