@@ -47,6 +47,12 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// A run-time failure sitewarden can explain, such as a live resource it must not overwrite.
+    #[error("{message}")]
+    Failure {
+        message: String,
+        hint: Option<String>,
+    },
     /// Anything else at run time (I/O, unexpected responses).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -75,17 +81,27 @@ impl Error {
         }
     }
 
+    /// A run-time failure (exit 1) with what to do about it.
+    pub fn failure_with_hint(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Failure {
+            message: message.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             Error::Config(_) | Error::Usage { .. } => Exit::Usage,
-            Error::Aws { .. } | Error::Other(_) => Exit::Failure,
+            Error::Aws { .. } | Error::Failure { .. } | Error::Other(_) => Exit::Failure,
         }
     }
 
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Config(e) => e.hint(),
-            Error::Usage { hint, .. } | Error::Aws { hint, .. } => hint.clone(),
+            Error::Usage { hint, .. } | Error::Aws { hint, .. } | Error::Failure { hint, .. } => {
+                hint.clone()
+            }
             Error::Other(_) => None,
         }
     }
