@@ -73,14 +73,12 @@ pub enum Command {
     /// Check sitewarden.toml and the AWS identity; show the resources the site maps to
     Validate,
     /// Show the infrastructure changes `up` would make; writes nothing
-    #[command(hide = true)]
     Plan {
         /// Exit 4 when changes are pending (0: none)
         #[arg(long)]
         detailed_exitcode: bool,
     },
     /// Create or repair the site's infrastructure, then deploy
-    #[command(hide = true)]
     Up {
         /// Reconcile the infrastructure only
         #[arg(long)]
@@ -90,20 +88,16 @@ pub enum Command {
         no_wait: bool,
     },
     /// Delete the site's distribution, policies, DNS records and key (buckets kept)
-    #[command(hide = true)]
     Destroy {
         /// Also delete both buckets and every version of their objects
         #[arg(long)]
         delete_content: bool,
     },
     /// Publish the source folder: upload what changed, delete what was removed, invalidate
-    #[command(hide = true)]
     Deploy(DeployArgs),
     /// List the recorded deploys
-    #[command(hide = true)]
     History,
     /// Restore a recorded deploy server-side (default: the one before the current)
-    #[command(hide = true)]
     Rollback {
         /// Deploy id from `history`
         deploy_id: Option<String>,

@@ -9,15 +9,25 @@ fn help_lists_only_working_commands() {
     let dir = tempfile::tempdir().unwrap();
     let out = sitewarden(dir.path()).arg("--help").assert().success();
     let help = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    for command in ["init", "validate", "completions"] {
+    for command in [
+        "init",
+        "validate",
+        "plan",
+        "up",
+        "deploy",
+        "history",
+        "rollback",
+        "destroy",
+        "iam-policy",
+        "completions",
+    ] {
         assert!(
             help.contains(&format!("  {command} ")),
             "{command} missing from:\n{help}"
         );
     }
-    for not_yet in [
-        "plan", "up ", "deploy", "rollback", "audit", "adopt", "destroy",
-    ] {
+    // Not built yet: not offered.
+    for not_yet in ["audit", "adopt"] {
         assert!(
             !help.contains(&format!("  {not_yet}")),
             "{not_yet} listed in:\n{help}"
@@ -46,7 +56,7 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--no-such-flag"));
-    sitewarden(dir.path()).arg("deploy").assert().code(2);
+    sitewarden(dir.path()).arg("adopt").assert().code(2);
     sitewarden(dir.path())
         .args(["--color", "sometimes", "init"])
         .assert()
