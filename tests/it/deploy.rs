@@ -485,3 +485,34 @@ async fn up_reconciles_then_deploys_and_refuses_bad_input_first() {
     assert_eq!(again["deploy"]["uploaded"], 0);
     assert_eq!(write_calls(&again["requests"]), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_deploy_converges_on_the_next_run() {
+    let site = Site::up("interrupt", "");
+    site.deploy(&[], 0);
+    // A deploy killed after its first upload: one new asset is in the bucket, the HTML that uses
+    // it and the manifest are not (assets go first, the manifest only after every upload).
+    site.write("assets/app.4e5f6a7b.css", "body{color:blue}");
+    site.write(
+        "index.html",
+        "<link href=/assets/app.4e5f6a7b.css><h1>home v2</h1>",
+    );
+    let aws = aws_clients("eu-west-1").await;
+    aws.s3
+        .put_object()
+        .bucket(&site.bucket)
+        .key("assets/app.4e5f6a7b.css")
+        .body(b"body{color:blue}".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>home</h1>");
+    let next = site.deploy(&[], 0);
+    assert_eq!(
+        keys(&next["uploads"]),
+        ["assets/app.4e5f6a7b.css", "index.html"]
+    );
+    assert_eq!(site.deploy(&[], 0)["uploaded"], 0, "converged");
+    let (_, _, _, sha) = object(&site.bucket, "assets/app.4e5f6a7b.css").await;
+    assert!(sha.is_some(), "re-uploaded with its digest");
+}
