@@ -53,34 +53,7 @@ pub struct Remote {
 }
 
 pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Remote> {
-    let resource = format!("bucket `{bucket}`");
-    let manifest = match s3
-        .get_object()
-        .bucket(bucket)
-        .key(MANIFEST_KEY)
-        .send()
-        .await
-        .or_missing(&["NoSuchKey"], "GetObject", &resource)?
-    {
-        Some(out) => {
-            let bytes = out
-                .body
-                .collect()
-                .await
-                .map_err(|e| anyhow::anyhow!("reading {MANIFEST_KEY}: {e}"))?
-                .into_bytes();
-            match serde_json::from_slice::<Manifest>(&bytes) {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    warn(format!(
-                        "{MANIFEST_KEY} in `{bucket}` is unreadable ({e}); rebuilding it from object metadata"
-                    ));
-                    None
-                }
-            }
-        }
-        None => None,
-    };
+    let manifest = read(s3, bucket, warn).await?;
     let listing = list(s3, bucket).await?;
     let had_manifest = manifest.is_some();
     let manifest = match manifest {
@@ -93,6 +66,36 @@ pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Re
         had_manifest,
         listing,
     })
+}
+
+/// The manifest alone (one `GetObject`); `None` when there is none or it cannot be read.
+pub async fn read(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Option<Manifest>> {
+    let resource = format!("bucket `{bucket}`");
+    let Some(out) = s3
+        .get_object()
+        .bucket(bucket)
+        .key(MANIFEST_KEY)
+        .send()
+        .await
+        .or_missing(&["NoSuchKey"], "GetObject", &resource)?
+    else {
+        return Ok(None);
+    };
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {MANIFEST_KEY}: {e}"))?
+        .into_bytes();
+    match serde_json::from_slice::<Manifest>(&bytes) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) => {
+            warn(format!(
+                "{MANIFEST_KEY} in `{bucket}` is unreadable ({e}); rebuilding it from object metadata"
+            ));
+            Ok(None)
+        }
+    }
 }
 
 /// Every published object (sitewarden's own state excluded), one ListObjectsV2 pass.

@@ -510,8 +510,8 @@ pub async fn history(session: &Session) -> Result<History> {
 }
 
 async fn current_deploy(session: &Session) -> Result<Option<String>> {
-    let remote = manifest::load(&session.aws.s3, &session.names.content_bucket, &|_| {}).await?;
-    Ok(remote.manifest.deploy_id)
+    let manifest = manifest::read(&session.aws.s3, &session.names.content_bucket, &|_| {}).await?;
+    Ok(manifest.and_then(|m| m.deploy_id))
 }
 
 /// Restores a recorded deploy server-side: copies the recorded versions back, deletes keys the
