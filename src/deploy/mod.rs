@@ -211,13 +211,16 @@ pub async fn deploy(
 ) -> Result<Summary> {
     let s3 = &session.aws.s3;
     let bucket = &session.names.content_bucket;
-    if !crate::provision::buckets::exists(s3, bucket).await? {
-        return Err(Error::usage_with_hint(
-            format!("the content bucket `{bucket}` does not exist"),
-            "run `sitewarden up` first to create the site",
-        ));
-    }
-    let remote = manifest::load(s3, bucket, &|w| printer.warn(w)).await?;
+    // No HeadBucket first: reading the manifest answers NoSuchBucket just as well, one call less.
+    let remote = match manifest::load(s3, bucket, &|w| printer.warn(w)).await {
+        Err(Error::Aws { code, .. }) if code == "NoSuchBucket" => {
+            return Err(Error::usage_with_hint(
+                format!("the content bucket `{bucket}` does not exist"),
+                "run `sitewarden up` first to create the site",
+            ));
+        }
+        other => other?,
+    };
     let diff = diff::diff(&local, &remote.manifest, &remote.listing);
 
     check_mass_delete(

@@ -516,3 +516,18 @@ async fn an_interrupted_deploy_converges_on_the_next_run() {
     let (_, _, _, sha) = object(&site.bucket, "assets/app.4e5f6a7b.css").await;
     assert!(sha.is_some(), "re-uploaded with its digest");
 }
+
+#[test]
+fn deploy_before_up_is_a_usage_error() {
+    let dir = project(&site_name("noinfra"), "");
+    let out = sitewarden_emulated(dir.path())
+        .args(["deploy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("does not exist") && stderr.contains("hint: run `sitewarden up` first"),
+        "{stderr}"
+    );
+}
