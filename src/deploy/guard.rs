@@ -75,8 +75,9 @@ pub fn check_names(files: &[LocalFile], allow: &GlobSet) -> Vec<Finding> {
         .collect()
 }
 
-/// Streaming detector for secrets in text: fed chunk by chunk, keeps a small tail so a match that
-/// spans two chunks is still found.
+/// Streaming detector for secrets in text: fed chunk by chunk. Each chunk is searched in place
+/// (SIMD substring search, so scanning costs little next to hashing); the few bytes around each
+/// chunk boundary are searched separately, so a match split across two reads is still found.
 #[derive(Debug, Default)]
 pub struct ContentScanner {
     tail: Vec<u8>,
@@ -84,18 +85,25 @@ pub struct ContentScanner {
 }
 
 const PRIVATE_KEY_MARK: &[u8] = b"PRIVATE KEY-----";
-const TAIL: usize = 32;
+const BEGIN_MARK: &[u8] = b"-----BEGIN ";
+/// Longest match the scanner looks for, boundary bytes included: `-----BEGIN ENCRYPTED PRIVATE
+/// KEY-----` is 37 bytes; an access key id with its two boundary bytes is 22.
+const TAIL: usize = 48;
 
 impl ContentScanner {
     pub fn feed(&mut self, chunk: &[u8]) {
         if self.found.is_some() {
             return;
         }
-        let mut window = std::mem::take(&mut self.tail);
-        window.extend_from_slice(chunk);
-        self.found = scan(&window);
-        let keep = window.len().saturating_sub(TAIL);
-        self.tail = window.split_off(keep);
+        let mut junction = std::mem::take(&mut self.tail);
+        junction.extend_from_slice(&chunk[..chunk.len().min(TAIL)]);
+        self.found = scan(&junction).or_else(|| scan(chunk));
+        let keep = junction.len().saturating_sub(TAIL);
+        self.tail = if chunk.len() >= TAIL {
+            chunk[chunk.len() - TAIL..].to_vec()
+        } else {
+            junction.split_off(keep)
+        };
     }
 
     pub fn finish(self) -> Option<&'static str> {
@@ -104,11 +112,11 @@ impl ContentScanner {
 }
 
 fn scan(bytes: &[u8]) -> Option<&'static str> {
-    if bytes
-        .windows(PRIVATE_KEY_MARK.len())
-        .any(|w| w == PRIVATE_KEY_MARK)
-        && bytes.windows(11).any(|w| w == b"-----BEGIN ")
-    {
+    let key_block = memchr::memmem::find_iter(bytes, PRIVATE_KEY_MARK).any(|at| {
+        let before = &bytes[at.saturating_sub(TAIL)..at];
+        memchr::memmem::find(before, BEGIN_MARK).is_some()
+    });
+    if key_block {
         return Some("contains a private key block (-----BEGIN ... PRIVATE KEY-----)");
     }
     if find_access_key_id(bytes) {
@@ -119,13 +127,16 @@ fn scan(bytes: &[u8]) -> Option<&'static str> {
 
 /// `AKIA` or `ASIA` followed by 16 upper-case letters or digits, not inside a longer word.
 fn find_access_key_id(bytes: &[u8]) -> bool {
-    let id_char = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
-    bytes.windows(20).enumerate().any(|(i, w)| {
-        (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
-            && w[4..].iter().all(|b| id_char(*b))
+    let id_char = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+    let is_id_at = |i: usize| {
+        bytes
+            .get(i + 4..i + 20)
+            .is_some_and(|rest| rest.iter().all(id_char))
             && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
             && bytes.get(i + 20).is_none_or(|b| !b.is_ascii_alphanumeric())
-    })
+    };
+    memchr::memmem::find_iter(bytes, b"AKIA").any(is_id_at)
+        || memchr::memmem::find_iter(bytes, b"ASIA").any(is_id_at)
 }
 
 #[cfg(test)]
@@ -201,5 +212,18 @@ mod tests {
         let mut s = ContentScanner::default();
         s.feed(b"AKIAIOSFODNN7EXAMPLEX is too long; BAKIAIOSFODNN7EXAMPLE too; AKIA short");
         assert_eq!(s.finish(), None);
+
+        // Split at every position of a long chunk: always found, once.
+        let text = format!(
+            "{}-----BEGIN ENCRYPTED PRIVATE KEY-----{}",
+            "x".repeat(100),
+            "y".repeat(100)
+        );
+        for split in 0..text.len() {
+            let mut s = ContentScanner::default();
+            s.feed(&text.as_bytes()[..split]);
+            s.feed(&text.as_bytes()[split..]);
+            assert!(s.finish().is_some(), "split at {split}");
+        }
     }
 }

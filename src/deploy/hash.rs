@@ -12,7 +12,7 @@ use super::guard::ContentScanner;
 use super::walk::LocalFile;
 use crate::error::Result;
 
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileDigest {
