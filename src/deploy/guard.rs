@@ -111,32 +111,37 @@ impl ContentScanner {
     }
 }
 
+/// One pass over the bytes for every marker (SIMD multi-pattern search); matches are then checked
+/// in place.
 fn scan(bytes: &[u8]) -> Option<&'static str> {
-    let key_block = memchr::memmem::find_iter(bytes, PRIVATE_KEY_MARK).any(|at| {
-        let before = &bytes[at.saturating_sub(TAIL)..at];
-        memchr::memmem::find(before, BEGIN_MARK).is_some()
-    });
-    if key_block {
-        return Some("contains a private key block (-----BEGIN ... PRIVATE KEY-----)");
-    }
-    if find_access_key_id(bytes) {
-        return Some("contains an AWS access key id (AKIA/ASIA...)");
+    static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new([BEGIN_MARK, b"AKIA", b"ASIA"]).expect("static patterns")
+        });
+    for found in MARKERS.find_iter(bytes) {
+        let at = found.start();
+        if found.pattern().as_usize() == 0 {
+            let after = &bytes[at..bytes.len().min(at + TAIL)];
+            if memchr::memmem::find(after, PRIVATE_KEY_MARK).is_some() {
+                return Some("contains a private key block (-----BEGIN ... PRIVATE KEY-----)");
+            }
+        } else if is_access_key_id_at(bytes, at) {
+            return Some("contains an AWS access key id (AKIA/ASIA...)");
+        }
     }
     None
 }
 
-/// `AKIA` or `ASIA` followed by 16 upper-case letters or digits, not inside a longer word.
-fn find_access_key_id(bytes: &[u8]) -> bool {
+/// `AKIA`/`ASIA` at `at`, followed by 16 upper-case letters or digits, not inside a longer word.
+fn is_access_key_id_at(bytes: &[u8], at: usize) -> bool {
     let id_char = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
-    let is_id_at = |i: usize| {
-        bytes
-            .get(i + 4..i + 20)
-            .is_some_and(|rest| rest.iter().all(id_char))
-            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-            && bytes.get(i + 20).is_none_or(|b| !b.is_ascii_alphanumeric())
-    };
-    memchr::memmem::find_iter(bytes, b"AKIA").any(is_id_at)
-        || memchr::memmem::find_iter(bytes, b"ASIA").any(is_id_at)
+    bytes
+        .get(at + 4..at + 20)
+        .is_some_and(|rest| rest.iter().all(id_char))
+        && (at == 0 || !bytes[at - 1].is_ascii_alphanumeric())
+        && bytes
+            .get(at + 20)
+            .is_none_or(|b| !b.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
