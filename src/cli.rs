@@ -117,6 +117,9 @@ pub enum Command {
         #[arg(long = "for", value_name = "PURPOSE", default_value = "deploy")]
         purpose: crate::iam::Purpose,
     },
+    /// Grade the site's live resources (or any bucket, distribution or domain) against the
+    /// security baseline
+    Audit(AuditArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -138,6 +141,25 @@ pub struct DeployArgs {
     /// Wait until the invalidation completes
     #[arg(long)]
     pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit this bucket (no sitewarden.toml needed); its distribution is found by origin
+    #[arg(long, value_name = "B")]
+    pub bucket: Option<String>,
+    /// Audit this CloudFront distribution id and the buckets behind it
+    #[arg(long, value_name = "ID")]
+    pub distribution: Option<String>,
+    /// Audit this domain's DNS and the distribution serving it
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Report format (`--json` is `--format json`)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<crate::audit::Format>,
+    /// Exit 3 when a failed control has this severity or higher (default: exit 0)
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<crate::audit::Severity>,
 }
 
 #[derive(Debug, Args)]

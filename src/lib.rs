@@ -1,5 +1,6 @@
 //! sitewarden: publish a folder of static files as a secure, production-grade website on AWS.
 
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod commands;
@@ -71,6 +72,16 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Destroy { delete_content } => {
             return runtime()?.block_on(commands::destroy(&settings, &printer, delete_content));
+        }
+        Command::Audit(args) => {
+            let options = audit::Options {
+                bucket: args.bucket,
+                distribution: args.distribution,
+                domain: args.domain,
+                format: args.format,
+                fail_on: args.fail_on,
+            };
+            return runtime()?.block_on(audit::run(&settings, options));
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -1,0 +1,205 @@
+//! ACM certificate controls: issued by ACM with DNS validation (so it renews) and not about to
+//! expire, a strong key, certificate transparency logging, and us-east-1 (CloudFront's region).
+
+use std::time::{Duration, SystemTime};
+
+#[allow(deprecated)] // see `transparency`
+use aws_sdk_acm::types::CertificateTransparencyLoggingPreference;
+use aws_sdk_acm::types::{
+    CertificateDetail, CertificateStatus, CertificateType, KeyAlgorithm, ValidationMethod,
+};
+
+use super::controls::{ACM_KEY_ALGORITHM, ACM_REGION, ACM_RENEWAL, ACM_TRANSPARENCY};
+use super::{Finding, Kind, Outcome, Resource, Sink};
+use crate::aws::{Aws, US_EAST_1};
+use crate::error::{AwsResultExt as _, Result};
+
+/// Security Hub's ACM.1 fails a certificate that expires within 30 days.
+const EXPIRY_MARGIN: Duration = Duration::from_hours(30 * 24);
+
+/// Evaluates the certificate `arn` (a distribution's viewer certificate).
+pub async fn audit(aws: &Aws, arn: &str, findings: &mut Vec<Finding>) -> Result<()> {
+    let detail = aws
+        .acm
+        .describe_certificate()
+        .certificate_arn(arn)
+        .send()
+        .await
+        .op("DescribeCertificate", &format!("certificate {arn}"))
+        .and_then(|o| {
+            o.certificate.ok_or_else(|| {
+                anyhow::anyhow!("DescribeCertificate answered without the certificate").into()
+            })
+        });
+    let name = detail
+        .as_ref()
+        .ok()
+        .and_then(|d| d.domain_name.clone())
+        .unwrap_or_else(|| arn.to_owned());
+    let mut sink = Sink::new(
+        findings,
+        Resource {
+            kind: Kind::Certificate,
+            name,
+            arn: Some(arn.to_owned()),
+        },
+    );
+    let detail = detail.as_ref();
+    sink.check(ACM_RENEWAL, detail.map(|d| renewal(d, SystemTime::now())));
+    sink.check(ACM_KEY_ALGORITHM, detail.map(key_algorithm));
+    sink.check(ACM_TRANSPARENCY, detail.map(transparency));
+    sink.check(ACM_REGION, Ok(region(arn)));
+    Ok(())
+}
+
+fn renewal(c: &CertificateDetail, now: SystemTime) -> Outcome {
+    let mut problems = Vec::new();
+    match &c.r#type {
+        Some(CertificateType::AmazonIssued) => {}
+        Some(other) => problems.push(format!("{} (does not renew)", other.as_str())),
+        None => problems.push("unknown certificate type".to_owned()),
+    }
+    let methods: Vec<&str> = c
+        .domain_validation_options()
+        .iter()
+        .filter_map(|v| v.validation_method.as_ref())
+        .filter(|m| **m != ValidationMethod::Dns)
+        .map(ValidationMethod::as_str)
+        .collect();
+    if !methods.is_empty() {
+        problems.push(format!(
+            "{} validation (renewal needs a person)",
+            methods.join(", ")
+        ));
+    }
+    if c.status != Some(CertificateStatus::Issued) {
+        problems.push(format!(
+            "status {}",
+            c.status
+                .as_ref()
+                .map_or("unknown", CertificateStatus::as_str)
+        ));
+    }
+    let expires = c.not_after.and_then(|t| SystemTime::try_from(t).ok());
+    if let Some(expires) = expires
+        && expires < now + EXPIRY_MARGIN
+    {
+        problems.push(format!(
+            "expires {} (within 30 days)",
+            c.not_after.map(|t| t.to_string()).unwrap_or_default()
+        ));
+    }
+    Outcome::unless(
+        &problems,
+        format!(
+            "ACM-issued, DNS-validated, expires {}",
+            c.not_after
+                .map_or_else(|| "(unknown)".to_owned(), |t| t.to_string())
+        ),
+    )
+}
+
+fn key_algorithm(c: &CertificateDetail) -> Outcome {
+    match &c.key_algorithm {
+        Some(
+            algorithm @ (KeyAlgorithm::Rsa2048
+            | KeyAlgorithm::Rsa3072
+            | KeyAlgorithm::Rsa4096
+            | KeyAlgorithm::EcPrime256v1
+            | KeyAlgorithm::EcSecp384r1
+            | KeyAlgorithm::EcSecp521r1),
+        ) => Outcome::pass(algorithm.as_str()),
+        Some(other) => Outcome::fail(format!("key algorithm {}", other.as_str())),
+        None => Outcome::fail("unknown key algorithm"),
+    }
+}
+
+// ACM no longer offers the opt-out, but certificates requested before still carry it.
+#[allow(deprecated)]
+fn transparency(c: &CertificateDetail) -> Outcome {
+    // Absent options mean ACM's default: logging enabled.
+    match c
+        .options
+        .as_ref()
+        .and_then(|o| o.certificate_transparency_logging_preference.as_ref())
+    {
+        Some(CertificateTransparencyLoggingPreference::Disabled) => {
+            Outcome::fail("certificate transparency logging DISABLED")
+        }
+        _ => Outcome::pass("certificate transparency logging ENABLED"),
+    }
+}
+
+fn region(arn: &str) -> Outcome {
+    let region = arn.split(':').nth(3).unwrap_or("");
+    if region == US_EAST_1 {
+        Outcome::pass(US_EAST_1)
+    } else {
+        Outcome::fail(format!("certificate in `{region}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Status;
+    use aws_sdk_acm::types::{CertificateOptions, DomainValidation};
+    use aws_smithy_types::DateTime;
+
+    fn certificate(not_after: SystemTime) -> CertificateDetail {
+        CertificateDetail::builder()
+            .r#type(CertificateType::AmazonIssued)
+            .status(CertificateStatus::Issued)
+            .domain_validation_options(
+                DomainValidation::builder()
+                    .domain_name("docs.example.com")
+                    .validation_method(ValidationMethod::Dns)
+                    .build()
+                    .unwrap(),
+            )
+            .key_algorithm(KeyAlgorithm::Rsa2048)
+            .not_after(DateTime::from(not_after))
+            .build()
+    }
+
+    #[test]
+    #[allow(deprecated)] // the transparency opt-out of older certificates
+    fn issued_dns_validated_certificates_pass_until_thirty_days_before_expiry() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_hours(24 * 20_000);
+        let fresh = certificate(now + Duration::from_hours(24 * 180));
+        assert_eq!(renewal(&fresh, now).status, Status::Pass);
+        assert_eq!(key_algorithm(&fresh).evidence, "RSA_2048");
+        assert_eq!(transparency(&fresh).status, Status::Pass);
+        let expiring = certificate(now + Duration::from_hours(24 * 10));
+        assert!(renewal(&expiring, now).evidence.contains("within 30 days"));
+        let mut imported = fresh.clone();
+        imported.r#type = Some(CertificateType::Imported);
+        assert_eq!(
+            renewal(&imported, now).evidence,
+            "IMPORTED (does not renew)"
+        );
+        let mut weak = fresh;
+        weak.key_algorithm = Some(KeyAlgorithm::Rsa1024);
+        weak.options = Some(
+            CertificateOptions::builder()
+                .certificate_transparency_logging_preference(
+                    CertificateTransparencyLoggingPreference::Disabled,
+                )
+                .build(),
+        );
+        assert_eq!(key_algorithm(&weak).status, Status::Fail);
+        assert_eq!(transparency(&weak).status, Status::Fail);
+    }
+
+    #[test]
+    fn certificates_outside_us_east_1_fail() {
+        assert_eq!(
+            region("arn:aws:acm:us-east-1:123456789012:certificate/c").status,
+            Status::Pass
+        );
+        assert_eq!(
+            region("arn:aws:acm:eu-west-1:123456789012:certificate/c"),
+            Outcome::fail("certificate in `eu-west-1`")
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! KMS key controls: rotation, a key policy that grants no one outside the account (CloudFront
+//! only for one distribution), and a key that is enabled and not pending deletion.
+
+use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeyState};
+use serde_json::Value;
+
+use super::controls::{KMS_NOT_DELETED, KMS_NOT_PUBLIC, KMS_ROTATION};
+use super::policy;
+use super::{Finding, Kind, Outcome, Resource, Sink};
+use crate::aws::Aws;
+use crate::error::{AwsResultExt as _, Result};
+
+/// Evaluates the key `key_id` (id, ARN or alias). `expected`: the key belongs to the configured
+/// site, so its absence fails; otherwise (a key found in a bucket's encryption) an absent or
+/// AWS-managed key is left to the bucket's S3.17 finding.
+pub async fn audit(
+    aws: &Aws,
+    key_id: &str,
+    expected: bool,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let resource = format!("kms key {key_id}");
+    let metadata = aws
+        .kms
+        .describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .or_missing(&["NotFoundException"], "DescribeKey", &resource)?
+        .and_then(|o| o.key_metadata);
+    let Some(key) = metadata.filter(|k| k.key_manager != Some(KeyManagerType::Aws)) else {
+        if expected {
+            Sink::new(findings, key_resource(key_id, None)).missing(&format!(
+                "key `{key_id}` does not exist (run `sitewarden up`)"
+            ));
+        }
+        return Ok(());
+    };
+    let mut sink = Sink::new(findings, key_resource(key_id, key.arn.clone()));
+    let rotation = aws
+        .kms
+        .get_key_rotation_status()
+        .key_id(&key.key_id)
+        .send()
+        .await
+        .op("GetKeyRotationStatus", &resource)
+        .map(|o| o.key_rotation_enabled);
+    sink.check(
+        KMS_ROTATION,
+        rotation.as_ref().map(|on| rotation_enabled(*on)),
+    );
+    let key_policy = aws
+        .kms
+        .get_key_policy()
+        .key_id(&key.key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .op("GetKeyPolicy", &resource)
+        .map(|o| o.policy.and_then(|text| serde_json::from_str(&text).ok()));
+    sink.check(
+        KMS_NOT_PUBLIC,
+        key_policy.as_ref().map(|p| not_public(p.as_ref())),
+    );
+    sink.check(KMS_NOT_DELETED, Ok(enabled(&key)));
+    Ok(())
+}
+
+fn key_resource(key_id: &str, arn: Option<String>) -> Resource {
+    Resource {
+        kind: Kind::Key,
+        name: key_id.to_owned(),
+        arn,
+    }
+}
+
+fn rotation_enabled(on: bool) -> Outcome {
+    if on {
+        Outcome::pass("rotation enabled")
+    } else {
+        Outcome::fail("rotation disabled")
+    }
+}
+
+fn not_public(doc: Option<&Value>) -> Outcome {
+    let Some(doc) = doc else {
+        return Outcome::fail("the key policy could not be read as JSON");
+    };
+    let mut problems = Vec::new();
+    for s in policy::statements(doc).into_iter().filter(|s| s.allows()) {
+        if s.everyone() && !s.restricted() {
+            problems.push(format!(
+                "statement `{}` allows `*` without a restricting condition",
+                s.sid()
+            ));
+        }
+        let cloudfront = s.services().contains(&"cloudfront.amazonaws.com");
+        if cloudfront && s.condition("StringEquals", "AWS:SourceArn").is_empty() {
+            problems.push(format!(
+                "statement `{}` allows CloudFront without `AWS:SourceArn`",
+                s.sid()
+            ));
+        }
+    }
+    Outcome::unless(
+        &problems,
+        "no public statement; CloudFront limited by AWS:SourceArn",
+    )
+}
+
+fn enabled(key: &KeyMetadata) -> Outcome {
+    match &key.key_state {
+        Some(KeyState::Enabled) => Outcome::pass("Enabled"),
+        Some(KeyState::PendingDeletion) => Outcome::fail(format!(
+            "pending deletion{}",
+            key.deletion_date
+                .map(|d| format!(" on {d}"))
+                .unwrap_or_default()
+        )),
+        Some(state) => Outcome::fail(format!("key state {}", state.as_str())),
+        None => Outcome::fail("no key state"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Status;
+    use serde_json::json;
+
+    #[test]
+    fn the_sitewarden_key_policy_is_not_public() {
+        let doc = crate::provision::policy::render(
+            crate::provision::policy::KEY_POLICY,
+            &[
+                ("site", Some("docs")),
+                ("account", Some("123456789012")),
+                (
+                    "distribution_arn",
+                    Some("arn:aws:cloudfront::123456789012:distribution/E1"),
+                ),
+            ],
+        );
+        assert_eq!(not_public(Some(&doc)).status, Status::Pass);
+    }
+
+    #[test]
+    fn unconditioned_star_and_cloudfront_fail() {
+        let doc = json!({"Statement": [
+            {"Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt"},
+            {"Sid": "AnyDistribution", "Effect": "Allow",
+             "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "kms:Decrypt"}
+        ]});
+        assert_eq!(
+            not_public(Some(&doc)).evidence,
+            "statement `Anyone` allows `*` without a restricting condition; statement \
+             `AnyDistribution` allows CloudFront without `AWS:SourceArn`"
+        );
+    }
+
+    #[test]
+    fn pending_deletion_and_disabled_rotation_fail() {
+        let key = KeyMetadata::builder()
+            .key_id("k")
+            .key_state(KeyState::PendingDeletion)
+            .build()
+            .unwrap();
+        assert_eq!(enabled(&key).status, Status::Fail);
+        assert_eq!(rotation_enabled(false).status, Status::Fail);
+    }
+}

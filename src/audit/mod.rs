@@ -1,0 +1,520 @@
+//! `audit`: grades live resources against the security baseline (shared/BASELINE.md) and reports
+//! every control as pass, fail, exception (documented, with the reason) or error (the evidence
+//! could not be read, e.g. a missing permission), with Security Hub, Prowler and checkov ids.
+//!
+//! Targets: by default the configured site (content and log buckets, KMS key, the distribution
+//! whose comment is `sitewarden:<site>`, its certificate, the domain's DNS). With `--bucket`,
+//! `--distribution` or `--domain` no config is needed and the rest is discovered from what is given:
+//! the distribution serving the bucket or the domain, the buckets behind the distribution, the key
+//! of the bucket's default encryption, the distribution's certificate and names.
+//!
+//! Audit only reads: every AWS call is a Get/List/Describe/Head. Each service has one file that
+//! collects evidence and evaluates it with pure functions; `controls.rs` is the table of controls
+//! and `report.rs` renders text, JSON and SARIF.
+
+mod acm;
+mod cloudfront;
+pub mod controls;
+mod dns;
+mod kms;
+mod policy;
+pub mod report;
+mod s3;
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub use controls::Control;
+pub use report::{Format, Report};
+
+use crate::aws::Aws;
+use crate::commands::Session;
+use crate::error::{Error, Exit, Result};
+use crate::output::Printer;
+use crate::settings::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// A documented exception: not applicable to this resource, with the reason.
+    Exception,
+    /// The evidence could not be read (missing permission, throttling): not graded.
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Exception => "exception",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// The kinds of resource controls apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Bucket,
+    Key,
+    Distribution,
+    Certificate,
+    Name,
+    Zone,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Bucket => "s3 bucket",
+            Kind::Key => "kms key",
+            Kind::Distribution => "cloudfront distribution",
+            Kind::Certificate => "acm certificate",
+            Kind::Name => "dns name",
+            Kind::Zone => "route53 hosted zone",
+        })
+    }
+}
+
+/// An audited AWS resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resource {
+    pub kind: Kind,
+    /// Bucket name, key alias or id, distribution id, certificate domain, DNS name or zone id.
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, crate::output::escape(&self.name))
+    }
+}
+
+/// The result of evaluating one control on one resource's evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    /// The observed value (or, for an exception, the reason).
+    pub evidence: String,
+}
+
+impl Outcome {
+    pub fn pass(evidence: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Pass,
+            evidence: evidence.into(),
+        }
+    }
+
+    pub fn fail(evidence: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Fail,
+            evidence: evidence.into(),
+        }
+    }
+
+    pub fn exception(reason: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Status::Exception,
+            evidence: reason.into(),
+        }
+    }
+
+    /// Pass with `ok` when `problems` is empty, otherwise fail listing them.
+    pub fn unless(problems: &[String], ok: impl Into<String>) -> Outcome {
+        if problems.is_empty() {
+            Outcome::pass(ok)
+        } else {
+            Outcome::fail(problems.join("; "))
+        }
+    }
+}
+
+/// Where a control comes from in the other tools.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mappings {
+    pub security_hub: &'static [&'static str],
+    pub prowler: &'static [&'static str],
+    pub checkov: &'static [&'static str],
+}
+
+/// One control evaluated on one resource.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub control: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub resource: Resource,
+    pub status: Status,
+    pub evidence: String,
+    pub remediation: &'static str,
+    pub mappings: Mappings,
+}
+
+impl Finding {
+    pub fn new(control: &'static Control, resource: Resource, outcome: Outcome) -> Finding {
+        Finding {
+            control: control.id,
+            title: control.title,
+            severity: control.severity,
+            resource,
+            status: outcome.status,
+            evidence: outcome.evidence,
+            remediation: control.remediation,
+            mappings: Mappings {
+                security_hub: control.security_hub,
+                prowler: control.prowler,
+                checkov: control.checkov,
+            },
+        }
+    }
+}
+
+/// Collects the findings of one resource.
+pub struct Sink<'a> {
+    resource: Resource,
+    findings: &'a mut Vec<Finding>,
+}
+
+impl<'a> Sink<'a> {
+    pub fn new(findings: &'a mut Vec<Finding>, resource: Resource) -> Sink<'a> {
+        Sink { resource, findings }
+    }
+
+    /// Records `control` from its evaluation, or as `error` when its evidence could not be read.
+    pub fn check(&mut self, control: &'static Control, outcome: Result<Outcome, &Error>) {
+        debug_assert_eq!(control.kind, self.resource.kind, "{}", control.id);
+        let outcome = outcome.unwrap_or_else(|e| Outcome {
+            status: Status::Error,
+            evidence: e.to_string(),
+        });
+        self.findings
+            .push(Finding::new(control, self.resource.clone(), outcome));
+    }
+
+    /// Records the documented exceptions of this kind of resource.
+    pub fn exceptions(&mut self) {
+        for control in controls::of_kind(self.resource.kind) {
+            if let Some(reason) = control.exception {
+                self.check(control, Ok(Outcome::exception(reason)));
+            }
+        }
+    }
+
+    /// The resource does not exist: every control of its kind fails with `why` (documented
+    /// exceptions stay exceptions).
+    pub fn missing(&mut self, why: &str) {
+        self.every(|_| Outcome::fail(why));
+        self.exceptions();
+    }
+
+    /// Every control that is not a documented exception gets `outcome`.
+    pub fn every(&mut self, outcome: impl Fn(&Control) -> Outcome) {
+        for control in controls::of_kind(self.resource.kind) {
+            if control.exception.is_none() {
+                self.check(control, Ok(outcome(control)));
+            }
+        }
+    }
+}
+
+/// Both pieces of evidence, or the first error.
+pub fn both<'a, A, B>(
+    a: &'a Result<A>,
+    b: &'a Result<B>,
+) -> std::result::Result<(&'a A, &'a B), &'a Error> {
+    Ok((a.as_ref()?, b.as_ref()?))
+}
+
+/// What the command line asked for.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub bucket: Option<String>,
+    pub distribution: Option<String>,
+    pub domain: Option<String>,
+    /// `None`: text, or JSON with the global `--json`.
+    pub format: Option<Format>,
+    pub fail_on: Option<Severity>,
+}
+
+impl Options {
+    fn targets_given(&self) -> bool {
+        self.bucket.is_some() || self.distribution.is_some() || self.domain.is_some()
+    }
+}
+
+/// The bucket's role: the log bucket has documented exceptions (SSE-S3, no logging of itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketRole {
+    Content,
+    Log,
+}
+
+/// What a bucket that does not exist means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IfMissing {
+    /// Named by `--bucket`: a usage error.
+    Error,
+    /// The configured site's: every control fails.
+    Fail,
+}
+
+/// What to audit and how to find it.
+struct Targets {
+    site: Option<String>,
+    buckets: Vec<(String, BucketRole)>,
+    if_missing: IfMissing,
+    key: Option<String>,
+    distribution: DistributionTarget,
+    domains: Vec<String>,
+    /// `dns.mode = "external"`: records are not in this account's Route53.
+    external_dns: bool,
+    /// The file results point at in SARIF (the config file, when there is one).
+    artifact: Option<String>,
+}
+
+enum DistributionTarget {
+    /// No distribution is expected (a bucket-only audit).
+    None,
+    /// The distribution with this id.
+    Id(String),
+    /// The configured site's distribution is missing: `why`.
+    Missing(String),
+}
+
+pub async fn run(settings: &Settings, options: Options) -> Result<Exit> {
+    let format = match (options.format, settings.output.json) {
+        (None | Some(Format::Json), true) => Format::Json,
+        (Some(format), false) => format,
+        (None, false) => Format::Text,
+        (Some(format), true) => {
+            return Err(Error::usage_with_hint(
+                format!("`--json` conflicts with `--format {}`", format.as_str()),
+                "pass one of them",
+            ));
+        }
+    };
+    let (aws, account, targets) = if options.targets_given() {
+        let aws = Aws::connect(settings, Some(flags_region(settings).await)).await?;
+        let account = aws.account_id().await?;
+        let targets = discover(&aws, &options).await?;
+        (aws, account, targets)
+    } else {
+        let session = Session::open(settings).await?;
+        let targets = configured(&session, settings).await?;
+        (session.aws, session.account, targets)
+    };
+    let findings = collect(&aws, &account, &targets).await?;
+    let report = Report::new(
+        targets.site,
+        findings,
+        options.fail_on,
+        aws.requests.snapshot(),
+    );
+    let output = crate::settings::OutputSettings {
+        json: format != Format::Text,
+        ..settings.output
+    };
+    let printer = Printer::new(output);
+    match format {
+        Format::Text | Format::Json => printer.data(&report)?,
+        Format::Sarif => printer.data(&report::sarif(&report, targets.artifact.as_deref()))?,
+    }
+    Ok(if report.failed {
+        Exit::AuditFailed
+    } else {
+        Exit::Success
+    })
+}
+
+/// The configured site's resources.
+async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
+    let names = &session.names;
+    let config = &session.config;
+    let distribution =
+        crate::provision::cloudfront::find_by_comment(&session.aws, &names.distribution_comment)
+            .await?
+            .map_or_else(
+                || {
+                    DistributionTarget::Missing(format!(
+                        "no distribution has the comment `{}` (run `sitewarden up`)",
+                        names.distribution_comment
+                    ))
+                },
+                |d| DistributionTarget::Id(d.id),
+            );
+    Ok(Targets {
+        site: Some(names.site.clone()),
+        buckets: vec![
+            (names.content_bucket.clone(), BucketRole::Content),
+            (names.log_bucket.clone(), BucketRole::Log),
+        ],
+        if_missing: IfMissing::Fail,
+        key: Some(
+            config
+                .kms
+                .key_arn
+                .as_ref()
+                .map_or_else(|| names.kms_alias.clone(), |k| k.as_str().to_owned()),
+        ),
+        distribution,
+        domains: crate::provision::dns::site_names(config)
+            .into_iter()
+            .map(ToString::to_string)
+            .collect(),
+        external_dns: config.dns.mode == crate::config::DnsMode::External,
+        artifact: Some(settings.config_path.display().to_string()),
+    })
+}
+
+/// The default region of a flags-only audit: `--region`, then the profile's or environment's,
+/// then us-east-1 (CloudFront's; buckets elsewhere are read in their own region anyway).
+async fn flags_region(settings: &Settings) -> String {
+    if let Some(region) = &settings.region {
+        return region.as_str().to_owned();
+    }
+    let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
+    if let Some(profile) = &settings.profile {
+        chain = chain.profile_name(profile);
+    }
+    chain
+        .build()
+        .region()
+        .await
+        .map_or_else(|| crate::aws::US_EAST_1.to_owned(), |r| r.to_string())
+}
+
+/// Resources named by flags, and what they lead to.
+async fn discover(aws: &Aws, options: &Options) -> Result<Targets> {
+    let distribution = match (&options.distribution, &options.domain, &options.bucket) {
+        (Some(id), _, _) => DistributionTarget::Id(id.clone()),
+        (None, Some(domain), _) => cloudfront::find(aws, |d| cloudfront::serves_name(d, domain))
+            .await?
+            .map_or(DistributionTarget::None, DistributionTarget::Id),
+        (None, None, Some(bucket)) => {
+            cloudfront::find(aws, |d| cloudfront::serves_bucket(d, bucket))
+                .await?
+                .map_or(DistributionTarget::None, DistributionTarget::Id)
+        }
+        (None, None, None) => DistributionTarget::None,
+    };
+    Ok(Targets {
+        site: None,
+        buckets: options
+            .bucket
+            .iter()
+            .map(|b| (b.clone(), BucketRole::Content))
+            .collect(),
+        if_missing: IfMissing::Error,
+        key: None,
+        distribution,
+        domains: options.domain.iter().cloned().collect(),
+        external_dns: false,
+        artifact: None,
+    })
+}
+
+/// Evaluates every target; what one resource reveals (the bucket's key, the distribution's
+/// origins, certificate and names) completes a flags-only audit.
+async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut buckets = targets.buckets.clone();
+    let distribution = match &targets.distribution {
+        DistributionTarget::None => None,
+        DistributionTarget::Id(id) => Some(cloudfront::audit(aws, id, &mut findings).await?),
+        DistributionTarget::Missing(why) => {
+            let resource = Resource {
+                kind: Kind::Distribution,
+                name: targets
+                    .site
+                    .as_deref()
+                    .map_or_else(|| "(none)".to_owned(), |site| format!("sitewarden:{site}")),
+                arn: None,
+            };
+            Sink::new(&mut findings, resource).missing(why);
+            None
+        }
+    };
+    let mut key = targets.key.clone();
+    if buckets.is_empty()
+        && let Some(d) = &distribution
+    {
+        // Origin buckets that do not exist are CloudFront.12's finding.
+        buckets.extend(
+            d.origin_buckets
+                .iter()
+                .map(|b| (b.clone(), BucketRole::Content)),
+        );
+    }
+    let explicit = targets.buckets.len();
+    for (i, (bucket, role)) in buckets.iter().enumerate() {
+        let Some(s3) = s3::locate(aws, bucket).await? else {
+            match targets.if_missing {
+                IfMissing::Error if i < explicit => {
+                    return Err(Error::usage_with_hint(
+                        format!("bucket `{bucket}` does not exist"),
+                        "check the name (bucket names are global)",
+                    ));
+                }
+                IfMissing::Error => {}
+                IfMissing::Fail => Sink::new(&mut findings, s3::resource(bucket)).missing(
+                    &format!("bucket `{bucket}` does not exist (run `sitewarden up`)"),
+                ),
+            }
+            continue;
+        };
+        let facts = s3::audit(&s3, account, bucket, *role, &mut findings).await?;
+        if key.is_none() {
+            key = facts.kms_key;
+        }
+    }
+    if let Some(key) = &key {
+        kms::audit(aws, key, targets.site.is_some(), &mut findings).await?;
+    }
+    if let Some(arn) = distribution
+        .as_ref()
+        .and_then(|d| d.certificate_arn.as_deref())
+    {
+        acm::audit(aws, arn, &mut findings).await?;
+    }
+    let domains = if targets.domains.is_empty() {
+        distribution
+            .as_ref()
+            .map(|d| d.aliases.clone())
+            .unwrap_or_default()
+    } else {
+        targets.domains.clone()
+    };
+    let dns_target = dns::Target {
+        names: &domains,
+        distribution_domain: distribution.as_ref().map(|d| d.domain_name.as_str()),
+        external: targets.external_dns,
+    };
+    dns::audit(aws, &dns_target, &mut findings).await?;
+    Ok(findings)
+}

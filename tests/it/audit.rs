@@ -1,0 +1,338 @@
+//! `audit` end to end: the classic insecure proof of concept (a public website bucket) fails the
+//! baseline with the right control ids, a site built by `up` passes it, SARIF carries one result
+//! per failure, and audit never writes.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, IndexDocument, WebsiteConfiguration,
+};
+use serde_json::Value;
+
+use crate::support::{
+    aws_clients, json_run, project, site_name, sitewarden_emulated, stdout_json, write_calls,
+};
+
+const REGION: &str = "eu-west-1";
+
+/// A bucket set up the way countless tutorials do: website hosting, a public-read policy, Block
+/// Public Access off, no encryption, versioning or logging.
+async fn insecure_poc() -> String {
+    let bucket = format!("{}-poc", site_name("audit"));
+    let s3 = aws_clients(REGION).await.s3;
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(REGION))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.delete_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_website()
+        .bucket(&bucket)
+        .website_configuration(
+            WebsiteConfiguration::builder()
+                .index_document(
+                    IndexDocument::builder()
+                        .suffix("index.html")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PublicReadGetObject",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*"),
+        }],
+    });
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    bucket
+}
+
+/// `control id → status` of one resource's findings.
+fn statuses(report: &Value, resource: &str) -> BTreeMap<String, String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"]["name"] == resource)
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn findings_with_status<'a>(report: &'a Value, status: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == status)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_public_website_poc_fails_with_the_right_ids_and_audit_only_reads() {
+    let bucket = insecure_poc().await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--region", REGION, "audit", "--bucket", &bucket];
+
+    let report = json_run(dir.path(), &[&args[..], &["--fail-on", "high"]].concat(), 3);
+    let got = statuses(&report, &bucket);
+    for id in [
+        "S3.8",
+        "S3.2",
+        "S3.5",
+        "S3.17",
+        "S3.14",
+        "S3.9",
+        "S3.13",
+        "SW.S3.Website",
+    ] {
+        assert_eq!(
+            got.get(id).map(String::as_str),
+            Some("fail"),
+            "{id}: {got:#?}"
+        );
+    }
+    for id in ["S3.7", "S3.11", "S3.15", "S3.20", "S3.22", "S3.23"] {
+        assert_eq!(got.get(id).map(String::as_str), Some("exception"), "{id}");
+    }
+    assert_eq!(
+        got.get("S3.3").map(String::as_str),
+        Some("pass"),
+        "read-only policy"
+    );
+    let public = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["control"] == "S3.2")
+        .unwrap();
+    assert_eq!(public["severity"], "high");
+    assert_eq!(public["resource"]["arn"], format!("arn:aws:s3:::{bucket}"));
+    assert!(
+        public["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("`PublicReadGetObject` allows `*` s3:GetObject"),
+        "{public}"
+    );
+    assert_eq!(
+        public["mappings"]["security_hub"],
+        serde_json::json!(["S3.2"])
+    );
+    assert!(
+        public["mappings"]["prowler"]
+            .as_array()
+            .unwrap()
+            .contains(&"s3_bucket_public_access".into())
+    );
+    // No distribution serves the bucket and it has no customer key: the bucket alone is graded.
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["resource"]["kind"] == "bucket")
+    );
+    assert_eq!(
+        write_calls(&report["requests"]),
+        Vec::<String>::new(),
+        "audit must only read: {}",
+        report["requests"]
+    );
+    assert_eq!(report["failed"], true);
+
+    // Without --fail-on the report is the same and the exit code 0.
+    let lenient = json_run(dir.path(), &args, 0);
+    assert_eq!(lenient["summary"], report["summary"]);
+    assert_eq!(lenient["failed"], false);
+    // Only medium failures would not trip `--fail-on high`; `low` trips on everything.
+    json_run(dir.path(), &[&args[..], &["--fail-on", "low"]].concat(), 3);
+
+    let text = sitewarden_emulated(dir.path()).args(args).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains(&format!("s3 bucket {bucket}\n")), "{text}");
+    assert!(text.contains("  FAIL       high    S3.8 "), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sarif_has_one_result_per_failure_for_code_scanning() {
+    let bucket = insecure_poc().await;
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--region", REGION, "audit", "--bucket", &bucket];
+    let report = json_run(dir.path(), &args, 0);
+    let failures = findings_with_status(&report, "fail");
+
+    let out = sitewarden_emulated(dir.path())
+        .args(args)
+        .args(["--format", "sarif", "--fail-on", "high"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let sarif = stdout_json(&out);
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(sarif["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let run = &sarif["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "sitewarden");
+    assert!(driver["version"].is_string());
+    assert!(
+        driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let rules = driver["rules"].as_array().unwrap();
+    for rule in rules {
+        assert!(rule["id"].is_string() && rule["shortDescription"]["text"].is_string());
+        assert!(rule["help"]["text"].is_string());
+        assert!(rule["properties"]["security-severity"].is_string());
+        assert!(rule["properties"]["tags"].is_array());
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), failures.len(), "one result per failure");
+    for (result, failure) in results.iter().zip(&failures) {
+        assert_eq!(result["ruleId"], failure["control"]);
+        let level = match failure["severity"].as_str().unwrap() {
+            "high" => "error",
+            "medium" => "warning",
+            _ => "note",
+        };
+        assert_eq!(result["level"], level);
+        assert!(
+            result["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains(&bucket)
+        );
+        let location = &result["locations"][0];
+        assert_eq!(
+            location["physicalLocation"]["artifactLocation"]["uri"],
+            format!("aws/s3/{bucket}")
+        );
+        assert_eq!(
+            location["logicalLocations"][0]["fullyQualifiedName"],
+            format!("arn:aws:s3:::{bucket}")
+        );
+        let index = usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap();
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+
+    // `--json` is `--format json`; it cannot also ask for SARIF.
+    let conflict = sitewarden_emulated(dir.path())
+        .arg("--json")
+        .args(args)
+        .args(["--format", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(conflict.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_built_by_up_passes_every_control() {
+    let site = site_name("audit-up");
+    let dir = project(&site, "");
+    json_run(dir.path(), &["up", "--infra-only"], 0);
+
+    let report = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+    let failures: Vec<String> = findings_with_status(&report, "fail")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["control"], f["resource"]["name"], f["evidence"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        failures,
+        Vec::<String>::new(),
+        "no failure on a sitewarden site"
+    );
+    assert_eq!(findings_with_status(&report, "error").len(), 0);
+    assert_eq!(report["site"], site);
+    assert_eq!(write_calls(&report["requests"]), Vec::<String>::new());
+
+    let content = format!("{site}-site-{}", crate::support::ACCOUNT);
+    let logs = format!("{site}-logs-{}", crate::support::ACCOUNT);
+    let content_status = statuses(&report, &content);
+    for id in [
+        "S3.8", "S3.2", "S3.3", "S3.5", "S3.6", "S3.12", "S3.17", "S3.9", "S3.14", "S3.13",
+    ] {
+        assert_eq!(content_status[id], "pass", "{id} on the content bucket");
+    }
+    let log_status = statuses(&report, &logs);
+    assert_eq!(log_status["S3.17"], "exception", "log bucket: SSE-S3");
+    assert_eq!(
+        log_status["S3.9"], "exception",
+        "log bucket: no self-logging"
+    );
+    let key_status = statuses(&report, &format!("alias/sitewarden/{site}"));
+    for id in ["KMS.3", "KMS.4", "KMS.5"] {
+        assert_eq!(key_status[id], "pass", "{id}");
+    }
+
+    // The distribution, once `up` creates it (domainless: CloudFront's own certificate).
+    let distributions: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"]["kind"] == "distribution")
+        .collect();
+    let by_id: BTreeMap<&str, &str> = distributions
+        .iter()
+        .map(|f| {
+            (
+                f["control"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for id in [
+        "CloudFront.13",
+        "CloudFront.3",
+        "CloudFront.1",
+        "SW.CloudFront.Logging",
+        "SW.CloudFront.Headers",
+        "CloudFront.9",
+        "CloudFront.12",
+        "SW.CloudFront.Methods",
+    ] {
+        assert_eq!(by_id.get(id), Some(&"pass"), "{id}: {by_id:#?}");
+    }
+    for id in [
+        "CloudFront.7",
+        "CloudFront.15",
+        "CloudFront.5",
+        "CloudFront.6",
+        "CloudFront.4",
+        "CloudFront.17",
+    ] {
+        assert_eq!(by_id.get(id), Some(&"exception"), "{id}: {by_id:#?}");
+    }
+}
