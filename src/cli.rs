@@ -120,6 +120,9 @@ pub enum Command {
     /// Grade the site's live resources (or any bucket, distribution or domain) against the
     /// security baseline
     Audit(AuditArgs),
+    /// Move an existing public S3 website bucket behind the secure stack, keeping its objects and
+    /// the domain served at every step
+    Adopt(AdoptArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -141,6 +144,31 @@ pub struct DeployArgs {
     /// Wait until the invalidation completes
     #[arg(long)]
     pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The bucket that serves the site today (kept, with its objects)
+    #[arg(long, value_name = "B")]
+    pub bucket: String,
+    /// The domain whose DNS alias points at the bucket's website endpoint
+    #[arg(long, value_name = "D")]
+    pub domain: Option<String>,
+    /// Site name for the new resources (default: from the domain or bucket)
+    #[arg(long, value_name = "N")]
+    pub name: Option<String>,
+    /// `site.source` in the written config: the folder `deploy` publishes
+    #[arg(long, value_name = "DIR", default_value = "dist")]
+    pub source: std::path::PathBuf,
+    /// Show the ordered steps and their changes; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply the steps up to this one, then stop (run again to continue)
+    #[arg(long, value_name = "STEP")]
+    pub stop_after: Option<crate::adopt::Step>,
+    /// Leave existing objects as they are encrypted now (new uploads still use the site key)
+    #[arg(long)]
+    pub no_reencrypt: bool,
 }
 
 #[derive(Debug, Args)]

@@ -45,6 +45,7 @@ impl Session {
             printer,
             apply,
             wait,
+            adopt: None,
         }
     }
 }

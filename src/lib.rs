@@ -1,5 +1,6 @@
 //! sitewarden: publish a folder of static files as a secure, production-grade website on AWS.
 
+pub mod adopt;
 pub mod audit;
 pub mod aws;
 pub mod cli;
@@ -72,6 +73,18 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Destroy { delete_content } => {
             return runtime()?.block_on(commands::destroy(&settings, &printer, delete_content));
+        }
+        Command::Adopt(args) => {
+            let options = adopt::Options {
+                bucket: args.bucket,
+                domain: args.domain,
+                name: args.name,
+                source: args.source,
+                dry_run: args.dry_run,
+                stop_after: args.stop_after,
+                reencrypt: !args.no_reencrypt,
+            };
+            return runtime()?.block_on(adopt::run(&settings, &printer, options));
         }
         Command::Audit(args) => {
             let options = audit::Options {

@@ -123,3 +123,22 @@ def test_change_ids_are_unique_and_waiter_succeeds(r53, zone):
     with pytest.raises(ClientError) as exc:
         r53.get_change(Id="/change/CNOSUCHCHANGE")
     assert exc.value.response["Error"]["Code"] == "NoSuchChange"
+
+
+def test_query_logging_configs_are_listed_by_zone(aws, r53, zone, uid):
+    zone_id, _ = zone
+    bare = zone_id.split("/")[-1]
+    # The zone id as CLI and SDK users pass it: bare, or with the `/hostedzone/` prefix.
+    assert r53.list_query_logging_configs(HostedZoneId=bare)["QueryLoggingConfigs"] == []
+    assert r53.list_query_logging_configs(HostedZoneId=zone_id)["QueryLoggingConfigs"] == []
+    other = r53.create_hosted_zone(Name=f"other-{uid}.example.com", CallerReference=f"other-{uid}")
+    group = f"/aws/route53/{uid}"
+    aws("logs").create_log_group(logGroupName=group)
+    arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
+    r53.create_query_logging_config(HostedZoneId=other["HostedZone"]["Id"].split("/")[-1], CloudWatchLogsLogGroupArn=arn)
+    assert r53.list_query_logging_configs(HostedZoneId=bare)["QueryLoggingConfigs"] == []
+    configs = r53.list_query_logging_configs(HostedZoneId=other["HostedZone"]["Id"])["QueryLoggingConfigs"]
+    assert [c["CloudWatchLogsLogGroupArn"] for c in configs] == [arn]
+    with pytest.raises(ClientError) as err:
+        r53.list_query_logging_configs(HostedZoneId="ZNOSUCHZONE")
+    assert err.value.response["Error"]["Code"] == "NoSuchHostedZone"

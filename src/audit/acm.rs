@@ -99,18 +99,22 @@ fn renewal(c: &CertificateDetail, now: SystemTime) -> Outcome {
     )
 }
 
+/// `DescribeCertificate` spells the algorithm `RSA-2048` / `EC-prime256v1` while the API model's
+/// enum says `RSA_2048` / `EC_prime256v1` (the SDK then reports the answer as unknown), so the
+/// name is compared with `-` read as `_`.
 fn key_algorithm(c: &CertificateDetail) -> Outcome {
-    match &c.key_algorithm {
-        Some(
-            algorithm @ (KeyAlgorithm::Rsa2048
-            | KeyAlgorithm::Rsa3072
-            | KeyAlgorithm::Rsa4096
-            | KeyAlgorithm::EcPrime256v1
-            | KeyAlgorithm::EcSecp384r1
-            | KeyAlgorithm::EcSecp521r1),
-        ) => Outcome::pass(algorithm.as_str()),
-        Some(other) => Outcome::fail(format!("key algorithm {}", other.as_str())),
-        None => Outcome::fail("unknown key algorithm"),
+    let Some(algorithm) = &c.key_algorithm else {
+        return Outcome::fail("unknown key algorithm");
+    };
+    let name = algorithm.as_str();
+    match KeyAlgorithm::from(name.replace('-', "_").as_str()) {
+        KeyAlgorithm::Rsa2048
+        | KeyAlgorithm::Rsa3072
+        | KeyAlgorithm::Rsa4096
+        | KeyAlgorithm::EcPrime256v1
+        | KeyAlgorithm::EcSecp384r1
+        | KeyAlgorithm::EcSecp521r1 => Outcome::pass(name),
+        _ => Outcome::fail(format!("key algorithm {name}")),
     }
 }
 
@@ -187,6 +191,11 @@ mod tests {
                 )
                 .build(),
         );
+        assert_eq!(key_algorithm(&weak).status, Status::Fail);
+        // How DescribeCertificate actually answers.
+        weak.key_algorithm = Some(KeyAlgorithm::from("RSA-2048"));
+        assert_eq!(key_algorithm(&weak).status, Status::Pass);
+        weak.key_algorithm = Some(KeyAlgorithm::from("RSA-1024"));
         assert_eq!(key_algorithm(&weak).status, Status::Fail);
         assert_eq!(transparency(&weak).status, Status::Fail);
     }

@@ -17,7 +17,7 @@ mod cloudfront;
 pub mod controls;
 mod dns;
 mod kms;
-mod policy;
+pub(crate) mod policy;
 pub mod report;
 mod s3;
 
@@ -394,7 +394,7 @@ async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
 
 /// The default region of a flags-only audit: `--region`, then the profile's or environment's,
 /// then us-east-1 (CloudFront's; buckets elsewhere are read in their own region anyway).
-async fn flags_region(settings: &Settings) -> String {
+pub(crate) async fn flags_region(settings: &Settings) -> String {
     if let Some(region) = &settings.region {
         return region.as_str().to_owned();
     }

@@ -72,6 +72,11 @@ fn glob_matches(pattern: &str, text: &str) -> bool {
 }
 
 impl<'a> Statement<'a> {
+    /// The statement as written.
+    pub fn value(self) -> &'a Value {
+        self.0
+    }
+
     pub fn sid(self) -> &'a str {
         self.0["Sid"].as_str().unwrap_or("(no Sid)")
     }

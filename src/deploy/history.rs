@@ -132,16 +132,23 @@ pub async fn read(s3: &Client, bucket: &str, id: &str) -> Result<DeployRecord> {
 
 /// `x-amz-copy-source` for one version of a key (the key URL-encoded, `/` kept).
 pub fn copy_source(bucket: &str, key: &str, version_id: &str) -> String {
+    let version =
+        percent_encoding::utf8_percent_encode(version_id, percent_encoding::NON_ALPHANUMERIC);
+    format!("{}?versionId={version}", copy_source_current(bucket, key))
+}
+
+/// `x-amz-copy-source` for the current version of a key.
+pub fn copy_source_current(bucket: &str, key: &str) -> String {
     const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')
         .remove(b'.')
         .remove(b'_')
         .remove(b'~')
         .remove(b'/');
-    let key = percent_encoding::utf8_percent_encode(key, KEY);
-    let version =
-        percent_encoding::utf8_percent_encode(version_id, percent_encoding::NON_ALPHANUMERIC);
-    format!("{bucket}/{key}?versionId={version}")
+    format!(
+        "{bucket}/{}",
+        percent_encoding::utf8_percent_encode(key, KEY)
+    )
 }
 
 /// Keys outside sitewarden's private state.

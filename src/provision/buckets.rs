@@ -51,6 +51,8 @@ struct Desired<'a> {
     logging: Option<(String, String)>,
     /// Written with the other aspects (log bucket) or later in `reconcile_content_policy`.
     policy: Option<Value>,
+    /// `adopt` before the DNS switch: leave public access, ownership and encryption as they are.
+    keep_public: bool,
 }
 
 pub async fn reconcile_log_bucket(
@@ -69,6 +71,7 @@ pub async fn reconcile_log_bucket(
             abort_multipart_days: ABORT_MULTIPART_DAYS,
         },
         logging: None,
+        keep_public: false,
         policy: Some(policy::render(
             policy::LOG_BUCKET_POLICY,
             &[
@@ -103,6 +106,7 @@ pub async fn reconcile_content_bucket(
         },
         logging: Some((ctx.names.log_bucket.clone(), ACCESS_LOG_PREFIX.to_owned())),
         policy: None,
+        keep_public: ctx.adopt.as_ref().is_some_and(|a| a.keep_public),
     };
     reconcile_bucket(ctx, &desired, plan, "content bucket (SSE-KMS)").await
 }
@@ -110,7 +114,10 @@ pub async fn reconcile_content_bucket(
 /// The content bucket's policy names the distribution, so it is reconciled after CloudFront.
 pub async fn reconcile_content_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan) -> Result<()> {
     let bucket = &ctx.names.content_bucket;
-    let desired = content_policy(bucket, known.distribution.as_ref().map(|d| d.arn.as_str()));
+    let mut desired = content_policy(bucket, known.distribution.as_ref().map(|d| d.arn.as_str()));
+    if let Some(adoption) = ctx.adopt.as_ref().filter(|a| a.keep_public) {
+        desired = while_public(desired, &adoption.public_statements);
+    }
     let resource = format!("s3 bucket {bucket}");
     let observed = if exists(&ctx.aws.s3, bucket).await? {
         observe_policy(&ctx.aws.s3, bucket).await?
@@ -124,6 +131,16 @@ pub async fn reconcile_content_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut P
         }
     }
     Ok(())
+}
+
+/// The policy of a bucket still served by its website endpoint during `adopt`: the public read
+/// stays and the TLS-only deny waits (the website endpoint is HTTP only), the rest is in place.
+fn while_public(mut desired: Value, public_statements: &[Value]) -> Value {
+    if let Some(statements) = desired["Statement"].as_array_mut() {
+        statements.retain(|s| s["Sid"] != "DenyInsecureTransport");
+        statements.extend(public_statements.iter().cloned());
+    }
+    desired
 }
 
 pub fn content_policy(bucket: &str, distribution_arn: Option<&str>) -> Value {
@@ -174,27 +191,29 @@ async fn reconcile_bucket(
         }
     };
 
-    if let Some(detail) =
-        diff_public_access_block(observe_public_access_block(s3, name).await?.as_ref())
-    {
-        update(detail);
-        if ctx.apply {
-            put_public_access_block(s3, name).await?;
+    if !desired.keep_public {
+        if let Some(detail) =
+            diff_public_access_block(observe_public_access_block(s3, name).await?.as_ref())
+        {
+            update(detail);
+            if ctx.apply {
+                put_public_access_block(s3, name).await?;
+            }
         }
-    }
-    if let Some(detail) = diff_ownership(observe_ownership(s3, name).await?.as_ref()) {
-        update(detail);
-        if ctx.apply {
-            put_ownership(s3, name).await?;
+        if let Some(detail) = diff_ownership(observe_ownership(s3, name).await?.as_ref()) {
+            update(detail);
+            if ctx.apply {
+                put_ownership(s3, name).await?;
+            }
         }
-    }
-    if let Some(detail) = diff_encryption(
-        observe_encryption(s3, name).await?.as_ref(),
-        &desired.encryption,
-    ) {
-        update(detail);
-        if ctx.apply {
-            put_encryption(s3, name, &desired.encryption).await?;
+        if let Some(detail) = diff_encryption(
+            observe_encryption(s3, name).await?.as_ref(),
+            &desired.encryption,
+        ) {
+            update(detail);
+            if ctx.apply {
+                put_encryption(s3, name, &desired.encryption).await?;
+            }
         }
     }
     if let Some(detail) = diff_versioning(observe_versioning(s3, name).await?.as_ref()) {
@@ -382,7 +401,7 @@ async fn create(s3: &Client, bucket: &str, region: &str) -> Result<()> {
 
 // ---- Block Public Access -----------------------------------------------------------------------
 
-async fn observe_public_access_block(
+pub async fn observe_public_access_block(
     s3: &Client,
     bucket: &str,
 ) -> Result<Option<PublicAccessBlockConfiguration>> {
@@ -399,7 +418,9 @@ async fn observe_public_access_block(
         .and_then(|o| o.public_access_block_configuration))
 }
 
-fn diff_public_access_block(observed: Option<&PublicAccessBlockConfiguration>) -> Option<String> {
+pub fn diff_public_access_block(
+    observed: Option<&PublicAccessBlockConfiguration>,
+) -> Option<String> {
     let flags = observed.map(|c| {
         [
             ("BlockPublicAcls", c.block_public_acls()),
@@ -737,7 +758,7 @@ async fn put_logging(s3: &Client, bucket: &str, (target, prefix): &(String, Stri
 
 // ---- Bucket policy -----------------------------------------------------------------------------
 
-async fn observe_policy(s3: &Client, bucket: &str) -> Result<Option<Value>> {
+pub async fn observe_policy(s3: &Client, bucket: &str) -> Result<Option<Value>> {
     Ok(s3
         .get_bucket_policy()
         .bucket(bucket)
@@ -908,6 +929,34 @@ mod tests {
         assert_eq!(
             diff_lifecycle(&[other, rule(30)], &desired).unwrap(),
             "lifecycle rule `r`: expire earlier versions after 90 days, abort incomplete uploads after 7 days"
+        );
+    }
+
+    #[test]
+    fn an_adopted_bucket_keeps_its_public_read_until_the_switch() {
+        let public = serde_json::json!({
+            "Sid": "PublicReadGetObject", "Effect": "Allow", "Principal": "*",
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::www.example.com/*",
+        });
+        let arn = "arn:aws:cloudfront::123456789012:distribution/E1";
+        let policy = while_public(
+            content_policy("www.example.com", Some(arn)),
+            std::slice::from_ref(&public),
+        );
+        let sids: Vec<&str> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        // The website endpoint is HTTP only: the TLS-only deny would take the site down.
+        assert_eq!(
+            sids,
+            [
+                "AllowCloudFrontRead",
+                "DenyCloudFrontPrivateState",
+                "PublicReadGetObject"
+            ]
         );
     }
 

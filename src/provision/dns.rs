@@ -372,7 +372,7 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan) -> Result<
     let mut changes = Vec::new();
     for name in site_names(ctx.config) {
         let observed = records_at(ctx, &zone_id, name.as_str()).await?;
-        changes.extend(diff_aliases(name, &observed, target)?);
+        changes.extend(diff_aliases(name, &observed, target, ctx.adopt.is_some())?);
     }
     apply(ctx, plan, &zone_id, changes).await
 }
@@ -397,6 +397,14 @@ fn cloudfront_target(set: &ResourceRecordSet) -> Option<&str> {
         .as_ref()
         .filter(|a| a.hosted_zone_id == CLOUDFRONT_ZONE_ID)
         .map(|a| a.dns_name.trim_end_matches('.'))
+}
+
+/// The S3 website endpoint an alias record points at, if it does.
+pub fn website_target(set: &ResourceRecordSet) -> Option<&str> {
+    set.alias_target
+        .as_ref()
+        .map(|a| a.dns_name.trim_end_matches('.'))
+        .filter(|host| host.starts_with("s3-website") || host.contains(".s3-website"))
 }
 
 /// What a record set holds, for a person: its alias target or its values.
@@ -428,10 +436,13 @@ fn alias_set(name: &DomainName, rr_type: RrType, target: &str) -> Result<Resourc
 }
 
 /// The A and AAAA changes at one name. `target` is `None` for a distribution still to be created.
+///
+/// With `adopting`, an alias to an S3 website endpoint (the site `adopt` moves) is replaced too.
 fn diff_aliases(
     name: &DomainName,
     observed: &[ResourceRecordSet],
     target: Option<&str>,
+    adopting: bool,
 ) -> Result<Vec<RecordChange>> {
     let shown_target = target.unwrap_or("the new distribution");
     let mut changes = Vec::new();
@@ -469,6 +480,13 @@ fn diff_aliases(
             Some((_, Some(current))) => (
                 Action::Update,
                 format!("alias to {shown_target} (was {current})"),
+            ),
+            Some((e, None)) if adopting && website_target(e).is_some() => (
+                Action::Update,
+                format!(
+                    "alias to {shown_target} (was the S3 website endpoint {})",
+                    website_target(e).unwrap_or_default()
+                ),
             ),
             Some((e, None)) => {
                 return Err(Error::failure_with_hint(
@@ -725,7 +743,7 @@ mod tests {
     fn aliases_are_created_repointed_or_left_alone() {
         let name = domain("docs.example.com");
         let target = "d111.cloudfront.net";
-        let created = diff_aliases(&name, &[], Some(target)).unwrap();
+        let created = diff_aliases(&name, &[], Some(target), false).unwrap();
         assert_eq!(
             shown(&created),
             [
@@ -755,14 +773,14 @@ mod tests {
             ),
         ];
         assert_eq!(
-            shown(&diff_aliases(&name, &current, Some(target)).unwrap()),
+            shown(&diff_aliases(&name, &current, Some(target), false).unwrap()),
             [
                 "Update route53 record docs.example.com AAAA: alias to d111.cloudfront.net (was \
               d000.cloudfront.net)"
             ]
         );
 
-        let planned = diff_aliases(&name, &[], None).unwrap();
+        let planned = diff_aliases(&name, &[], None, false).unwrap();
         assert_eq!(
             shown(&planned)[0],
             "Create route53 record docs.example.com A: alias to the new distribution"
@@ -775,7 +793,7 @@ mod tests {
         let name = domain("docs.example.com");
         let target = Some("d111.cloudfront.net");
         let plain = [set("docs.example.com", RrType::A, &["192.0.2.1"])];
-        let err = diff_aliases(&name, &plain, target).unwrap_err();
+        let err = diff_aliases(&name, &plain, target, false).unwrap_err();
         assert_eq!(err.exit(), crate::error::Exit::Failure);
         assert!(
             message(&err).starts_with(
@@ -791,14 +809,29 @@ mod tests {
             "Z1BKCTXD74EZPE",
             "s3-website-eu-west-1.amazonaws.com",
         )];
-        assert!(diff_aliases(&name, &website, target).is_err());
+        assert!(diff_aliases(&name, &website, target, false).is_err());
+        // `adopt` moves exactly that website alias to the distribution, A and AAAA.
+        let adopted = diff_aliases(&name, &website, target, true).unwrap();
+        assert_eq!(
+            adopted.iter().map(|c| c.action).collect::<Vec<_>>(),
+            [Action::Update, Action::Create]
+        );
+        assert!(
+            adopted[0]
+                .detail
+                .contains("was the S3 website endpoint s3-website-eu-west-1.amazonaws.com"),
+            "{}",
+            adopted[0].detail
+        );
+        // Only website endpoints: any other record stays refused while adopting.
+        assert!(diff_aliases(&name, &plain, target, true).is_err());
 
         let elsewhere = [set(
             "docs.example.com",
             RrType::Cname,
             &["old.example.net."],
         )];
-        let err = diff_aliases(&name, &elsewhere, target).unwrap_err();
+        let err = diff_aliases(&name, &elsewhere, target, false).unwrap_err();
         assert!(
             message(&err).contains("has a CNAME record to `old.example.net`"),
             "{}",
@@ -811,7 +844,7 @@ mod tests {
             RrType::Cname,
             &["d111.cloudfront.net."],
         )];
-        let changes = diff_aliases(&name, &ours, target).unwrap();
+        let changes = diff_aliases(&name, &ours, target, false).unwrap();
         assert_eq!(
             changes.iter().map(|c| c.action).collect::<Vec<_>>(),
             [Action::Delete, Action::Create, Action::Create]

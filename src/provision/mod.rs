@@ -105,6 +105,19 @@ pub struct Ctx<'a> {
     pub apply: bool,
     /// Wait for certificates and distributions to be ready.
     pub wait: bool,
+    /// Set by `adopt` while an existing public website bucket is being moved behind CloudFront.
+    pub adopt: Option<Adoption>,
+}
+
+/// How `adopt` bends the reconciliation of the bucket it takes over (see `crate::adopt`).
+#[derive(Debug, Clone, Default)]
+pub struct Adoption {
+    /// The site is still served by the bucket's public website endpoint: Block Public Access,
+    /// object ownership, default encryption (anonymous readers cannot read SSE-KMS objects) and the
+    /// TLS-only deny (the website endpoint is HTTP only) wait until DNS points at the distribution.
+    pub keep_public: bool,
+    /// The bucket policy statements that serve the site publicly, kept while `keep_public`.
+    pub public_statements: Vec<serde_json::Value>,
 }
 
 impl Ctx<'_> {

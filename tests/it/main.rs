@@ -3,6 +3,7 @@
 // An end-to-end scenario reads best top to bottom in one function.
 #![allow(clippy::too_many_lines)]
 
+mod adopt;
 mod audit;
 mod aws;
 mod cli;

@@ -1,6 +1,8 @@
 """Route 53: change batches validated and applied atomically as AWS does (CREATE of an existing set,
 DELETE of a missing or different set → InvalidChangeBatch), unique change IDs with GetChange, and
-HostedZoneAlreadyExists for a reused CallerReference."""
+HostedZoneAlreadyExists for a reused CallerReference; ListQueryLoggingConfigs by zone id (moto compares
+the bare id with `/hostedzone/<id>` and answers NoSuchHostedZone for every zone, and ignores the
+filter)."""
 
 import copy
 import random
@@ -10,12 +12,15 @@ from functools import wraps
 from moto.route53.exceptions import (
     DnsNameInvalidForZone,
     InvalidActionValue,
+    NoSuchHostedZone,
     ResourceRecordAlreadyExists,
     Route53ClientError,
 )
 from moto.route53.models import RecordSet, Route53Backend
 from moto.route53.responses import Route53
 from moto.route53.utils import validate_domain_name
+from moto.utilities.paginator import paginate
+from moto.route53.utils import PAGINATION_MODEL
 
 
 class InvalidChangeBatch(Route53ClientError):
@@ -127,8 +132,20 @@ def get_change(self: Route53):
     return ActionResult({"ChangeInfo": dict(info, Status="INSYNC")})  # changes apply at once
 
 
+@paginate(pagination_model=PAGINATION_MODEL)
+def list_query_logging_configs(self: Route53Backend, hosted_zone_id: str | None = None) -> list:
+    configs = list(self.query_logging_configs.values())
+    if not hosted_zone_id:
+        return configs
+    zone_id = hosted_zone_id.split("/")[-1]
+    if not any(z.resource_id == zone_id for z in self.zones.values()):
+        raise NoSuchHostedZone(hosted_zone_id)
+    return [c for c in configs if c.hosted_zone_id.split("/")[-1] == zone_id]
+
+
 def apply() -> None:
     Route53Backend.change_resource_record_sets = change_resource_record_sets
+    Route53Backend.list_query_logging_configs = list_query_logging_configs
     for name in CHANGE_ACTIONS:
         setattr(Route53, name, _track_change(getattr(Route53, name)))
     Route53.get_change = get_change

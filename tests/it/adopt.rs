@@ -1,0 +1,453 @@
+//! `adopt` end to end on the classic proof of concept built by `examples/insecure-poc`: the plan,
+//! each step applied and resumed, the domain served at every step, objects kept byte for byte,
+//! and `audit` clean at the end.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use aws_sdk_route53::types::RrType;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::support::{
+    aws_clients, emulator, json_run, site_name, sitewarden_emulated, write_calls,
+};
+
+const REGION: &str = "eu-west-1";
+const STEPS: [&str; 5] = ["prepare", "distribution", "dns", "close", "config"];
+
+/// What `examples/insecure-poc/build.sh` built.
+struct Poc {
+    domain: String,
+    bucket: String,
+    zone_id: String,
+    /// key → SHA-256 of the uploaded bytes.
+    objects: BTreeMap<String, String>,
+}
+
+fn build_poc(prefix: &str) -> Poc {
+    let domain = format!("www.{}.example.com", site_name(prefix));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("bash")
+        .arg(root.join("examples/insecure-poc/build.sh"))
+        .args([&domain, REGION])
+        .env("AWS_ENDPOINT_URL", &emulator().endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("run examples/insecure-poc/build.sh");
+    assert!(
+        out.status.success(),
+        "build.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let built: Value = serde_json::from_slice(&out.stdout).expect("build.sh prints JSON");
+    Poc {
+        bucket: built["bucket"].as_str().unwrap().to_owned(),
+        zone_id: built["zone_id"].as_str().unwrap().to_owned(),
+        objects: built["objects"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect(),
+        domain,
+    }
+}
+
+fn adopt(dir: &Path, poc: &Poc, extra: &[&str]) -> Value {
+    let mut args = vec!["adopt", "--bucket", &poc.bucket, "--domain", &poc.domain];
+    args.extend_from_slice(extra);
+    json_run(dir, &args, 0)
+}
+
+/// Where the domain's A record points: the alias target host.
+async fn a_record_target(poc: &Poc) -> String {
+    let route53 = aws_clients("us-east-1").await.route53;
+    let sets = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&poc.zone_id)
+        .send()
+        .await
+        .unwrap();
+    let set = sets
+        .resource_record_sets()
+        .iter()
+        .find(|s| s.name.trim_end_matches('.') == poc.domain && s.r#type == RrType::A)
+        .expect("the domain keeps an A record at every step");
+    set.alias_target
+        .as_ref()
+        .expect("an alias")
+        .dns_name
+        .trim_end_matches('.')
+        .to_owned()
+}
+
+/// How the bucket serves readers right now.
+struct Serving {
+    website: bool,
+    public_read: bool,
+    public_access_blocked: bool,
+    cloudfront_read: Option<String>,
+}
+
+async fn serving(poc: &Poc) -> Serving {
+    let s3 = aws_clients(REGION).await.s3;
+    let website = s3
+        .get_bucket_website()
+        .bucket(&poc.bucket)
+        .send()
+        .await
+        .is_ok();
+    let policy: Value = s3
+        .get_bucket_policy()
+        .bucket(&poc.bucket)
+        .send()
+        .await
+        .ok()
+        .and_then(|p| p.policy)
+        .map_or(Value::Null, |p| serde_json::from_str(&p).unwrap());
+    let statements = policy["Statement"].as_array().cloned().unwrap_or_default();
+    let public_read = statements
+        .iter()
+        .any(|s| s["Effect"] == "Allow" && s["Principal"] == "*");
+    let cloudfront_read = statements
+        .iter()
+        .find(|s| s["Principal"]["Service"] == "cloudfront.amazonaws.com" && s["Effect"] == "Allow")
+        .map(|s| {
+            s["Condition"]["StringEquals"]["AWS:SourceArn"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+    let public_access_blocked = s3
+        .get_public_access_block()
+        .bucket(&poc.bucket)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.public_access_block_configuration)
+        .is_some_and(|c| {
+            c.block_public_acls == Some(true)
+                && c.ignore_public_acls == Some(true)
+                && c.block_public_policy == Some(true)
+                && c.restrict_public_buckets == Some(true)
+        });
+    Serving {
+        website,
+        public_read,
+        public_access_blocked,
+        cloudfront_read,
+    }
+}
+
+/// The domain always has a working target: the website endpoint while the bucket still serves
+/// publicly, or a distribution the bucket lets read.
+async fn assert_domain_served(poc: &Poc, step: &str) -> String {
+    let target = a_record_target(poc).await;
+    let now = serving(poc).await;
+    if target.starts_with("s3-website") {
+        assert!(
+            now.website && now.public_read && !now.public_access_blocked,
+            "after `{step}` DNS points at the website endpoint, which must still serve"
+        );
+    } else {
+        assert!(target.ends_with(".cloudfront.net"), "{step}: {target}");
+        assert!(
+            now.cloudfront_read.is_some(),
+            "after `{step}` DNS points at CloudFront, which must be allowed to read"
+        );
+    }
+    target
+}
+
+async fn object_digests(poc: &Poc) -> BTreeMap<String, String> {
+    let s3 = aws_clients(REGION).await.s3;
+    let mut digests = BTreeMap::new();
+    for key in poc.objects.keys() {
+        let object = s3
+            .get_object()
+            .bucket(&poc.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = object.body.collect().await.unwrap().into_bytes();
+        digests.insert(
+            key.clone(),
+            sitewarden::deploy::hash::hex(&Sha256::digest(&bytes)),
+        );
+    }
+    digests
+}
+
+fn failures(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail" || f["status"] == "error")
+        .map(|f| {
+            format!(
+                "{} {}: {}",
+                f["control"], f["resource"]["name"], f["evidence"]
+            )
+        })
+        .collect()
+}
+
+fn step_names(summary: &Value) -> Vec<String> {
+    summary["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
+    let poc = build_poc("adopt");
+    let dir = tempfile::tempdir().unwrap();
+
+    // The PoC fails the baseline where it matters.
+    let before = json_run(
+        dir.path(),
+        &[
+            "audit",
+            "--bucket",
+            &poc.bucket,
+            "--domain",
+            &poc.domain,
+            "--fail-on",
+            "high",
+        ],
+        3,
+    );
+    let failed: Vec<String> = failures(&before);
+    for id in [
+        "S3.2",
+        "S3.8",
+        "S3.5",
+        "S3.17",
+        "S3.14",
+        "SW.S3.Website",
+        "SW.DNS.Dangling",
+    ] {
+        assert!(
+            failed.iter().any(|f| f.starts_with(&format!("\"{id}\""))),
+            "{id} not failed: {failed:#?}"
+        );
+    }
+
+    // The plan: five ordered steps, and nothing written.
+    let plan = adopt(dir.path(), &poc, &["--dry-run"]);
+    assert_eq!(step_names(&plan), STEPS);
+    assert_eq!(write_calls(&plan["requests"]), Vec::<String>::new());
+    let details: Vec<String> = plan["steps"][2]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["detail"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("was the S3 website endpoint")),
+        "{details:#?}"
+    );
+    assert!(!dir.path().join("sitewarden.toml").exists());
+    assert!(serving(&poc).await.website);
+
+    // Each step on its own; the domain is served after every one of them.
+    let summary = adopt(dir.path(), &poc, &["--stop-after", "prepare"]);
+    assert_eq!(summary["stopped_after"], "prepare");
+    assert_eq!(step_names(&summary), ["prepare"]);
+    assert!(
+        assert_domain_served(&poc, "prepare")
+            .await
+            .starts_with("s3-website")
+    );
+    let s3 = aws_clients(REGION).await.s3;
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(&poc.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status.unwrap().as_str(), "Enabled");
+    // Encryption waits: the website endpoint cannot serve SSE-KMS objects to anonymous readers.
+    let head = s3
+        .head_object()
+        .bucket(&poc.bucket)
+        .key("index.html")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        head.server_side_encryption
+            .map(|e| e.as_str().to_owned())
+            .as_deref(),
+        Some("aws:kms")
+    );
+
+    let summary = adopt(dir.path(), &poc, &["--stop-after", "distribution"]);
+    let distribution = summary["distribution"]["domain_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let arn = summary["distribution"]["arn"].as_str().unwrap().to_owned();
+    assert!(
+        assert_domain_served(&poc, "distribution")
+            .await
+            .starts_with("s3-website")
+    );
+    let now = serving(&poc).await;
+    assert!(now.public_read, "public read stays until DNS has moved");
+    assert_eq!(now.cloudfront_read.as_deref(), Some(arn.as_str()));
+    let cloudfront = aws_clients("us-east-1").await.cloudfront;
+    let id = summary["distribution"]["id"].as_str().unwrap();
+    let config = cloudfront
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .unwrap();
+    let origin = &config.distribution_config.unwrap().origins.unwrap().items[0];
+    assert_eq!(
+        origin.domain_name,
+        format!("{}.s3.{REGION}.amazonaws.com", poc.bucket),
+        "the REST endpoint, never the website endpoint"
+    );
+
+    adopt(dir.path(), &poc, &["--stop-after", "dns"]);
+    assert_eq!(assert_domain_served(&poc, "dns").await, distribution);
+    assert!(
+        serving(&poc).await.public_read,
+        "closed only after the switch"
+    );
+
+    adopt(dir.path(), &poc, &["--stop-after", "close"]);
+    assert_eq!(assert_domain_served(&poc, "close").await, distribution);
+    let now = serving(&poc).await;
+    assert!(!now.website && !now.public_read && now.public_access_blocked);
+    assert!(!dir.path().join("sitewarden.toml").exists());
+
+    let summary = adopt(dir.path(), &poc, &[]);
+    assert_eq!(summary["stopped_after"], Value::Null);
+    let config = std::fs::read_to_string(dir.path().join("sitewarden.toml")).unwrap();
+    assert!(
+        config.contains(&format!("bucket = \"{}\"", poc.bucket)),
+        "{config}"
+    );
+    // The website's routing rule and the object redirect live on in the function's redirects.
+    assert!(
+        config.contains("from = \"/old-blog/*\"\nto = \"/blog/:splat\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("from = \"/old-page.html\"\nto = \"/about/\""),
+        "{config}"
+    );
+
+    // Every object is still there, byte for byte, now under the site key.
+    assert_eq!(object_digests(&poc).await, poc.objects);
+    for key in poc.objects.keys() {
+        let head = s3
+            .head_object()
+            .bucket(&poc.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            head.server_side_encryption.unwrap().as_str(),
+            "aws:kms",
+            "{key}"
+        );
+    }
+
+    // The adopted site passes the baseline, from its new config.
+    let after = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+    assert_eq!(failures(&after), Vec::<String>::new());
+
+    // Done means done: another run changes nothing.
+    let again = adopt(dir.path(), &poc, &[]);
+    for step in again["steps"].as_array().unwrap() {
+        assert_eq!(step["changes"], Value::Array(Vec::new()), "{step}");
+    }
+    assert_eq!(write_calls(&again["requests"]), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn adopt_interrupted_after_any_step_completes_on_rerun() {
+    for stop in &STEPS[..4] {
+        let poc = build_poc("resume");
+        let dir = tempfile::tempdir().unwrap();
+        let first = adopt(dir.path(), &poc, &["--stop-after", stop]);
+        assert_eq!(first["stopped_after"], *stop);
+        assert_domain_served(&poc, stop).await;
+
+        adopt(dir.path(), &poc, &[]);
+        let target = assert_domain_served(&poc, "the re-run").await;
+        assert!(target.ends_with(".cloudfront.net"), "{target}");
+        assert_eq!(
+            object_digests(&poc).await,
+            poc.objects,
+            "after stopping at {stop}"
+        );
+        let report = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+        assert_eq!(
+            failures(&report),
+            Vec::<String>::new(),
+            "after stopping at {stop}"
+        );
+    }
+}
+
+#[test]
+fn adopt_refuses_bad_input_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        sitewarden_emulated(dir.path())
+            .args(["--region", REGION, "adopt"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+
+    let out = run(&["--bucket", "Not_A_Bucket"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--bucket"), "{}", stderr(&out));
+
+    let missing = format!("{}-nowhere", site_name("adopt-missing"));
+    let out = run(&["--bucket", &missing]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("bucket `{missing}` does not exist")),
+        "{}",
+        stderr(&out)
+    );
+
+    // A config file for another site is never overwritten.
+    std::fs::write(
+        dir.path().join("sitewarden.toml"),
+        "[site]\nname = \"other\"\nsource = \"dist\"\n",
+    )
+    .unwrap();
+    let out = run(&["--bucket", &missing, "--stop-after", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--bucket", &missing]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("describes site `other`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("sitewarden.toml")).unwrap(),
+        "[site]\nname = \"other\"\nsource = \"dist\"\n"
+    );
+}
