@@ -102,23 +102,39 @@ pub async fn find(
     Ok(None)
 }
 
-/// Evaluates the distribution `id`.
-pub async fn audit(aws: &Aws, id: &str, findings: &mut Vec<Finding>) -> Result<DistributionFacts> {
+/// Evaluates the distribution `id`; `None` when it cannot be read (every control then reports the
+/// error).
+pub async fn audit(
+    aws: &Aws,
+    id: &str,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<DistributionFacts>> {
     let resource = format!("distribution `{id}`");
-    let distribution = aws
+    let found = match aws
         .cloudfront
         .get_distribution()
         .id(id)
         .send()
         .await
-        .or_missing(&["NoSuchDistribution"], "GetDistribution", &resource)?
-        .and_then(|o| o.distribution)
-        .ok_or_else(|| {
-            Error::usage_with_hint(
-                format!("CloudFront distribution `{id}` does not exist"),
-                "`aws cloudfront list-distributions` lists the distribution ids",
-            )
-        })?;
+        .or_missing(&["NoSuchDistribution"], "GetDistribution", &resource)
+    {
+        Ok(found) => found,
+        Err(e) => {
+            let unknown = Resource {
+                kind: Kind::Distribution,
+                name: id.to_owned(),
+                arn: None,
+            };
+            Sink::new(findings, unknown).unreadable(&e);
+            return Ok(None);
+        }
+    };
+    let distribution = found.and_then(|o| o.distribution).ok_or_else(|| {
+        Error::usage_with_hint(
+            format!("CloudFront distribution `{id}` does not exist"),
+            "`aws cloudfront list-distributions` lists the distribution ids",
+        )
+    })?;
     let config = distribution
         .distribution_config
         .ok_or_else(|| anyhow::anyhow!("GetDistribution answered without the config of {id}"))?;
@@ -164,7 +180,7 @@ pub async fn audit(aws: &Aws, id: &str, findings: &mut Vec<Finding>) -> Result<D
         cache.as_ref().map(|c| methods_and_cache_key(&config, c)),
     );
     sink.exceptions();
-    Ok(DistributionFacts {
+    Ok(Some(DistributionFacts {
         domain_name: distribution.domain_name,
         aliases: config
             .aliases
@@ -177,7 +193,7 @@ pub async fn audit(aws: &Aws, id: &str, findings: &mut Vec<Finding>) -> Result<D
             .and_then(|v| v.acm_certificate_arn)
             .filter(|a| !a.is_empty()),
         origin_buckets: buckets,
-    })
+    }))
 }
 
 // ---- evidence ----------------------------------------------------------------------------------

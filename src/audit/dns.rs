@@ -45,7 +45,15 @@ pub async fn audit(aws: &Aws, target: &Target<'_>, findings: &mut Vec<Finding>) 
     let zones = if target.external {
         Vec::new()
     } else {
-        public_zones(aws).await?
+        match public_zones(aws).await {
+            Ok(zones) => zones,
+            Err(e) => {
+                for name in target.names {
+                    Sink::new(findings, name_resource(&bare(name))).unreadable(&e);
+                }
+                return Ok(());
+            }
+        }
     };
     let mut audited_zones = Vec::new();
     for name in target.names {

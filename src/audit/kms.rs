@@ -20,22 +20,33 @@ pub async fn audit(
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let resource = format!("kms key {key_id}");
-    let metadata = aws
+    let metadata = match aws
         .kms
         .describe_key()
         .key_id(key_id)
         .send()
         .await
-        .or_missing(&["NotFoundException"], "DescribeKey", &resource)?
-        .and_then(|o| o.key_metadata);
-    let Some(key) = metadata.filter(|k| k.key_manager != Some(KeyManagerType::Aws)) else {
-        if expected {
-            Sink::new(findings, key_resource(key_id, None)).missing(&format!(
-                "key `{key_id}` does not exist (run `sitewarden up`)"
-            ));
+        .or_missing(&["NotFoundException"], "DescribeKey", &resource)
+    {
+        Ok(found) => found.and_then(|o| o.key_metadata),
+        Err(e) => {
+            Sink::new(findings, key_resource(key_id, None)).unreadable(&e);
+            return Ok(());
         }
+    };
+    let Some(key) = metadata else {
+        // The site's key, or the key a bucket encrypts new objects with: either way, gone.
+        let why = if expected {
+            format!("key `{key_id}` does not exist (run `sitewarden up`)")
+        } else {
+            format!("key `{key_id}` named by the bucket's default encryption does not exist")
+        };
+        Sink::new(findings, key_resource(key_id, None)).missing(&why);
         return Ok(());
     };
+    if key.key_manager == Some(KeyManagerType::Aws) {
+        return Ok(()); // an AWS-managed key is the bucket's S3.17 finding
+    }
     let mut sink = Sink::new(findings, key_resource(key_id, key.arn.clone()));
     let rotation = aws
         .kms

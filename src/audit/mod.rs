@@ -233,6 +233,17 @@ impl<'a> Sink<'a> {
         self.exceptions();
     }
 
+    /// The resource could not be read at all (a denied Describe/Get): every control of its kind is
+    /// reported as `error` with the reason (documented exceptions stay exceptions).
+    pub fn unreadable(&mut self, error: &Error) {
+        for control in controls::of_kind(self.resource.kind) {
+            if control.exception.is_none() {
+                self.check(control, Err(error));
+            }
+        }
+        self.exceptions();
+    }
+
     /// Every control that is not a documented exception gets `outcome`.
     pub fn every(&mut self, outcome: impl Fn(&Control) -> Outcome) {
         for control in controls::of_kind(self.resource.kind) {
@@ -446,7 +457,7 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
     let mut buckets = targets.buckets.clone();
     let distribution = match &targets.distribution {
         DistributionTarget::None => None,
-        DistributionTarget::Id(id) => Some(cloudfront::audit(aws, id, &mut findings).await?),
+        DistributionTarget::Id(id) => cloudfront::audit(aws, id, &mut findings).await?,
         DistributionTarget::Missing(why) => {
             let resource = Resource {
                 kind: Kind::Distribution,

@@ -336,3 +336,124 @@ async fn a_site_built_by_up_passes_every_control() {
         assert_eq!(by_id.get(id), Some(&"exception"), "{id}: {by_id:#?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_read_is_an_error_on_its_checks_and_the_rest_still_runs() {
+    let site = site_name("audit-denied");
+    let dir = project(&site, "");
+    json_run(dir.path(), &["up", "--infra-only"], 0);
+
+    // A principal without s3:GetBucketLogging and kms:DescribeKey (the emulator's `deny+` keys).
+    let out = sitewarden_emulated(dir.path())
+        .env(
+            "AWS_ACCESS_KEY_ID",
+            "deny+s3:GetBucketLogging+kms:DescribeKey",
+        )
+        .args(["--json", "audit", "--fail-on", "low"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = stdout_json(&out);
+    let errors: Vec<(String, String)> = findings_with_status(&report, "error")
+        .iter()
+        .map(|f| {
+            assert!(
+                f["evidence"].as_str().unwrap().contains("AccessDenied"),
+                "{f}"
+            );
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["resource"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let content = format!("{site}-site-{}", crate::support::ACCOUNT);
+    let logs = format!("{site}-logs-{}", crate::support::ACCOUNT);
+    let key = format!("alias/sitewarden/{site}");
+    let expected: Vec<(String, String)> = [
+        ("S3.9", content.as_str()),
+        ("S3.9", logs.as_str()),
+        ("KMS.4", key.as_str()),
+        ("KMS.5", key.as_str()),
+        ("KMS.3", key.as_str()),
+    ]
+    .iter()
+    .map(|(c, r)| ((*c).to_owned(), (*r).to_owned()))
+    .collect();
+    let mut sorted = errors.clone();
+    sorted.sort();
+    let mut want = expected.clone();
+    want.sort();
+    assert_eq!(sorted, want, "exactly the denied reads are errors");
+    // Everything else was still graded.
+    assert_eq!(statuses(&report, &content)["S3.14"], "pass");
+    assert_eq!(findings_with_status(&report, "fail").len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_encrypting_with_a_missing_key_fails_the_key_controls() {
+    use aws_sdk_s3::types::{
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule,
+    };
+    let bucket = format!("{}-lost-key", site_name("audit"));
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+    let s3 = aws_clients(REGION).await.s3;
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(REGION))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::AwsKms)
+                .kms_master_key_id(key)
+                .build()
+                .unwrap(),
+        )
+        .bucket_key_enabled(true)
+        .build();
+    s3.put_bucket_encryption()
+        .bucket(&bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let report = json_run(
+        dir.path(),
+        &[
+            "--region",
+            REGION,
+            "audit",
+            "--bucket",
+            &bucket,
+            "--fail-on",
+            "high",
+        ],
+        3,
+    );
+    let key_status = statuses(&report, key);
+    assert_eq!(
+        key_status.get("KMS.3").map(String::as_str),
+        Some("fail"),
+        "{key_status:#?}"
+    );
+}

@@ -6,8 +6,9 @@ Patches must run before moto's server creates its per-service Flask apps, becaus
 
 import importlib
 
-# Order is irrelevant: modules touch disjoint services.
-SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs")
+# Order is irrelevant: modules touch disjoint services (`access` wraps the authorization hook
+# every service calls).
+SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs", "access")
 
 
 def apply_all() -> list[str]:
