@@ -2,7 +2,8 @@
 # The demo: sitewarden against the local AWS emulator (never real AWS).
 # Builds the binary, starts the emulator, writes a config for the example site with `init`, then
 # plans and builds the secure stack, deploys, changes a page, shows history and a rollback plan,
-# and how a bad config is reported.
+# audits the site, builds the classic public-website PoC and adopts it, and shows how a bad config
+# is reported.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -56,6 +57,26 @@ step "sitewarden rollback --dry-run"
 
 step "sitewarden --json deploy --dry-run   # CI-friendly summary, with the AWS requests by operation"
 "$bin" --json deploy --dry-run
+
+step "sitewarden audit --fail-on high   # the site just built, graded against the baseline"
+"$bin" audit --fail-on high | tail -n 1
+
+step "examples/insecure-poc/build.sh www.poc.example.com   # a public S3 website, the classic PoC"
+"$root/examples/insecure-poc/build.sh" www.poc.example.com > /dev/null
+
+step "sitewarden audit --bucket www.poc.example.com --domain www.poc.example.com --fail-on high"
+set +e
+"$bin" audit --bucket www.poc.example.com --domain www.poc.example.com --fail-on high | grep -E '^  FAIL|pass,'
+echo "exit code: ${PIPESTATUS[0]}" >&2
+set -e
+
+step "sitewarden adopt --bucket www.poc.example.com --domain www.poc.example.com"
+mkdir "$work/poc" && cd "$work/poc"
+"$bin" adopt --bucket www.poc.example.com --domain www.poc.example.com 2> /dev/null
+
+step "sitewarden audit --fail-on high   # the adopted site"
+"$bin" audit --fail-on high | tail -n 1
+cd "$work"
 
 step "sitewarden validate   # with a mistake in the config"
 sed -i 's/^name = .*/name = "Demo_Docs"/' sitewarden.toml
