@@ -250,6 +250,21 @@ async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Resu
     let account = aws.account_id().await?;
     let survey = survey(&aws.s3, bucket.as_str()).await?;
 
+    // The bucket of a website is named like the host it serves: without --domain, a record at
+    // that name serving from the website endpoint names the domain that must move first.
+    let domain = match domain {
+        None if existing.is_none() && survey.keep_public() => {
+            let inferred = served_name(&aws, &bucket).await?;
+            if let Some(name) = &inferred {
+                printer.info(format_args!(
+                    "no --domain: `{name}` serves from the bucket's website endpoint, so its DNS \
+                     moves to the distribution before public access ends"
+                ));
+            }
+            inferred
+        }
+        domain => domain,
+    };
     let (config, config_text) = if let Some(config) = existing {
         (config, None)
     } else {
@@ -313,6 +328,16 @@ pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Re
         wait: true,
         adopt: Some(adoption),
     };
+    // Before any change: the domain's zone exists and its records can move to the distribution
+    // (the DNS step's own checks, run as a plan).
+    if config.site.domain.is_some() && config.dns.mode == crate::config::DnsMode::Route53 {
+        let check = Ctx {
+            apply: false,
+            adopt: ctx.adopt.clone(),
+            ..ctx
+        };
+        provision::dns::reconcile(&check, &Known::default(), &mut Plan::default()).await?;
+    }
     let mut known = Known::default();
     let mut steps = Vec::new();
     let mut stopped_after = None;
@@ -399,7 +424,16 @@ async fn run_step(
             provision::kms::reconcile_key_policy(ctx, known, plan).await?;
             buckets::reconcile_content_policy(ctx, known, plan).await?;
         }
-        Step::Dns => provision::dns::reconcile(ctx, known, plan).await?,
+        Step::Dns => {
+            // A resumed run may find the distribution unchanged but still deploying an earlier
+            // change: the live domain moves only onto a deployed distribution.
+            if ctx.apply
+                && let Some(distribution) = &known.distribution
+            {
+                provision::cloudfront::ensure_deployed(ctx, &distribution.id).await?;
+            }
+            provision::dns::reconcile(ctx, known, plan).await?;
+        }
         Step::Close => {
             let close = Ctx {
                 adopt: Some(Adoption::default()),
@@ -498,6 +532,19 @@ fn existing_config(settings: &Settings, bucket: &BucketName) -> Result<Option<Co
         ),
         "run adopt in another folder, or pass `--config <new file>`",
     ))
+}
+
+/// The host name a website bucket serves (the bucket's own name) when a Route53 record at that
+/// name points at a website endpoint (an alias, or a CNAME to `<bucket>.s3-website…`).
+async fn served_name(aws: &Aws, bucket: &BucketName) -> Result<Option<DomainName>> {
+    let Ok(name) = DomainName::try_from(bucket.as_str().to_owned()) else {
+        return Ok(None); // not a host name, so no website is reached through it
+    };
+    let sets = crate::audit::dns::records_of(aws, name.as_str()).await?;
+    Ok(sets
+        .iter()
+        .any(|s| provision::dns::serves_website(s).is_some())
+        .then_some(name))
 }
 
 /// The region of an existing bucket; a missing bucket is the user's input error.

@@ -486,6 +486,16 @@ def test_list_distributions_and_tags_find_the_site(cf, acm, uid):
     raises("NoSuchResource", cf.list_tags_for_resource, Resource=dist["ARN"])
 
 
+def test_a_tagged_distribution_reports_in_progress_for_that_many_reads(cf, acm, uid):
+    dist = create(cf, secure_config(cf, acm, uid), uid)["Distribution"]
+    assert cf.get_distribution(Id=dist["Id"])["Distribution"]["Status"] == "Deployed"
+    cf.tag_resource(Resource=dist["ARN"], Tags={"Items": [{"Key": "sitewarden-emulator:in-progress-reads", "Value": "2"}]})
+    statuses = [cf.get_distribution(Id=dist["Id"])["Distribution"]["Status"] for _ in range(3)]
+    assert statuses == ["InProgress", "InProgress", "Deployed"]
+    assert cf.list_tags_for_resource(Resource=dist["ARN"])["Tags"]["Items"] == [{"Key": "sitewarden:site", "Value": uid}]
+    disable_and_delete(cf, dist["Id"])
+
+
 def _aws_tagging(cf):
     import boto3
 

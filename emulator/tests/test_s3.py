@@ -245,6 +245,30 @@ def test_bucket_owner_enforced_rejects_acl_writes(s3, uid):
     ]
 
 
+def test_acls_cannot_be_disabled_while_the_bucket_acl_grants_beyond_the_owner(s3, uid):
+    bucket = f"boe-acl-{uid}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+    )
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_ownership_controls(
+            Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+        )
+    assert error_code(exc) == "InvalidBucketAclWithObjectOwnership"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "ObjectWriter"}
+    ]
+    # A private bucket ACL first, then ACLs can be disabled (object ACLs do not matter).
+    s3.put_object(Bucket=bucket, Key="a.txt", Body=b"a", ACL="public-read")
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    s3.put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+
+
 # --- checksums ----------------------------------------------------------------------------------
 
 

@@ -3,8 +3,9 @@
     build.py DOMAIN REGION        (run by build.sh, which checks AWS_ENDPOINT_URL and credentials)
 
 What countless tutorials set up: a bucket named like the domain with static website hosting, Block
-Public Access off, ACLs enabled, a public-read bucket policy, no encryption configuration, no
-versioning, no logging, and a Route53 A alias from the domain to the S3 website endpoint.
+Public Access off, ACLs enabled with a public-read bucket ACL, a public-read bucket policy, no
+encryption configuration, no versioning, no logging, and a Route53 A alias from the domain to the
+S3 website endpoint.
 
 Idempotent: a second run reuses the zone and the bucket and rewrites the same configuration and the
 same bytes. stdout: one JSON object; progress on stderr.
@@ -208,6 +209,9 @@ def ensure_bucket(s3, bucket: str, region: str, exists: bool) -> None:
         log(f"bucket {bucket}: object ownership ObjectWriter (ACLs enabled)")
     except ClientError as e:
         log(f"bucket {bucket}: PutBucketOwnershipControls refused, skipped ({e.response['Error']['Code']})")
+    # The tutorials' "make it public" step: a public-read bucket ACL next to the policy.
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    log(f"bucket {bucket}: public-read bucket ACL")
 
 
 def configure_website(s3, bucket: str) -> None:

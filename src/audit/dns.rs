@@ -137,6 +137,16 @@ fn zone_of<'a>(zones: &'a [Zone], name: &str) -> Option<&'a Zone> {
         .max_by_key(|z| z.name.len())
 }
 
+/// Every record set at `name` in the longest public zone that holds it (none without a zone).
+pub(crate) async fn records_of(aws: &Aws, name: &str) -> Result<Vec<ResourceRecordSet>> {
+    let name = bare(name);
+    let zones = public_zones(aws).await?;
+    match zone_of(&zones, &name) {
+        Some(zone) => records_at(aws, &zone.id, &name).await,
+        None => Ok(Vec::new()),
+    }
+}
+
 async fn records_at(aws: &Aws, zone_id: &str, name: &str) -> Result<Vec<ResourceRecordSet>> {
     let fqdn = format!("{name}.");
     let page = aws

@@ -20,14 +20,12 @@ pub async fn audit(
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let resource = format!("kms key {key_id}");
-    let metadata = match aws
-        .kms
-        .describe_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .or_missing(&["NotFoundException"], "DescribeKey", &resource)
-    {
+    let kms = client_for(aws, key_id);
+    let metadata = match kms.describe_key().key_id(key_id).send().await.or_missing(
+        &["NotFoundException"],
+        "DescribeKey",
+        &resource,
+    ) {
         Ok(found) => found.and_then(|o| o.key_metadata),
         Err(e) => {
             Sink::new(findings, key_resource(key_id, None)).unreadable(&e);
@@ -48,8 +46,7 @@ pub async fn audit(
         return Ok(()); // an AWS-managed key is the bucket's S3.17 finding
     }
     let mut sink = Sink::new(findings, key_resource(key_id, key.arn.clone()));
-    let rotation = aws
-        .kms
+    let rotation = kms
         .get_key_rotation_status()
         .key_id(&key.key_id)
         .send()
@@ -60,8 +57,7 @@ pub async fn audit(
         KMS_ROTATION,
         rotation.as_ref().map(|on| rotation_enabled(*on)),
     );
-    let key_policy = aws
-        .kms
+    let key_policy = kms
         .get_key_policy()
         .key_id(&key.key_id)
         .policy_name("default")
@@ -75,6 +71,31 @@ pub async fn audit(
     );
     sink.check(KMS_NOT_DELETED, Ok(enabled(&key)));
     Ok(())
+}
+
+/// A client in the key's region: a bucket in eu-west-1 names its key by an ARN in eu-west-1,
+/// whatever region the audit started in (ids and aliases are looked up in the audit's region).
+fn client_for(aws: &Aws, key_id: &str) -> aws_sdk_kms::Client {
+    match key_region(key_id).filter(|r| *r != aws.region) {
+        // Same interceptors, so its requests are counted with the others.
+        Some(region) => aws_sdk_kms::Client::from_conf(
+            aws.kms
+                .config()
+                .to_builder()
+                .region(aws_sdk_kms::config::Region::new(region.to_owned()))
+                .build(),
+        ),
+        None => aws.kms.clone(),
+    }
+}
+
+/// The region of a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`).
+fn key_region(key_id: &str) -> Option<&str> {
+    let mut parts = key_id.splitn(6, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("arn"), Some(_), Some("kms"), Some(region)) if !region.is_empty() => Some(region),
+        _ => None,
+    }
 }
 
 fn key_resource(key_id: &str, arn: Option<String>) -> Resource {
@@ -138,6 +159,20 @@ mod tests {
     use super::*;
     use crate::audit::Status;
     use serde_json::json;
+
+    #[test]
+    fn a_key_arn_names_its_region() {
+        assert_eq!(
+            key_region("arn:aws:kms:eu-west-1:123456789012:key/1234abcd"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            key_region("arn:aws-cn:kms:cn-north-1:123456789012:alias/site"),
+            Some("cn-north-1")
+        );
+        assert_eq!(key_region("1234abcd-12ab-34cd-56ef-1234567890ab"), None);
+        assert_eq!(key_region("alias/site"), None);
+    }
 
     #[test]
     fn the_sitewarden_key_policy_is_not_public() {

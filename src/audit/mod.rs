@@ -15,7 +15,7 @@
 mod acm;
 mod cloudfront;
 pub mod controls;
-mod dns;
+pub(crate) mod dns;
 mod kms;
 pub(crate) mod policy;
 pub mod report;
@@ -277,6 +277,44 @@ impl Options {
     fn targets_given(&self) -> bool {
         self.bucket.is_some() || self.distribution.is_some() || self.domain.is_some()
     }
+
+    /// Checks the names given by flags before any AWS call, normalising the domain (lowercase,
+    /// no trailing dot) and the distribution id (uppercase).
+    fn check(&mut self) -> Result<()> {
+        if let Some(bucket) = &self.bucket
+            && (!(3..=255).contains(&bucket.len())
+                || !bucket
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)))
+        {
+            return Err(Error::usage_with_hint(
+                format!(
+                    "--bucket: `{}` is not a bucket name",
+                    crate::output::escape(bucket)
+                ),
+                "bucket names are 3-63 characters of letters, digits, dots and hyphens",
+            ));
+        }
+        if let Some(id) = &mut self.distribution {
+            *id = id.to_ascii_uppercase();
+            if !(1..=64).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(Error::usage_with_hint(
+                    format!(
+                        "--distribution: `{}` is not a CloudFront distribution id",
+                        crate::output::escape(id)
+                    ),
+                    "ids look like `E2QWRUHAPOMQZL` (`aws cloudfront list-distributions`)",
+                ));
+            }
+        }
+        if let Some(domain) = &mut self.domain {
+            let normal = domain.trim_end_matches('.').to_ascii_lowercase();
+            crate::config::DomainName::try_from(normal.clone())
+                .map_err(|e| Error::usage(format!("--domain: {e}")))?;
+            *domain = normal;
+        }
+        Ok(())
+    }
 }
 
 /// The bucket's role: the log bucket has documented exceptions (SSE-S3, no logging of itself).
@@ -318,7 +356,8 @@ enum DistributionTarget {
     Missing(String),
 }
 
-pub async fn run(settings: &Settings, options: Options) -> Result<Exit> {
+pub async fn run(settings: &Settings, mut options: Options) -> Result<Exit> {
+    options.check()?;
     let format = match (options.format, settings.output.json) {
         (None | Some(Format::Json), true) => Format::Json,
         (Some(format), false) => format,

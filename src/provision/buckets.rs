@@ -486,7 +486,30 @@ fn diff_ownership(observed: Option<&ObjectOwnership>) -> Option<String> {
     }
 }
 
+/// Disables ACLs. S3 refuses that (`InvalidBucketAclWithObjectOwnership`) while the bucket ACL
+/// grants anyone but the owner, as a public-read website bucket's does: such an ACL is reset to
+/// private first (Block Public Access already ignores it; object ACLs stop counting once disabled).
 async fn put_ownership(s3: &Client, bucket: &str) -> Result<()> {
+    let resource = format!("bucket `{bucket}`");
+    let acl = s3
+        .get_bucket_acl()
+        .bucket(bucket)
+        .send()
+        .await
+        .op("GetBucketAcl", &resource)?;
+    let owner = acl.owner.as_ref().and_then(|o| o.id.as_deref());
+    let beyond_owner = acl.grants().iter().any(|g| {
+        g.grantee.as_ref().and_then(|p| p.id.as_deref()) != owner
+            || g.permission != Some(aws_sdk_s3::types::Permission::FullControl)
+    });
+    if beyond_owner {
+        s3.put_bucket_acl()
+            .bucket(bucket)
+            .acl(aws_sdk_s3::types::BucketCannedAcl::Private)
+            .send()
+            .await
+            .op("PutBucketAcl", &resource)?;
+    }
     s3.put_bucket_ownership_controls()
         .bucket(bucket)
         .ownership_controls(

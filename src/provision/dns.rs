@@ -399,12 +399,32 @@ fn cloudfront_target(set: &ResourceRecordSet) -> Option<&str> {
         .map(|a| a.dns_name.trim_end_matches('.'))
 }
 
+/// Whether `host` is an S3 website endpoint (`s3-website-REGION…` or `s3-website.REGION…`, with
+/// the bucket name in front for a CNAME's value).
+pub fn is_website_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host.starts_with("s3-website") || host.contains(".s3-website")
+}
+
 /// The S3 website endpoint an alias record points at, if it does.
 pub fn website_target(set: &ResourceRecordSet) -> Option<&str> {
     set.alias_target
         .as_ref()
         .map(|a| a.dns_name.trim_end_matches('.'))
-        .filter(|host| host.starts_with("s3-website") || host.contains(".s3-website"))
+        .filter(|host| is_website_host(host))
+}
+
+/// The S3 website endpoint a record at the site's name serves from: an alias to it, or a CNAME
+/// to `<bucket>.s3-website…`.
+pub fn serves_website(set: &ResourceRecordSet) -> Option<&str> {
+    if set.r#type == RrType::Cname {
+        return set
+            .resource_records()
+            .first()
+            .map(|r| r.value.trim_end_matches('.'))
+            .filter(|value| is_website_host(value));
+    }
+    website_target(set)
 }
 
 /// What a record set holds, for a person: its alias target or its values.
@@ -446,13 +466,23 @@ fn diff_aliases(
 ) -> Result<Vec<RecordChange>> {
     let shown_target = target.unwrap_or("the new distribution");
     let mut changes = Vec::new();
-    // A CNAME excludes every other record at its name; one to this distribution is replaced.
+    // A CNAME excludes every other record at its name; one to this distribution is replaced, and
+    // so is one to the S3 website endpoint `adopt` moves (in the same atomic batch as the aliases).
     if let Some(cname) = simple(observed, &RrType::Cname) {
         let value = cname
             .resource_records()
             .first()
             .map_or("", |r| r.value.as_str());
-        if !target.is_some_and(|t| same_host(value, t)) {
+        if adopting && let Some(website) = serves_website(cname) {
+            changes.push(RecordChange::new(
+                Action::Delete,
+                cname.clone(),
+                format!(
+                    "replaced by A and AAAA alias records to {shown_target} (was a CNAME to the \
+                     S3 website endpoint {website})"
+                ),
+            )?);
+        } else if !target.is_some_and(|t| same_host(value, t)) {
             return Err(Error::failure_with_hint(
                 format!(
                     "`{name}` has a CNAME record to `{}`: A and AAAA records cannot exist next to it",
@@ -463,12 +493,13 @@ fn diff_aliases(
                      if `{name}` should serve this site, or set `dns.mode = \"external\"`"
                 ),
             ));
+        } else {
+            changes.push(RecordChange::new(
+                Action::Delete,
+                cname.clone(),
+                "replaced by A and AAAA alias records to the same distribution",
+            )?);
         }
-        changes.push(RecordChange::new(
-            Action::Delete,
-            cname.clone(),
-            "replaced by A and AAAA alias records to the same distribution",
-        )?);
     }
     for rr_type in [RrType::A, RrType::Aaaa] {
         let existing = simple(observed, &rr_type);
@@ -853,5 +884,26 @@ mod tests {
             changes[0].change.as_ref().unwrap().resource_record_set,
             Some(ours[0].clone())
         );
+
+        // While adopting, a CNAME to the bucket's website endpoint gives way the same way; to
+        // anything else it is still refused.
+        let website_cname = [set(
+            "docs.example.com",
+            RrType::Cname,
+            &["docs.example.com.s3-website-eu-west-1.amazonaws.com."],
+        )];
+        assert!(diff_aliases(&name, &website_cname, target, false).is_err());
+        let changes = diff_aliases(&name, &website_cname, target, true).unwrap();
+        assert_eq!(
+            shown(&changes),
+            [
+                "Delete route53 record docs.example.com CNAME: replaced by A and AAAA alias \
+                 records to d111.cloudfront.net (was a CNAME to the S3 website endpoint \
+                 docs.example.com.s3-website-eu-west-1.amazonaws.com)",
+                "Create route53 record docs.example.com A: alias to d111.cloudfront.net",
+                "Create route53 record docs.example.com AAAA: alias to d111.cloudfront.net",
+            ]
+        );
+        assert!(diff_aliases(&name, &elsewhere, target, true).is_err());
     }
 }

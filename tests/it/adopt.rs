@@ -371,6 +371,33 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
     // The adopted site passes the baseline, from its new config.
     let after = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
     assert_eq!(failures(&after), Vec::<String>::new());
+    // And from flags alone, started in another region: the bucket names its key by an ARN in
+    // eu-west-1, which is where the key is read.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let flags = json_run(
+        elsewhere.path(),
+        &[
+            "--region",
+            "us-east-1",
+            "audit",
+            "--bucket",
+            &poc.bucket,
+            "--domain",
+            &poc.domain,
+            "--fail-on",
+            "low",
+        ],
+        0,
+    );
+    assert_eq!(failures(&flags), Vec::<String>::new());
+    assert!(
+        flags["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["control"] == "KMS.4" && f["status"] == "pass"),
+        "the key's rotation was read: {flags:#}"
+    );
 
     // Done means done: another run changes nothing.
     let again = adopt(dir.path(), &poc, &[]);
@@ -404,6 +431,147 @@ async fn adopt_interrupted_after_any_step_completes_on_rerun() {
             "after stopping at {stop}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumed_adopt_moves_dns_only_onto_a_deployed_distribution() {
+    let poc = build_poc("deploying");
+    let dir = tempfile::tempdir().unwrap();
+    let first = adopt(dir.path(), &poc, &["--stop-after", "distribution"]);
+    let arn = first["distribution"]["arn"].as_str().unwrap().to_owned();
+    // As if the run had ended while CloudFront was still deploying a change: the distribution is
+    // unchanged on the next run, but its next status read says InProgress.
+    let cloudfront = aws_clients("us-east-1").await.cloudfront;
+    cloudfront
+        .tag_resource()
+        .resource(&arn)
+        .tags(
+            aws_sdk_cloudfront::types::Tags::builder()
+                .items(
+                    aws_sdk_cloudfront::types::Tag::builder()
+                        .key("sitewarden-emulator:in-progress-reads")
+                        .value("1")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let resumed = adopt(dir.path(), &poc, &["--stop-after", "dns"]);
+    assert_eq!(
+        resumed["steps"][1]["changes"],
+        Value::Array(Vec::new()),
+        "the distribution itself is unchanged"
+    );
+    // One read saw InProgress, the wait read Deployed, and only then did DNS move.
+    assert_eq!(resumed["requests"]["GetDistribution"], 2, "{resumed:#}");
+    let target = assert_domain_served(&poc, "dns").await;
+    assert_eq!(
+        target,
+        first["distribution"]["domain_name"].as_str().unwrap()
+    );
+}
+
+/// The domain's record sets of `kind` (A, AAAA or CNAME).
+async fn record_sets(poc: &Poc, kind: RrType) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
+    let route53 = aws_clients("us-east-1").await.route53;
+    let sets = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&poc.zone_id)
+        .send()
+        .await
+        .unwrap();
+    sets.resource_record_sets
+        .into_iter()
+        .filter(|s| s.name.trim_end_matches('.') == poc.domain && s.r#type == kind)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet,
+    };
+    let poc = build_poc("cname");
+    let dir = tempfile::tempdir().unwrap();
+
+    // A domain without a hosted zone is refused before anything changes.
+    let nowhere = format!("{}.sitewarden-nozone.test", site_name("nozone"));
+    let out = sitewarden_emulated(dir.path())
+        .args(["adopt", "--bucket", &poc.bucket, "--domain", &nowhere])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "no public Route53 hosted zone contains `{nowhere}`"
+        )),
+        "{stderr}"
+    );
+    let s3 = aws_clients(REGION).await.s3;
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(&poc.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status, None, "nothing was changed");
+
+    // The domain served by a CNAME to the website endpoint instead of an alias.
+    let alias = record_sets(&poc, RrType::A).await.remove(0);
+    let cname = ResourceRecordSet::builder()
+        .name(format!("{}.", poc.domain))
+        .r#type(RrType::Cname)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(format!("{}.s3-website-{REGION}.amazonaws.com", poc.bucket))
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let change = |action, set| {
+        Change::builder()
+            .action(action)
+            .resource_record_set(set)
+            .build()
+            .unwrap()
+    };
+    aws_clients("us-east-1")
+        .await
+        .route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&poc.zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change(ChangeAction::Delete, alias))
+                .changes(change(ChangeAction::Create, cname))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // No --domain: the record at the bucket's name tells which domain moves first.
+    let summary = json_run(dir.path(), &["adopt", "--bucket", &poc.bucket], 0);
+    let config = std::fs::read_to_string(dir.path().join("sitewarden.toml")).unwrap();
+    assert!(
+        config.contains(&format!("domain = \"{}\"", poc.domain)),
+        "{config}"
+    );
+    let distribution = summary["distribution"]["domain_name"].as_str().unwrap();
+    assert_eq!(record_sets(&poc, RrType::Cname).await, Vec::new());
+    assert_eq!(a_record_target(&poc).await, distribution);
+    assert_eq!(record_sets(&poc, RrType::Aaaa).await.len(), 1);
+    assert_eq!(object_digests(&poc).await, poc.objects);
+    let report = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+    assert_eq!(failures(&report), Vec::<String>::new());
 }
 
 #[test]

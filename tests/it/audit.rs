@@ -457,3 +457,30 @@ async fn a_bucket_encrypting_with_a_missing_key_fails_the_key_controls() {
         "{key_status:#?}"
     );
 }
+
+#[test]
+fn names_given_by_flags_are_checked_before_any_call() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (
+            ["--bucket", "no spaces/here"],
+            "--bucket: `no spaces/here` is not a bucket name",
+        ),
+        (["--bucket", "ab"], "--bucket: `ab` is not a bucket name"),
+        (
+            ["--distribution", "E1-2"],
+            "--distribution: `E1-2` is not a CloudFront distribution id",
+        ),
+        (["--domain", "not a domain"], "--domain:"),
+    ] {
+        // Port 9 (discard) on 127.0.0.1: a call would fail with a connection error, not exit 2.
+        let out = crate::support::sitewarden(dir.path())
+            .args(["--endpoint-url", "http://127.0.0.1:9", "audit"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}

@@ -695,9 +695,35 @@ def create_distribution_with_tags(self):
     )
 
 
+# Changes deploy at once here. To test a client that meets a distribution still deploying, tag it
+# `sitewarden-emulator:in-progress-reads` = N: its next N GetDistribution answers say `InProgress`
+# (the tag counts down and is removed at 0), as AWS says for minutes after a change.
+IN_PROGRESS_TAG = "sitewarden-emulator:in-progress-reads"
+
+
+def _consume_in_progress_read(self, arn: str) -> bool:
+    tagger = self.backend.tagger
+    with _lock:
+        tags = tagger.get_tag_dict_for_resource(arn)
+        try:
+            reads = int(tags.get(IN_PROGRESS_TAG, "0"))
+        except ValueError:
+            return False
+        if reads <= 0:
+            return False
+        if reads == 1:
+            tagger.untag_resource_using_names(arn, [IN_PROGRESS_TAG])
+        else:
+            tagger.tag_resource(arn, [{"Key": IN_PROGRESS_TAG, "Value": str(reads - 1)}])
+        return True
+
+
 def get_distribution(self):
     dist = _distribution(_store(self), self._get_param("Id"))
-    return ActionResult({"Distribution": _distribution_body(self, dist), "ETag": dist.etag})
+    body = _distribution_body(self, dist)
+    if _consume_in_progress_read(self, body["ARN"]):
+        body["Status"] = "InProgress"
+    return ActionResult({"Distribution": body, "ETag": dist.etag})
 
 
 def get_distribution_config(self):

@@ -1,4 +1,5 @@
-"""S3: bucket-policy evaluation with principals and conditions, Block Public Access, Object Ownership,
+"""S3: bucket-policy evaluation with principals and conditions, Block Public Access, Object Ownership
+(no ACLs while enforced; not enforced while the bucket ACL grants beyond the owner),
 request digests (Content-MD5, x-amz-checksum-* in headers or aws-chunked trailers), SSE-KMS ETags,
 DeleteObjects limits and lifecycle NewerNoncurrentVersions."""
 
@@ -109,6 +110,11 @@ class InvalidRequest(S3ClientError):
 class AccessControlListNotSupported(S3ClientError):
     code = "AccessControlListNotSupported"
     message = "The bucket does not allow ACLs"
+
+
+class InvalidBucketAclWithObjectOwnership(S3ClientError):
+    code = "InvalidBucketAclWithObjectOwnership"
+    message = "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
 
 
 def _decode_aws_chunked(self: S3Response, body: Any, *_: Any) -> bytes:
@@ -487,6 +493,17 @@ def apply() -> None:
     @_wrap(S3Response, "_acl_from_body")
     def acl_from_body(original, self, *args, **kwargs):
         return _check_acl(self, original(self, *args, **kwargs), None)
+
+    @_wrap(S3Backend, "put_bucket_ownership_controls")
+    def put_bucket_ownership_controls(original, self, bucket_name, ownership):
+        # ACLs can only be disabled while the bucket ACL grants nothing beyond the owner's full
+        # control: AWS refuses BucketOwnerEnforced on a bucket whose ACL is, e.g., public-read.
+        if ownership == "BucketOwnerEnforced":
+            acl = self.get_bucket(bucket_name).acl
+            grants = [(g, p) for grant in (acl.grants if acl else []) for g in grant.grantees for p in grant.permissions]
+            if not all(g.id == OWNER and p == "FULL_CONTROL" for g, p in grants):
+                raise InvalidBucketAclWithObjectOwnership()
+        return original(self, bucket_name, ownership)
 
     @_wrap(S3Backend, "put_bucket_policy")
     def put_bucket_policy(original, self, bucket_name, policy):

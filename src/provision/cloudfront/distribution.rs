@@ -315,6 +315,31 @@ async fn update(
         .e_tag)
 }
 
+/// Returns once the distribution is `Deployed` everywhere. A run that finds the distribution
+/// unchanged does not wait in [`reconcile`], yet an earlier run may have ended while a change was
+/// still deploying: `adopt` calls this before moving a live domain onto the distribution.
+pub async fn ensure_deployed(ctx: &Ctx<'_>, id: &str) -> Result<()> {
+    let resource = resource(ctx);
+    let status = ctx
+        .aws
+        .cloudfront
+        .get_distribution()
+        .id(id)
+        .send()
+        .await
+        .op("GetDistribution", &resource)?
+        .distribution
+        .map(|d| d.status)
+        .unwrap_or_default();
+    if status == "Deployed" {
+        return Ok(());
+    }
+    ctx.printer.info(format_args!(
+        "distribution {id} is {status}: DNS moves to it once it is deployed"
+    ));
+    wait_deployed(ctx, id, &resource).await
+}
+
 async fn wait_deployed(ctx: &Ctx<'_>, id: &str, resource: &str) -> Result<()> {
     if !ctx.wait {
         return Ok(());

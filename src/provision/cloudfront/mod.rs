@@ -13,6 +13,8 @@ mod headers;
 mod logging;
 mod oac;
 
+pub use distribution::ensure_deployed;
+
 use super::{Ctx, DistributionRef, Known, Plan};
 use crate::error::Result;
 
