@@ -70,9 +70,10 @@ set +e
 echo "exit code: ${PIPESTATUS[0]}" >&2
 set -e
 
-step "sitewarden adopt --bucket www.poc.example.com --domain www.poc.example.com"
+# No resolver caches the emulator's records: no wait after the DNS switch (--dns-grace 0).
+step "sitewarden adopt --bucket www.poc.example.com --domain www.poc.example.com --dns-grace 0"
 mkdir "$work/poc" && cd "$work/poc"
-"$bin" adopt --bucket www.poc.example.com --domain www.poc.example.com 2> /dev/null
+"$bin" adopt --bucket www.poc.example.com --domain www.poc.example.com --dns-grace 0 2> /dev/null
 
 step "sitewarden audit --fail-on high   # the adopted site"
 "$bin" audit --fail-on high | tail -n 1

@@ -28,6 +28,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{ServerSideEncryption, WebsiteConfiguration};
@@ -47,6 +48,10 @@ use crate::settings::Settings;
 
 /// Objects re-encrypted at once.
 const REENCRYPT_CONCURRENCY: usize = 16;
+/// The TTL resolvers give an alias answer (an alias record has none of its own).
+const ALIAS_TTL: Duration = Duration::from_secs(60);
+/// Added to the old record's TTL before public access ends.
+const DNS_GRACE_MARGIN: Duration = Duration::from_secs(30);
 /// `CopyObject` copies up to 5 GiB; larger objects need a multipart copy.
 const COPY_LIMIT: i64 = 5 * 1024 * 1024 * 1024;
 
@@ -106,6 +111,8 @@ pub struct Options {
     /// Apply the steps up to this one and stop (e.g. to check the distribution before DNS moves).
     pub stop_after: Option<Step>,
     pub reencrypt: bool,
+    /// Wait after the DNS switch (default: [`dns_grace`] of the replaced record's TTL).
+    pub dns_grace: Option<Duration>,
 }
 
 #[derive(Debug, Serialize)]
@@ -356,6 +363,7 @@ pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Re
             config_text: config_text.as_deref(),
             config_path: &settings.config_path,
             reencrypt: options.reencrypt,
+            dns_grace: options.dns_grace,
         };
         run_step(&ctx, step, &what, &mut known, &mut plan).await?;
         let mut changes = plan.changes;
@@ -400,6 +408,7 @@ struct StepInput<'a> {
     config_text: Option<&'a str>,
     config_path: &'a Path,
     reencrypt: bool,
+    dns_grace: Option<Duration>,
 }
 
 async fn run_step(
@@ -432,7 +441,28 @@ async fn run_step(
             {
                 provision::cloudfront::ensure_deployed(ctx, &distribution.id).await?;
             }
+            let old_ttl = if ctx.apply {
+                website_record_ttl(ctx).await?
+            } else {
+                None
+            };
+            let before = plan.changes.len();
             provision::dns::reconcile(ctx, known, plan).await?;
+            // Resolvers that cached the website answer keep using it until its TTL runs out: the
+            // bucket keeps serving publicly that long before step `close` ends it.
+            if let Some(ttl) = old_ttl
+                && plan.changes.len() > before
+            {
+                let grace = what.dns_grace.unwrap_or_else(|| dns_grace(ttl));
+                if !grace.is_zero() {
+                    ctx.printer.info(format_args!(
+                        "waiting {} s for DNS caches to drop the website endpoint before public \
+                         access ends (--dns-grace to change)",
+                        grace.as_secs()
+                    ));
+                    tokio::time::sleep(grace).await;
+                }
+            }
         }
         Step::Close => {
             let close = Ctx {
@@ -485,6 +515,29 @@ async fn run_step(
         }
     }
     Ok(())
+}
+
+/// The TTL of the records that still send the site's names to the website endpoint (the longest;
+/// an alias counts as [`ALIAS_TTL`]), or `None` when none does.
+async fn website_record_ttl(ctx: &Ctx<'_>) -> Result<Option<Duration>> {
+    let mut longest = None;
+    for name in provision::dns::site_names(ctx.config) {
+        for set in crate::audit::dns::records_of(ctx.aws, name.as_str()).await? {
+            if provision::dns::serves_website(&set).is_some() {
+                let ttl = set
+                    .ttl
+                    .and_then(|t| u64::try_from(t).ok())
+                    .map_or(ALIAS_TTL, Duration::from_secs);
+                longest = longest.max(Some(ttl));
+            }
+        }
+    }
+    Ok(longest)
+}
+
+/// How long to keep public access after the DNS switch: the old record's TTL plus a margin.
+fn dns_grace(old_ttl: Duration) -> Duration {
+    old_ttl + DNS_GRACE_MARGIN
 }
 
 /// A site name from a domain or bucket name: `www.example.com` → `www-example-com`.
@@ -956,6 +1009,15 @@ async fn reencrypt(ctx: &Ctx<'_>, key_arn: Option<&str>, plan: &mut Plan) -> Res
 mod tests {
     use super::*;
     use aws_sdk_s3::types::{Condition, Redirect as S3Redirect, RoutingRule};
+
+    #[test]
+    fn public_access_outlives_the_cached_website_answer() {
+        assert_eq!(dns_grace(ALIAS_TTL), Duration::from_secs(90));
+        assert_eq!(
+            dns_grace(Duration::from_secs(300)),
+            Duration::from_secs(330)
+        );
+    }
 
     #[test]
     fn site_names_come_from_the_domain() {

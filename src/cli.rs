@@ -169,6 +169,10 @@ pub struct AdoptArgs {
     /// Leave existing objects as they are encrypted now (new uploads still use the site key)
     #[arg(long)]
     pub no_reencrypt: bool,
+    /// Seconds to wait after the DNS switch before public access ends, so resolvers drop the
+    /// cached website answer (default: the old record's TTL, 60 for an alias, plus 30)
+    #[arg(long, value_name = "SECONDS")]
+    pub dns_grace: Option<u64>,
 }
 
 #[derive(Debug, Args)]

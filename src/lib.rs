@@ -83,6 +83,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 dry_run: args.dry_run,
                 stop_after: args.stop_after,
                 reencrypt: !args.no_reencrypt,
+                dns_grace: args.dns_grace.map(std::time::Duration::from_secs),
             };
             return runtime()?.block_on(adopt::run(&settings, &printer, options));
         }
