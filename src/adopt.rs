@@ -282,7 +282,7 @@ async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Resu
                 .unwrap_or_default(),
         };
         for skipped in &translated.skipped {
-            printer.warn(format_args!("website rule not carried over: {skipped}"));
+            printer.warn(format_args!("not carried over from the website: {skipped}"));
         }
         let text = config_text(&ConfigInput {
             name: &name,
@@ -295,6 +295,9 @@ async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Resu
         let config = Config::parse(&text, &settings.config_path)?;
         (config, Some(text))
     };
+    if config_text.is_some() {
+        refuse_taken_name(&aws, &config, &account, &bucket).await?;
+    }
     if config.site.domain.is_none() && survey.keep_public() {
         printer.warn(format_args!(
             "no --domain: the bucket's website endpoint stops serving at step `close`; readers \
@@ -587,6 +590,38 @@ fn existing_config(settings: &Settings, bucket: &BucketName) -> Result<Option<Co
     ))
 }
 
+/// A new adoption must not take over another site's resources, which are found by the site name:
+/// a distribution of that name in front of another bucket means the name is taken.
+async fn refuse_taken_name(
+    aws: &Aws,
+    config: &Config,
+    account: &str,
+    bucket: &BucketName,
+) -> Result<()> {
+    let names = SiteNames::new(config, account);
+    let Some(found) =
+        provision::cloudfront::find_by_comment(aws, &names.distribution_comment).await?
+    else {
+        return Ok(());
+    };
+    let rest_endpoint = format!("{}.s3.", bucket.as_str());
+    let fronts_this_bucket = found.origins.as_ref().is_some_and(|o| {
+        o.items
+            .iter()
+            .any(|o| o.domain_name.starts_with(&rest_endpoint))
+    });
+    if fronts_this_bucket {
+        return Ok(()); // this adoption, resumed without its config file
+    }
+    Err(Error::usage_with_hint(
+        format!(
+            "site name `{}` is taken: distribution {} (`{}`) serves another bucket",
+            names.site, found.id, names.distribution_comment
+        ),
+        "pass --name with a name of its own for the adopted site",
+    ))
+}
+
 /// The host name a website bucket serves (the bucket's own name) when a Route53 record at that
 /// name points at a website endpoint (an alias, or a CNAME to `<bucket>.s3-website…`).
 async fn served_name(aws: &Aws, bucket: &BucketName) -> Result<Option<DomainName>> {
@@ -681,13 +716,9 @@ async fn translate(
         ));
         return Ok(out);
     }
-    if website
-        .error_document
-        .as_ref()
-        .is_some_and(|e| e.key == "index.html")
-    {
-        out.spa_fallback = Some("/index.html".to_owned());
-    }
+    let (spa_fallback, skipped) = documents(website);
+    out.spa_fallback = spa_fallback;
+    out.skipped = skipped;
     for rule in website.routing_rules() {
         match rule_redirect(rule) {
             Ok(r) => out.redirects.push(r),
@@ -696,6 +727,37 @@ async fn translate(
     }
     out.redirects.extend(object_redirects(s3, bucket).await?);
     Ok(out)
+}
+
+/// The website's index and error documents: an `index.html` error document is an SPA fallback;
+/// names the distribution does not use (it serves `dir/index.html` for `dir/` and `/404.html` for
+/// a missing page) are reported, as the objects stay where they are.
+fn documents(website: &WebsiteConfiguration) -> (Option<String>, Vec<String>) {
+    let mut skipped = Vec::new();
+    if let Some(index) = &website.index_document
+        && index.suffix != "index.html"
+    {
+        skipped.push(format!(
+            "index document `{}`: the distribution serves `dir/index.html` for `dir/`; \
+             publish the pages under that name",
+            escape(&index.suffix)
+        ));
+    }
+    let spa_fallback = match website.error_document.as_ref().map(|e| e.key.as_str()) {
+        Some("index.html") => Some("/index.html".to_owned()),
+        None | Some("404.html") => None,
+        Some(other) => {
+            skipped.push(format!(
+                "error document `{}`: the distribution answers missing pages with `/404.html`; \
+                 publish the page under that name, or set `deploy.spa_fallback = \"/{}\"` to \
+                 serve it with status 200",
+                escape(other),
+                escape(other)
+            ));
+            None
+        }
+    };
+    (spa_fallback, skipped)
 }
 
 fn redirect(from: &str, to: &str, status: u16) -> crate::config::Redirect {
@@ -1085,6 +1147,36 @@ mod tests {
             rule_redirect(&on_error)
                 .unwrap_err()
                 .contains("HTTP error 404")
+        );
+    }
+
+    #[test]
+    fn index_and_error_documents_the_distribution_does_not_use_are_reported() {
+        use aws_sdk_s3::types::{ErrorDocument, IndexDocument};
+        let website = |index: &str, error: Option<&str>| {
+            WebsiteConfiguration::builder()
+                .index_document(IndexDocument::builder().suffix(index).build().unwrap())
+                .set_error_document(error.map(|e| ErrorDocument::builder().key(e).build().unwrap()))
+                .build()
+        };
+        assert_eq!(
+            documents(&website("index.html", Some("404.html"))),
+            (None, Vec::new())
+        );
+        assert_eq!(
+            documents(&website("index.html", Some("index.html"))),
+            (Some("/index.html".to_owned()), Vec::new())
+        );
+        let (fallback, skipped) = documents(&website("default.htm", Some("errors/oops.html")));
+        assert_eq!(fallback, None);
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped[0].starts_with("index document `default.htm`"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].starts_with("error document `errors/oops.html`"),
+            "{skipped:?}"
         );
     }
 

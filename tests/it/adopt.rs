@@ -483,6 +483,37 @@ async fn a_resumed_adopt_moves_dns_only_onto_a_deployed_distribution() {
         target,
         first["distribution"]["domain_name"].as_str().unwrap()
     );
+
+    // Another website adopted under this site's name would take over its resources: refused.
+    let other = build_poc("taken");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let site = first["site"].as_str().unwrap();
+    let out = sitewarden_emulated(elsewhere.path())
+        .args([
+            "adopt",
+            "--bucket",
+            &other.bucket,
+            "--domain",
+            &other.domain,
+        ])
+        .args(["--name", site])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("site name `{site}` is taken")),
+        "{stderr}"
+    );
+    let versioning = aws_clients(REGION)
+        .await
+        .s3
+        .get_bucket_versioning()
+        .bucket(&other.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versioning.status, None, "nothing changed");
 }
 
 /// The domain's record sets of `kind` (A, AAAA or CNAME).
