@@ -29,6 +29,8 @@ pub struct Target<'a> {
     pub distribution_domain: Option<&'a str>,
     /// `dns.mode = "external"`.
     pub external: bool,
+    /// Why the distribution could not be listed: what the names should point at is unknown.
+    pub distribution_error: Option<&'a crate::error::Error>,
 }
 
 /// A public hosted zone: id (without `/hostedzone/`) and name (without the trailing dot).
@@ -76,11 +78,14 @@ pub async fn audit(aws: &Aws, target: &Target<'_>, findings: &mut Vec<Finding>) 
         let caa = caa_chain(aws, zone, &name).await;
         sink.check(DNS_CAA, caa.as_ref().map(|chain| caa_allows_amazon(chain)));
         let sets = records_at(aws, &zone.id, &name).await;
-        sink.check(
-            DNS_NO_DANGLING,
-            sets.as_ref()
-                .map(|s| not_dangling(s, target.distribution_domain)),
-        );
+        match (target.distribution_error, &sets) {
+            (Some(e), Ok(_)) => sink.check(DNS_NO_DANGLING, Err(e)),
+            _ => sink.check(
+                DNS_NO_DANGLING,
+                sets.as_ref()
+                    .map(|s| not_dangling(s, target.distribution_domain)),
+            ),
+        }
         if !audited_zones.contains(&zone) {
             audited_zones.push(zone);
         }
@@ -230,7 +235,7 @@ fn not_dangling(sets: &[ResourceRecordSet], distribution: Option<&str>) -> Outco
             (None, None) => Vec::new(),
         };
         for target in targets {
-            let website = target.contains(".s3-website");
+            let website = crate::provision::dns::is_website_host(&target);
             let ours = distribution.is_some_and(|d| bare(d) == target);
             match (&set.r#type, set.alias_target.is_some()) {
                 _ if website => problems.push(format!("{kind} → {target} (S3 website endpoint)")),
@@ -361,6 +366,15 @@ mod tests {
             Status::Fail
         );
         assert_eq!(not_dangling(&[], Some(ours)).status, Status::Fail);
+        // The PoC's alias names the regional website endpoint itself.
+        assert_eq!(
+            not_dangling(
+                &[alias(RrType::A, "s3-website-eu-west-1.amazonaws.com.")],
+                Some(ours)
+            )
+            .evidence,
+            "A → s3-website-eu-west-1.amazonaws.com (S3 website endpoint)"
+        );
     }
 
     #[test]

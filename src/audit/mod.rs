@@ -354,6 +354,8 @@ enum DistributionTarget {
     Id(String),
     /// The configured site's distribution is missing: `why`.
     Missing(String),
+    /// The distributions could not be listed (e.g. a denied `ListDistributions`).
+    Unreadable(Error),
 }
 
 pub async fn run(settings: &Settings, mut options: Options) -> Result<Exit> {
@@ -406,18 +408,19 @@ pub async fn run(settings: &Settings, mut options: Options) -> Result<Exit> {
 async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
     let names = &session.names;
     let config = &session.config;
-    let distribution =
-        crate::provision::cloudfront::find_by_comment(&session.aws, &names.distribution_comment)
-            .await?
-            .map_or_else(
-                || {
-                    DistributionTarget::Missing(format!(
-                        "no distribution has the comment `{}` (run `sitewarden up`)",
-                        names.distribution_comment
-                    ))
-                },
-                |d| DistributionTarget::Id(d.id),
-            );
+    let distribution = match crate::provision::cloudfront::find_by_comment(
+        &session.aws,
+        &names.distribution_comment,
+    )
+    .await
+    {
+        Ok(Some(d)) => DistributionTarget::Id(d.id),
+        Ok(None) => DistributionTarget::Missing(format!(
+            "no distribution has the comment `{}` (run `sitewarden up`)",
+            names.distribution_comment
+        )),
+        Err(e) => DistributionTarget::Unreadable(e),
+    };
     Ok(Targets {
         site: Some(names.site.clone()),
         buckets: vec![
@@ -461,17 +464,21 @@ pub(crate) async fn flags_region(settings: &Settings) -> String {
 
 /// Resources named by flags, and what they lead to.
 async fn discover(aws: &Aws, options: &Options) -> Result<Targets> {
-    let distribution = match (&options.distribution, &options.domain, &options.bucket) {
-        (Some(id), _, _) => DistributionTarget::Id(id.clone()),
-        (None, Some(domain), _) => cloudfront::find(aws, |d| cloudfront::serves_name(d, domain))
-            .await?
-            .map_or(DistributionTarget::None, DistributionTarget::Id),
-        (None, None, Some(bucket)) => {
-            cloudfront::find(aws, |d| cloudfront::serves_bucket(d, bucket))
-                .await?
-                .map_or(DistributionTarget::None, DistributionTarget::Id)
+    let found = match (&options.distribution, &options.domain, &options.bucket) {
+        (Some(id), _, _) => Ok(Some(id.clone())),
+        (None, Some(domain), _) => {
+            cloudfront::find(aws, |d| cloudfront::serves_name(d, domain)).await
         }
-        (None, None, None) => DistributionTarget::None,
+        (None, None, Some(bucket)) => {
+            cloudfront::find(aws, |d| cloudfront::serves_bucket(d, bucket)).await
+        }
+        (None, None, None) => Ok(None),
+    };
+    // A denied ListDistributions leaves the distribution ungraded (`error`), not the whole audit.
+    let distribution = match found {
+        Ok(Some(id)) => DistributionTarget::Id(id),
+        Ok(None) => DistributionTarget::None,
+        Err(e) => DistributionTarget::Unreadable(e),
     };
     Ok(Targets {
         site: None,
@@ -489,6 +496,18 @@ async fn discover(aws: &Aws, options: &Options) -> Result<Targets> {
     })
 }
 
+/// The distribution a site should have, when it could not be found or listed.
+fn unfound_distribution(targets: &Targets) -> Resource {
+    Resource {
+        kind: Kind::Distribution,
+        name: targets
+            .site
+            .as_deref()
+            .map_or_else(|| "(none)".to_owned(), |site| format!("sitewarden:{site}")),
+        arn: None,
+    }
+}
+
 /// Evaluates every target; what one resource reveals (the bucket's key, the distribution's
 /// origins, certificate and names) completes a flags-only audit.
 async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Finding>> {
@@ -498,15 +517,11 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
         DistributionTarget::None => None,
         DistributionTarget::Id(id) => cloudfront::audit(aws, id, &mut findings).await?,
         DistributionTarget::Missing(why) => {
-            let resource = Resource {
-                kind: Kind::Distribution,
-                name: targets
-                    .site
-                    .as_deref()
-                    .map_or_else(|| "(none)".to_owned(), |site| format!("sitewarden:{site}")),
-                arn: None,
-            };
-            Sink::new(&mut findings, resource).missing(why);
+            Sink::new(&mut findings, unfound_distribution(targets)).missing(why);
+            None
+        }
+        DistributionTarget::Unreadable(e) => {
+            Sink::new(&mut findings, unfound_distribution(targets)).unreadable(e);
             None
         }
     };
@@ -564,6 +579,10 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
         names: &domains,
         distribution_domain: distribution.as_ref().map(|d| d.domain_name.as_str()),
         external: targets.external_dns,
+        distribution_error: match &targets.distribution {
+            DistributionTarget::Unreadable(e) => Some(e),
+            _ => None,
+        },
     };
     dns::audit(aws, &dns_target, &mut findings).await?;
     Ok(findings)

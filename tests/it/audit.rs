@@ -393,6 +393,24 @@ async fn a_denied_read_is_an_error_on_its_checks_and_the_rest_still_runs() {
     // Everything else was still graded.
     assert_eq!(statuses(&report, &content)["S3.14"], "pass");
     assert_eq!(findings_with_status(&report, "fail").len(), 0);
+
+    // Without cloudfront:ListDistributions the distribution is ungraded; the buckets are not.
+    let out = sitewarden_emulated(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "deny+cloudfront:ListDistributions")
+        .args(["--json", "audit", "--fail-on", "low"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report = stdout_json(&out);
+    let distribution = format!("sitewarden:{site}");
+    let graded = statuses(&report, &distribution);
+    assert!(!graded.is_empty(), "{report:#}");
+    for (id, status) in &graded {
+        assert!(status == "error" || status == "exception", "{id}: {status}");
+    }
+    assert_eq!(statuses(&report, &content)["S3.14"], "pass");
+    assert_eq!(findings_with_status(&report, "fail").len(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
