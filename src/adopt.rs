@@ -49,7 +49,7 @@ use crate::settings::Settings;
 /// Objects re-encrypted at once.
 const REENCRYPT_CONCURRENCY: usize = 16;
 /// The TTL resolvers give an alias answer (an alias record has none of its own).
-const ALIAS_TTL: Duration = Duration::from_secs(60);
+const ALIAS_TTL: Duration = Duration::from_mins(1);
 /// Added to the old record's TTL before public access ends.
 const DNS_GRACE_MARGIN: Duration = Duration::from_secs(30);
 /// `CopyObject` copies up to 5 GiB; larger objects need a multipart copy.
@@ -1075,10 +1075,7 @@ mod tests {
     #[test]
     fn public_access_outlives_the_cached_website_answer() {
         assert_eq!(dns_grace(ALIAS_TTL), Duration::from_secs(90));
-        assert_eq!(
-            dns_grace(Duration::from_secs(300)),
-            Duration::from_secs(330)
-        );
+        assert_eq!(dns_grace(Duration::from_mins(5)), Duration::from_secs(330));
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn build_poc(prefix: &str) -> Poc {
     }
 }
 
-/// `adopt` of the PoC. No resolver caches the emulator's records, so the wait after the DNS switch
+/// `adopt` of the proof of concept. No resolver caches the emulator's records, so the wait after the DNS switch
 /// is skipped (`--dns-grace 0`); the CNAME test covers it.
 fn adopt(dir: &Path, poc: &Poc, extra: &[&str]) -> Value {
     let mut args = vec![
