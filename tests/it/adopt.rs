@@ -444,7 +444,7 @@ async fn adopt_interrupted_after_any_step_completes_on_rerun() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_resumed_adopt_moves_dns_only_onto_a_deployed_distribution() {
+async fn a_resumed_adopt_waits_for_deployment_and_completes_without_reencrypting() {
     let poc = build_poc("deploying");
     let dir = tempfile::tempdir().unwrap();
     let first = adopt(dir.path(), &poc, &["--stop-after", "distribution"]);
@@ -483,6 +483,43 @@ async fn a_resumed_adopt_moves_dns_only_onto_a_deployed_distribution() {
         target,
         first["distribution"]["domain_name"].as_str().unwrap()
     );
+
+    // Completed with --no-reencrypt: new objects use the site key, existing ones stay as they are.
+    adopt(dir.path(), &poc, &["--no-reencrypt"]);
+    let s3 = aws_clients(REGION).await.s3;
+    let encryption = s3
+        .get_bucket_encryption()
+        .bucket(&poc.bucket)
+        .send()
+        .await
+        .unwrap();
+    let rule = &encryption
+        .server_side_encryption_configuration
+        .unwrap()
+        .rules[0];
+    assert_eq!(
+        rule.apply_server_side_encryption_by_default
+            .as_ref()
+            .unwrap()
+            .sse_algorithm
+            .as_str(),
+        "aws:kms"
+    );
+    let head = s3
+        .head_object()
+        .bucket(&poc.bucket)
+        .key("index.html")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        head.server_side_encryption
+            .map(|e| e.as_str().to_owned())
+            .as_deref(),
+        Some("aws:kms"),
+        "left as it was"
+    );
+    assert_eq!(object_digests(&poc).await, poc.objects);
 
     // Another website adopted under this site's name would take over its resources: refused.
     let other = build_poc("taken");
