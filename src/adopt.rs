@@ -525,7 +525,8 @@ async fn run_step(
 async fn website_record_ttl(ctx: &Ctx<'_>) -> Result<Option<Duration>> {
     let mut longest = None;
     for name in provision::dns::site_names(ctx.config) {
-        for set in crate::audit::dns::records_of(ctx.aws, name.as_str()).await? {
+        let sets = crate::audit::dns::records_of(ctx.aws, name.as_str()).await?;
+        for set in sets.unwrap_or_default() {
             if provision::dns::serves_website(&set).is_some() {
                 let ttl = set
                     .ttl
@@ -628,7 +629,9 @@ async fn served_name(aws: &Aws, bucket: &BucketName) -> Result<Option<DomainName
     let Ok(name) = DomainName::try_from(bucket.as_str().to_owned()) else {
         return Ok(None); // not a host name, so no website is reached through it
     };
-    let sets = crate::audit::dns::records_of(aws, name.as_str()).await?;
+    let sets = crate::audit::dns::records_of(aws, name.as_str())
+        .await?
+        .unwrap_or_default();
     Ok(sets
         .iter()
         .any(|s| provision::dns::serves_website(s).is_some())

@@ -45,15 +45,57 @@ pub async fn audit(aws: &Aws, arn: &str, findings: &mut Vec<Finding>) -> Result<
         },
     );
     let detail = detail.as_ref();
-    sink.check(ACM_RENEWAL, detail.map(|d| renewal(d, SystemTime::now())));
+    let missing = match detail {
+        Ok(d) => missing_validation_records(aws, d).await,
+        Err(_) => Ok(Vec::new()),
+    };
+    sink.check(
+        ACM_RENEWAL,
+        detail.and_then(|d| missing.as_ref().map(|m| renewal(d, SystemTime::now(), m))),
+    );
     sink.check(ACM_KEY_ALGORITHM, detail.map(key_algorithm));
     sink.check(ACM_TRANSPARENCY, detail.map(transparency));
     sink.check(ACM_REGION, Ok(region(arn)));
     Ok(())
 }
 
-fn renewal(c: &CertificateDetail, now: SystemTime) -> Outcome {
+/// The DNS validation CNAMEs that are gone from this account's zones: ACM renews a certificate
+/// only while they stay. Names whose zone is not in this account (external DNS) are not checked.
+async fn missing_validation_records(aws: &Aws, c: &CertificateDetail) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for record in c
+        .domain_validation_options()
+        .iter()
+        .filter_map(|v| v.resource_record.as_ref())
+    {
+        let name = record.name.trim_end_matches('.').to_ascii_lowercase();
+        if missing.contains(&name) {
+            continue; // one record can validate several names
+        }
+        let Some(sets) = super::dns::records_of(aws, &name).await? else {
+            continue;
+        };
+        let wanted = record.value.trim_end_matches('.').to_ascii_lowercase();
+        let present = sets.iter().any(|s| {
+            s.r#type == aws_sdk_route53::types::RrType::Cname
+                && s.resource_records()
+                    .iter()
+                    .any(|r| r.value.trim_end_matches('.').eq_ignore_ascii_case(&wanted))
+        });
+        if !present {
+            missing.push(name);
+        }
+    }
+    Ok(missing)
+}
+
+fn renewal(c: &CertificateDetail, now: SystemTime, missing_records: &[String]) -> Outcome {
     let mut problems = Vec::new();
+    for name in missing_records {
+        problems.push(format!(
+            "validation record CNAME {name} is missing (renewal will fail)"
+        ));
+    }
     match &c.r#type {
         Some(CertificateType::AmazonIssued) => {}
         Some(other) => problems.push(format!("{} (does not renew)", other.as_str())),
@@ -171,15 +213,24 @@ mod tests {
     fn issued_dns_validated_certificates_pass_until_thirty_days_before_expiry() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_hours(24 * 20_000);
         let fresh = certificate(now + Duration::from_hours(24 * 180));
-        assert_eq!(renewal(&fresh, now).status, Status::Pass);
+        assert_eq!(renewal(&fresh, now, &[]).status, Status::Pass);
+        let unvalidated = renewal(&fresh, now, &["_x.docs.example.com".to_owned()]);
+        assert_eq!(
+            unvalidated.evidence,
+            "validation record CNAME _x.docs.example.com is missing (renewal will fail)"
+        );
         assert_eq!(key_algorithm(&fresh).evidence, "RSA_2048");
         assert_eq!(transparency(&fresh).status, Status::Pass);
         let expiring = certificate(now + Duration::from_hours(24 * 10));
-        assert!(renewal(&expiring, now).evidence.contains("within 30 days"));
+        assert!(
+            renewal(&expiring, now, &[])
+                .evidence
+                .contains("within 30 days")
+        );
         let mut imported = fresh.clone();
         imported.r#type = Some(CertificateType::Imported);
         assert_eq!(
-            renewal(&imported, now).evidence,
+            renewal(&imported, now, &[]).evidence,
             "IMPORTED (does not renew)"
         );
         let mut weak = fresh;

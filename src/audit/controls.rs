@@ -296,7 +296,7 @@ controls! {
 
     // ---- ACM -----------------------------------------------------------------------------------
     ACM_RENEWAL {
-        "ACM.1", Certificate, Medium, "ACM-issued, DNS-validated, renews automatically",
+        "ACM.1", Certificate, Medium, "ACM-issued, DNS-validated with the validation records in place, renews automatically",
         sh: ["ACM.1"], prowler: ["acm_certificates_expiration_check"], checkov: [],
         fix: "Request an ACM certificate with DNS validation and keep the validation CNAMEs so ACM \
               renews it; imported certificates do not renew.",

@@ -142,13 +142,14 @@ fn zone_of<'a>(zones: &'a [Zone], name: &str) -> Option<&'a Zone> {
         .max_by_key(|z| z.name.len())
 }
 
-/// Every record set at `name` in the longest public zone that holds it (none without a zone).
-pub(crate) async fn records_of(aws: &Aws, name: &str) -> Result<Vec<ResourceRecordSet>> {
+/// Every record set at `name` in the longest public zone of this account that holds it; `None`
+/// when no such zone exists (the name's DNS is hosted elsewhere).
+pub(crate) async fn records_of(aws: &Aws, name: &str) -> Result<Option<Vec<ResourceRecordSet>>> {
     let name = bare(name);
     let zones = public_zones(aws).await?;
     match zone_of(&zones, &name) {
-        Some(zone) => records_at(aws, &zone.id, &name).await,
-        None => Ok(Vec::new()),
+        Some(zone) => records_at(aws, &zone.id, &name).await.map(Some),
+        None => Ok(None),
     }
 }
 

@@ -671,6 +671,40 @@ async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
     assert_eq!(object_digests(&poc).await, poc.objects);
     let report = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
     assert_eq!(failures(&report), Vec::<String>::new());
+
+    // ACM renews only while the validation record stays: without it, ACM.1 fails.
+    let route53 = aws_clients("us-east-1").await.route53;
+    let validation = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&poc.zone_id)
+        .send()
+        .await
+        .unwrap()
+        .resource_record_sets
+        .into_iter()
+        .find(|s| {
+            s.r#type == RrType::Cname && s.name.starts_with('_') && s.name.contains(&poc.domain)
+        })
+        .expect("the certificate's validation record");
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&poc.zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change(ChangeAction::Delete, validation))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let report = json_run(dir.path(), &["audit", "--fail-on", "medium"], 3);
+    let failed = failures(&report);
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert!(
+        failed[0].starts_with("\"ACM.1\"") && failed[0].contains("is missing (renewal will fail)"),
+        "{failed:#?}"
+    );
 }
 
 #[test]
