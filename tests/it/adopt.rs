@@ -360,6 +360,24 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
         config.contains("from = \"/old-page.html\"\nto = \"/about/\""),
         "{config}"
     );
+    // ... and in the live viewer-request function, which serves them.
+    let site = summary["site"].as_str().unwrap();
+    let function = cloudfront
+        .get_function()
+        .name(format!("sitewarden-{site}"))
+        .stage(aws_sdk_cloudfront::types::FunctionStage::Live)
+        .send()
+        .await
+        .unwrap();
+    let code = String::from_utf8(function.function_code.unwrap().into_inner()).unwrap();
+    for text in [
+        "\"/old-blog/\"",
+        "\"/blog/:splat\"",
+        "\"/old-page.html\"",
+        "\"/about/\"",
+    ] {
+        assert!(code.contains(text), "{text} not in the function:\n{code}");
+    }
 
     // Every object is still there, byte for byte, now under the site key.
     assert_eq!(object_digests(&poc).await, poc.objects);
