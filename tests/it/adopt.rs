@@ -172,6 +172,35 @@ async fn assert_domain_served(poc: &Poc, step: &str) -> String {
     target
 }
 
+/// The bucket's versioning status (`None`: never enabled).
+async fn versioning(poc: &Poc) -> Option<String> {
+    aws_clients(REGION)
+        .await
+        .s3
+        .get_bucket_versioning()
+        .bucket(&poc.bucket)
+        .send()
+        .await
+        .unwrap()
+        .status
+        .map(|s| s.as_str().to_owned())
+}
+
+/// How an object is encrypted (`aws:kms`, `AES256`, or `None`).
+async fn object_encryption(poc: &Poc, key: &str) -> Option<String> {
+    aws_clients(REGION)
+        .await
+        .s3
+        .head_object()
+        .bucket(&poc.bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .server_side_encryption
+        .map(|e| e.as_str().to_owned())
+}
+
 async fn object_digests(poc: &Poc) -> BTreeMap<String, String> {
     let s3 = aws_clients(REGION).await.s3;
     let mut digests = BTreeMap::new();
@@ -279,26 +308,10 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
             .await
             .starts_with("s3-website")
     );
-    let s3 = aws_clients(REGION).await.s3;
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(&poc.bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(versioning.status.unwrap().as_str(), "Enabled");
+    assert_eq!(versioning(&poc).await.as_deref(), Some("Enabled"));
     // Encryption waits: the website endpoint cannot serve SSE-KMS objects to anonymous readers.
-    let head = s3
-        .head_object()
-        .bucket(&poc.bucket)
-        .key("index.html")
-        .send()
-        .await
-        .unwrap();
     assert_ne!(
-        head.server_side_encryption
-            .map(|e| e.as_str().to_owned())
-            .as_deref(),
+        object_encryption(&poc, "index.html").await.as_deref(),
         Some("aws:kms")
     );
 
@@ -382,16 +395,9 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
     // Every object is still there, byte for byte, now under the site key.
     assert_eq!(object_digests(&poc).await, poc.objects);
     for key in poc.objects.keys() {
-        let head = s3
-            .head_object()
-            .bucket(&poc.bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            head.server_side_encryption.unwrap().as_str(),
-            "aws:kms",
+            object_encryption(&poc, key).await.as_deref(),
+            Some("aws:kms"),
             "{key}"
         );
     }
@@ -523,17 +529,8 @@ async fn a_resumed_adopt_waits_for_deployment_and_completes_without_reencrypting
             .as_str(),
         "aws:kms"
     );
-    let head = s3
-        .head_object()
-        .bucket(&poc.bucket)
-        .key("index.html")
-        .send()
-        .await
-        .unwrap();
     assert_ne!(
-        head.server_side_encryption
-            .map(|e| e.as_str().to_owned())
-            .as_deref(),
+        object_encryption(&poc, "index.html").await.as_deref(),
         Some("aws:kms"),
         "left as it was"
     );
@@ -560,15 +557,7 @@ async fn a_resumed_adopt_waits_for_deployment_and_completes_without_reencrypting
         stderr.contains(&format!("site name `{site}` is taken")),
         "{stderr}"
     );
-    let versioning = aws_clients(REGION)
-        .await
-        .s3
-        .get_bucket_versioning()
-        .bucket(&other.bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(versioning.status, None, "nothing changed");
+    assert_eq!(versioning(&other).await, None, "nothing changed");
 }
 
 /// The domain's record sets of `kind` (A, AAAA or CNAME).
@@ -608,14 +597,7 @@ async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
         )),
         "{stderr}"
     );
-    let s3 = aws_clients(REGION).await.s3;
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(&poc.bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(versioning.status, None, "nothing was changed");
+    assert_eq!(versioning(&poc).await, None, "nothing was changed");
 
     // The domain served by a CNAME to the website endpoint instead of an alias.
     let alias = record_sets(&poc, RrType::A).await.remove(0);
