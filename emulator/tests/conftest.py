@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -26,16 +27,20 @@ def _free_port() -> int:
 def endpoint():
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # The server logs a line per request: into a file, as a pipe nobody reads would fill and
+    # block it.
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sitewarden_emulator", "--port", str(port), "--parent-pid", str(os.getpid())],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         if proc.poll() is not None:
-            raise RuntimeError(f"emulator exited: {proc.stderr.read().decode()}")
+            log.seek(0)
+            raise RuntimeError(f"emulator exited: {log.read().decode(errors='replace')}")
         try:
             urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
             break
@@ -47,6 +52,7 @@ def endpoint():
     yield url
     proc.terminate()
     proc.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ fn strings(value: &Value) -> Vec<&str> {
 }
 
 /// `*` and `?` wildcards, case-insensitive (action names are).
-fn glob_matches(pattern: &str, text: &str) -> bool {
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (
         pattern.to_ascii_lowercase().chars().collect(),
         text.to_ascii_lowercase().chars().collect(),

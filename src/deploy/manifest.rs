@@ -47,15 +47,17 @@ pub struct Listed {
 #[derive(Debug, Default)]
 pub struct Remote {
     pub manifest: Manifest,
-    /// Whether a manifest was found (false on the first deploy, or when it was rebuilt).
-    pub had_manifest: bool,
+    /// Whether the site was published before: a manifest or any object was there. A first deploy
+    /// has nothing cached to invalidate; a bucket whose manifest was lost, or one `adopt` took
+    /// over with its objects, has.
+    pub published: bool,
     pub listing: BTreeMap<String, Listed>,
 }
 
 pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Remote> {
     let manifest = read(s3, bucket, warn).await?;
     let listing = list(s3, bucket).await?;
-    let had_manifest = manifest.is_some();
+    let published = manifest.is_some() || !listing.is_empty();
     let manifest = match manifest {
         Some(m) => m,
         None if listing.is_empty() => Manifest::default(),
@@ -63,7 +65,7 @@ pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Re
     };
     Ok(Remote {
         manifest,
-        had_manifest,
+        published,
         listing,
     })
 }

@@ -278,7 +278,7 @@ pub async fn deploy(
         rollback_of: None,
     };
     // The first deploy has nothing cached to invalidate.
-    let invalidate = options.invalidate && remote.had_manifest;
+    let invalidate = options.invalidate && remote.published;
     commit(
         session,
         printer,

@@ -76,7 +76,11 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
 
 /// The key policy names the distribution, so it is reconciled once CloudFront is.
 pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan) -> Result<()> {
-    if ctx.config.kms.key_arn.is_some() {
+    if let Some(key_arn) = &ctx.config.kms.key_arn {
+        // Not sitewarden's key, so not its policy to write: say what the site still needs.
+        if let Some(distribution) = &known.distribution {
+            check_existing_key(ctx, key_arn.as_str(), &distribution.arn).await;
+        }
         return Ok(());
     }
     let Some(key_arn) = &known.key_arn else {
@@ -116,6 +120,56 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
             .op("PutKeyPolicy", &resource)?;
     }
     Ok(())
+}
+
+/// Warns when the key of `kms.key_arn` does not let CloudFront decrypt for the distribution: the
+/// site's SSE-KMS objects cannot be served until its policy has the statement printed.
+async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str) {
+    let observed = ctx
+        .aws
+        .kms
+        .get_key_policy()
+        .key_id(key_arn)
+        .policy_name("default")
+        .send()
+        .await
+        .op("GetKeyPolicy", &format!("kms key {key_arn}"));
+    let grants = match &observed {
+        Ok(out) => out
+            .policy
+            .as_deref()
+            .and_then(policy::parse)
+            .is_some_and(|doc| grants_cloudfront_decrypt(&doc, distribution_arn)),
+        Err(_) => false,
+    };
+    if grants {
+        return;
+    }
+    let statement = &key_policy(ctx, Some(distribution_arn))["Statement"][1];
+    let why = match &observed {
+        Ok(_) => "does not let CloudFront decrypt".to_owned(),
+        Err(e) => format!("could not be read ({e}), so it may not let CloudFront decrypt"),
+    };
+    ctx.printer.warn(format_args!(
+        "the policy of key `{key_arn}` (`kms.key_arn`) {why} for distribution \
+         {distribution_arn}: the site cannot serve its encrypted objects until the key policy \
+         has this statement:\n{}",
+        serde_json::to_string_pretty(statement).unwrap_or_default()
+    ));
+}
+
+/// Whether a key policy lets CloudFront (OAC) decrypt for `distribution_arn`.
+fn grants_cloudfront_decrypt(doc: &serde_json::Value, distribution_arn: &str) -> bool {
+    crate::audit::policy::statements(doc).into_iter().any(|s| {
+        s.allows()
+            && s.services().contains(&"cloudfront.amazonaws.com")
+            && s.covers("kms:Decrypt")
+            && ["StringEquals", "StringLike", "ArnEquals", "ArnLike"]
+                .iter()
+                .flat_map(|op| s.condition(op, "AWS:SourceArn"))
+                .chain((!s.restricted()).then_some(distribution_arn).into_iter())
+                .any(|pattern| crate::audit::policy::glob_matches(pattern, distribution_arn))
+    })
 }
 
 fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Value {
@@ -219,4 +273,52 @@ pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
             .op("ScheduleKeyDeletion", &resource)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grants_cloudfront_decrypt;
+    use serde_json::json;
+
+    const ARN: &str = "arn:aws:cloudfront::123456789012:distribution/E1ABC";
+
+    fn policy(statement: serde_json::Value) -> serde_json::Value {
+        json!({ "Version": "2012-10-17", "Statement": [statement] })
+    }
+
+    #[test]
+    fn an_existing_key_must_let_cloudfront_decrypt_for_the_distribution() {
+        let scoped = |arn: &str| {
+            policy(json!({
+                "Effect": "Allow",
+                "Principal": { "Service": "cloudfront.amazonaws.com" },
+                "Action": ["kms:Decrypt", "kms:Encrypt"],
+                "Resource": "*",
+                "Condition": { "StringEquals": { "AWS:SourceArn": arn } }
+            }))
+        };
+        assert!(grants_cloudfront_decrypt(&scoped(ARN), ARN));
+        assert!(grants_cloudfront_decrypt(
+            &scoped("arn:aws:cloudfront::123456789012:distribution/*"),
+            ARN
+        ));
+        assert!(!grants_cloudfront_decrypt(
+            &scoped("arn:aws:cloudfront::123456789012:distribution/E2OTHER"),
+            ARN
+        ));
+        let account_only = policy(json!({
+            "Effect": "Allow",
+            "Principal": { "AWS": "arn:aws:iam::123456789012:root" },
+            "Action": "kms:*",
+            "Resource": "*"
+        }));
+        assert!(!grants_cloudfront_decrypt(&account_only, ARN));
+        let unscoped = policy(json!({
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudfront.amazonaws.com" },
+            "Action": "kms:*",
+            "Resource": "*"
+        }));
+        assert!(grants_cloudfront_decrypt(&unscoped, ARN));
+    }
 }

@@ -305,6 +305,22 @@ async fn a_lost_manifest_is_rebuilt_from_object_metadata() {
         "metadata sha256 proves the objects are current"
     );
     assert_eq!(out["requests"]["HeadObject"], 4);
+
+    // Published before, so a change is invalidated even though the manifest had to be rebuilt.
+    aws.s3
+        .delete_object()
+        .bucket(&site.bucket)
+        .key(".sitewarden/manifest.json")
+        .send()
+        .await
+        .unwrap();
+    site.write("index.html", "<h1>home v2</h1>");
+    let out = site.deploy(&[], 0);
+    assert_eq!(out["uploaded"], 1);
+    assert_eq!(
+        out["invalidation"]["paths"],
+        serde_json::json!(["/", "/index.html"])
+    );
 }
 
 #[test]

@@ -365,3 +365,73 @@ async fn assert_private_bucket(aws: &sitewarden::aws::Aws, bucket: &str, site: &
             .any(|t| t.key == "sitewarden:site" && t.value == site)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_existing_key_without_cloudfront_decrypt_is_reported_with_the_statement() {
+    let aws = aws_clients("eu-west-1").await;
+    let key_arn = aws
+        .kms
+        .create_key()
+        .description("a team's existing key")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let site = site_name("own-key");
+    let dir = project(&site, &format!("[kms]\nkey_arn = \"{key_arn}\"\n"));
+    let up = |dir: &std::path::Path| {
+        let out = sitewarden_emulated(dir)
+            .args(["up", "--infra-only"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        stderr
+    };
+    let stderr = up(dir.path());
+    assert!(
+        stderr.contains(&format!(
+            "the policy of key `{key_arn}` (`kms.key_arn`) does not let CloudFront decrypt"
+        )),
+        "{stderr}"
+    );
+    // The warning carries the statement to add; with it in the key policy, all is well.
+    let rest = &stderr[stderr.find("has this statement:\n").unwrap() + 20..];
+    let statement: serde_json::Value = serde_json::Deserializer::from_str(rest)
+        .into_iter()
+        .next()
+        .expect("the statement")
+        .expect("the statement, as JSON");
+    assert_eq!(
+        statement["Principal"]["Service"],
+        "cloudfront.amazonaws.com"
+    );
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:root") },
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            statement
+        ]
+    });
+    aws.kms
+        .put_key_policy()
+        .key_id(&key_arn)
+        .policy_name("default")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let stderr = up(dir.path());
+    assert!(
+        !stderr.contains("does not let CloudFront decrypt"),
+        "{stderr}"
+    );
+}
