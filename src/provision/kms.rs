@@ -167,7 +167,7 @@ fn grants_cloudfront_decrypt(doc: &serde_json::Value, distribution_arn: &str) ->
             && ["StringEquals", "StringLike", "ArnEquals", "ArnLike"]
                 .iter()
                 .flat_map(|op| s.condition(op, "AWS:SourceArn"))
-                .chain((!s.restricted()).then_some(distribution_arn).into_iter())
+                .chain((!s.restricted()).then_some(distribution_arn))
                 .any(|pattern| crate::audit::policy::glob_matches(pattern, distribution_arn))
     })
 }
@@ -282,14 +282,14 @@ mod tests {
 
     const ARN: &str = "arn:aws:cloudfront::123456789012:distribution/E1ABC";
 
-    fn policy(statement: serde_json::Value) -> serde_json::Value {
+    fn policy(statement: &serde_json::Value) -> serde_json::Value {
         json!({ "Version": "2012-10-17", "Statement": [statement] })
     }
 
     #[test]
     fn an_existing_key_must_let_cloudfront_decrypt_for_the_distribution() {
         let scoped = |arn: &str| {
-            policy(json!({
+            policy(&json!({
                 "Effect": "Allow",
                 "Principal": { "Service": "cloudfront.amazonaws.com" },
                 "Action": ["kms:Decrypt", "kms:Encrypt"],
@@ -306,14 +306,14 @@ mod tests {
             &scoped("arn:aws:cloudfront::123456789012:distribution/E2OTHER"),
             ARN
         ));
-        let account_only = policy(json!({
+        let account_only = policy(&json!({
             "Effect": "Allow",
             "Principal": { "AWS": "arn:aws:iam::123456789012:root" },
             "Action": "kms:*",
             "Resource": "*"
         }));
         assert!(!grants_cloudfront_decrypt(&account_only, ARN));
-        let unscoped = policy(json!({
+        let unscoped = policy(&json!({
             "Effect": "Allow",
             "Principal": { "Service": "cloudfront.amazonaws.com" },
             "Action": "kms:*",
