@@ -158,11 +158,7 @@ impl fmt::Display for Summary {
                 writeln!(f, "  nothing to do")?;
             }
             for c in &step.changes {
-                let symbol = match c.action {
-                    Action::Create => '+',
-                    Action::Update => '~',
-                    Action::Delete => '-',
-                };
+                let symbol = c.action.symbol();
                 writeln!(f, "  {symbol} {}: {}", c.resource, c.detail)?;
             }
         }

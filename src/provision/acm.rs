@@ -101,6 +101,7 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
         wait_issued(ctx, domain.as_str(), &arn).await?;
     }
     known.certificate_arn = Some(arn);
+    ctx.settled(plan, &resource(domain.as_str()));
     Ok(())
 }
 
@@ -327,7 +328,11 @@ async fn reconcile_validation_records(
             format!("ACM validation record → {value} (kept for renewal)"),
         )?);
     }
-    dns::apply(ctx, plan, zone_id, changes).await
+    dns::apply(ctx, plan, zone_id, changes).await?;
+    for (name, _) in records {
+        ctx.settled(plan, &dns::record_resource(name, &RrType::Cname));
+    }
+    Ok(())
 }
 
 /// `dns.mode = "external"`: the validation records to create (a warning while ACM waits for them,

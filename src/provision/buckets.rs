@@ -130,6 +130,7 @@ pub async fn reconcile_content_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut P
             put_policy(&ctx.aws.s3, bucket, &desired).await?;
         }
     }
+    ctx.settled(plan, &resource);
     Ok(())
 }
 
@@ -250,6 +251,7 @@ async fn reconcile_bucket(
             put_tags(s3, name, &ctx.names.site).await?;
         }
     }
+    ctx.settled(plan, &resource);
     Ok(())
 }
 

@@ -208,7 +208,7 @@ impl RecordChange {
         detail: impl Into<String>,
     ) -> Result<RecordChange> {
         let call = match action {
-            Action::Create | Action::Update => ChangeAction::Upsert,
+            Action::Create | Action::Update | Action::NoOp => ChangeAction::Upsert,
             Action::Delete => ChangeAction::Delete,
         };
         Ok(RecordChange {
@@ -286,6 +286,7 @@ pub async fn apply(
 pub async fn reconcile_caa(ctx: &Ctx<'_>, zone_id: &str, plan: &mut Plan) -> Result<()> {
     let names = site_names(ctx.config);
     let mut changes = Vec::new();
+    let mut settle = Vec::new();
     for name in &names {
         let inherits = names.iter().any(|n| n != name && name.is_within(n));
         let observed = records_at(ctx, zone_id, name.as_str()).await?;
@@ -296,8 +297,13 @@ pub async fn reconcile_caa(ctx: &Ctx<'_>, zone_id: &str, plan: &mut Plan) -> Res
             continue;
         }
         changes.extend(diff_caa(name, caa)?);
+        settle.push(record_resource(name.as_str(), &RrType::Caa));
     }
-    apply(ctx, plan, zone_id, changes).await
+    apply(ctx, plan, zone_id, changes).await?;
+    for resource in &settle {
+        ctx.settled(plan, resource);
+    }
+    Ok(())
 }
 
 fn diff_caa(
@@ -374,7 +380,13 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan) -> Result<
         let observed = records_at(ctx, &zone_id, name.as_str()).await?;
         changes.extend(diff_aliases(name, &observed, target, ctx.adopt.is_some())?);
     }
-    apply(ctx, plan, &zone_id, changes).await
+    apply(ctx, plan, &zone_id, changes).await?;
+    for name in site_names(ctx.config) {
+        for rr_type in [RrType::A, RrType::Aaaa] {
+            ctx.settled(plan, &record_resource(name.as_str(), &rr_type));
+        }
+    }
+    Ok(())
 }
 
 /// The record set of `rr_type` at a name with simple routing (the only kind sitewarden writes).

@@ -71,6 +71,7 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
         }
     }
     known.key_arn = key.arn;
+    ctx.settled(plan, &resource);
     Ok(())
 }
 
@@ -100,6 +101,7 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
         .policy
         .and_then(|p| policy::parse(&p));
     if observed.is_some_and(|o| policy::same(&o, &desired)) {
+        ctx.settled(plan, &resource);
         return Ok(());
     }
     ctx.change(

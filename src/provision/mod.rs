@@ -32,14 +32,18 @@ pub enum Action {
     Create,
     Update,
     Delete,
+    /// The resource exists and matches the config.
+    #[serde(rename = "no-op")]
+    NoOp,
 }
 
 impl Action {
-    fn symbol(self) -> char {
+    pub fn symbol(self) -> char {
         match self {
             Action::Create => '+',
             Action::Update => '~',
             Action::Delete => '-',
+            Action::NoOp => '=',
         }
     }
 }
@@ -54,10 +58,12 @@ pub struct Change {
     pub detail: String,
 }
 
-/// The changes of one reconciliation, in the order they are (or would be) applied.
+/// The changes of one reconciliation, in the order they are (or would be) applied, and the
+/// resources found as the config wants them (`no-op`).
 #[derive(Debug, Default, Serialize)]
 pub struct Plan {
     pub changes: Vec<Change>,
+    pub unchanged: Vec<Change>,
 }
 
 impl Plan {
@@ -69,10 +75,21 @@ impl Plan {
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.changes.is_empty() {
-            return writeln!(f, "No changes: the infrastructure matches the config.");
+            return writeln!(
+                f,
+                "No changes: the infrastructure matches the config ({} resources).",
+                self.unchanged.len()
+            );
         }
         for c in &self.changes {
             writeln!(f, "{} {}: {}", c.action.symbol(), c.resource, c.detail)?;
+        }
+        if !self.unchanged.is_empty() {
+            writeln!(
+                f,
+                "= {} other resource(s) match the config (`--json` lists them)",
+                self.unchanged.len()
+            )?;
         }
         Ok(())
     }
@@ -142,7 +159,22 @@ impl Ctx<'_> {
                 change.detail
             ));
         }
+        plan.unchanged.retain(|u| u.resource != change.resource);
         plan.changes.push(change);
+    }
+
+    /// Records `resource` as matching the config, unless a change to it was recorded: called by
+    /// each resource step once it has diffed the resource.
+    pub fn settled(&self, plan: &mut Plan, resource: &str) {
+        let known = |c: &Change| c.resource == resource;
+        if plan.changes.iter().any(known) || plan.unchanged.iter().any(known) {
+            return;
+        }
+        plan.unchanged.push(Change {
+            resource: resource.to_owned(),
+            action: Action::NoOp,
+            detail: "matches the config".to_owned(),
+        });
     }
 }
 

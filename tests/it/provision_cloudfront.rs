@@ -138,7 +138,41 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
         "{}",
         again["requests"]
     );
-    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    // The plan lists every part as a no-op.
+    let plan = json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    let unchanged: Vec<(String, String)> = plan["unchanged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_owned(),
+                c["resource"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(unchanged.iter().all(|(a, _)| a == "no-op"), "{unchanged:?}");
+    let resources: Vec<&str> = unchanged.iter().map(|(_, r)| r.as_str()).collect();
+    for part in [
+        format!("kms key alias/sitewarden/{}", s.site),
+        format!("s3 bucket {}-site-{ACCOUNT}", s.site),
+        format!("s3 bucket {}-logs-{ACCOUNT}", s.site),
+        format!("cloudfront origin access control sitewarden-{}", s.site),
+        format!("cloudfront response headers policy sitewarden-{}", s.site),
+        format!("cloudfront function sitewarden-{}", s.site),
+        format!("cloudfront distribution sitewarden:{}", s.site),
+        format!(
+            "cloudwatch logs delivery destination sitewarden-{}-cf-s3",
+            s.site
+        ),
+        format!("cloudwatch logs delivery source sitewarden-{}-cf", s.site),
+    ] {
+        assert!(
+            resources.contains(&part.as_str()),
+            "{part} not in {resources:#?}"
+        );
+    }
+    assert_eq!(resources.len(), 10, "{resources:#?}");
 
     drift_is_planned_and_repaired(&aws, &s, dir.path(), &id, &policy_id).await;
     destroy_removes_every_part(&aws, &s, dir.path(), &policy_id).await;

@@ -117,6 +117,7 @@ pub(super) async fn reconcile(
                 .op("TagResource", &resource)?;
         }
     }
+    ctx.settled(plan, &resource);
     Ok(Distribution::Exists(found.reference))
 }
 

@@ -86,6 +86,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
             publish(cloudfront, &name, development.etag).await?;
         }
     }
+    ctx.settled(plan, &resource);
     Ok(Some(arn))
 }
 

@@ -79,6 +79,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
                 .op("UpdateResponseHeadersPolicy", &resource)?;
         }
     }
+    ctx.settled(plan, &resource);
     Ok(Some(live.id))
 }
 

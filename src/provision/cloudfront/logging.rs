@@ -73,6 +73,7 @@ pub(super) async fn reconcile(
                 .op("CreateDelivery", &resource)?;
         }
     }
+    ctx.settled(plan, &resource);
     Ok(())
 }
 
@@ -125,7 +126,10 @@ async fn reconcile_destination(
     );
     let live = get_destination(logs, name).await?;
     let (action, detail) = match &live {
-        Some((arn, target)) if *target == desired => return Ok(Some(arn.clone())),
+        Some((arn, target)) if *target == desired => {
+            ctx.settled(plan, &resource);
+            return Ok(Some(arn.clone()));
+        }
         Some((_, target)) => (Action::Update, format!("destination {target} → {desired}")),
         None => (Action::Create, format!("S3 destination {desired}")),
     };
@@ -165,6 +169,7 @@ async fn reconcile_source(
         .as_ref()
         .is_some_and(|arns| distribution_arn.is_some_and(|d| arns.iter().any(|a| a == d)));
     if current {
+        ctx.settled(plan, &resource);
         return Ok(false);
     }
     let target = distribution_arn.unwrap_or("the new distribution");

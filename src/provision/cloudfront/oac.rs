@@ -59,6 +59,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
                 .op("UpdateOriginAccessControl", &resource)?;
         }
     }
+    ctx.settled(plan, &resource);
     Ok(Some(live.id))
 }
 
