@@ -87,7 +87,7 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
     let records = validation_records(&certificate);
     match &zone {
         Some(zone) => reconcile_validation_records(ctx, zone, &records, plan).await?,
-        None => print_external(ctx, domain.as_str(), &certificate, &records),
+        None => print_external(ctx, domain.as_str(), &certificate, &records, plan),
     }
     let arn = arn_of(&certificate).to_owned();
     if !is_issued(&certificate) {
@@ -342,7 +342,18 @@ fn print_external(
     domain: &str,
     certificate: &CertificateDetail,
     records: &[(String, String)],
+    plan: &mut Plan,
 ) {
+    plan.dns_records.extend(
+        records
+            .iter()
+            .map(|(name, value)| crate::provision::ExternalRecord {
+                name: name.clone(),
+                rr_type: "CNAME".to_owned(),
+                value: value.clone(),
+                purpose: "certificate validation",
+            }),
+    );
     let lines: Vec<String> = records
         .iter()
         .map(|(name, value)| format!("  {name} CNAME {value}"))

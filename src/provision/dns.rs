@@ -361,7 +361,7 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan) -> Result<
     };
     let target = known.distribution.as_ref().map(|d| d.domain_name.as_str());
     if ctx.config.dns.mode == DnsMode::External {
-        print_external(ctx, target);
+        print_external(ctx, target, plan);
         return Ok(());
     }
     if target.is_none() && ctx.apply {
@@ -558,7 +558,7 @@ fn diff_aliases(
 }
 
 /// `dns.mode = "external"`: the records the user keeps at their DNS provider.
-fn print_external(ctx: &Ctx<'_>, target: Option<&str>) {
+fn print_external(ctx: &Ctx<'_>, target: Option<&str>, plan: &mut Plan) {
     let Some(target) = target else {
         return; // the certificate step has printed what is needed first
     };
@@ -569,6 +569,12 @@ fn print_external(ctx: &Ctx<'_>, target: Option<&str>) {
     for name in site_names(ctx.config) {
         ctx.printer
             .info(format_args!("  {} CNAME {target}.", fqdn(name.as_str())));
+        plan.dns_records.push(crate::provision::ExternalRecord {
+            name: fqdn(name.as_str()),
+            rr_type: "CNAME".to_owned(),
+            value: format!("{target}."),
+            purpose: "site",
+        });
     }
 }
 

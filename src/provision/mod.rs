@@ -64,6 +64,20 @@ pub struct Change {
 pub struct Plan {
     pub changes: Vec<Change>,
     pub unchanged: Vec<Change>,
+    /// `dns.mode = "external"`: the records to keep at the DNS provider.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns_records: Vec<ExternalRecord>,
+}
+
+/// A DNS record the user creates at their own DNS provider (`dns.mode = "external"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExternalRecord {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rr_type: String,
+    pub value: String,
+    /// What it is for: `certificate validation` or `site`.
+    pub purpose: &'static str,
 }
 
 impl Plan {

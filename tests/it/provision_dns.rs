@@ -292,6 +292,39 @@ async fn external_dns_prints_the_records_and_writes_nothing_to_route53() {
         .filter(|op| op.contains("HostedZone") || op.contains("ResourceRecordSets"))
         .collect();
     assert_eq!(route53_calls, Vec::<&String>::new(), "{}", json["requests"]);
+    // The same records in the JSON summary, for a pipeline that writes them to its DNS provider.
+    let listed: Vec<(String, String, String)> = json["dns_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["type"].as_str().unwrap().to_owned(),
+                r["purpose"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for option in cert.domain_validation_options() {
+        let record = option.resource_record.as_ref().unwrap();
+        assert!(
+            listed.contains(&(
+                record.name.clone(),
+                "CNAME".to_owned(),
+                "certificate validation".to_owned()
+            )),
+            "{listed:?}"
+        );
+    }
+    let distribution = json["distribution"]["domain_name"].as_str().unwrap();
+    let site_record = json["dns_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["purpose"] == "site")
+        .expect("the site's CNAME");
+    assert_eq!(site_record["name"], format!("{domain}."));
+    assert_eq!(site_record["value"], format!("{distribution}."));
     assert!(
         records(&aws, &zone)
             .await
