@@ -457,3 +457,33 @@ async fn an_existing_key_without_cloudfront_decrypt_is_reported_with_the_stateme
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_call_stops_the_run_with_the_call_and_a_hint() {
+    let site = site_name("denied");
+    let dir = project(&site, "");
+    // A principal without kms:CreateKey (the emulator's `deny+` keys): the first write fails.
+    let out = sitewarden_emulated(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "deny+kms:CreateKey")
+        .args(["up", "--infra-only"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "CreateKey failed for kms key alias/sitewarden/{site}: AccessDeniedException"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`sitewarden iam-policy`"), "{stderr}");
+    // Nothing after the failed step ran.
+    let s3 = aws_clients("eu-west-1").await.s3;
+    assert!(
+        s3.head_bucket()
+            .bucket(format!("{site}-logs-{ACCOUNT}"))
+            .send()
+            .await
+            .is_err()
+    );
+}

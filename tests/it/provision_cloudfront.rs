@@ -128,6 +128,7 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
     let policy_id = assert_behavior(&aws, &s, &config).await;
     assert_distribution_settings(&aws, &s, &config, &arn).await;
     assert_logging(&aws, &s, &arn).await;
+    assert_policies_name_the_distribution(&aws, &s, &arn).await;
 
     // Unchanged config: no change and not one write call.
     let again = json_run(dir.path(), &["up", "--infra-only"], 0);
@@ -176,6 +177,80 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
 
     drift_is_planned_and_repaired(&aws, &s, dir.path(), &id, &policy_id).await;
     destroy_removes_every_part(&aws, &s, dir.path(), &policy_id).await;
+}
+
+/// The bucket policy lets only this distribution read, never `.sitewarden/*`, and only over
+/// TLS; the key policy lets only this distribution decrypt.
+async fn assert_policies_name_the_distribution(aws: &Aws, s: &Site, arn: &str) {
+    let bucket = format!("{}-site-{ACCOUNT}", s.site);
+    let policy: serde_json::Value = serde_json::from_str(
+        &aws.s3
+            .get_bucket_policy()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap(),
+    )
+    .unwrap();
+    let statement = |sid: &str| {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|st| st["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no {sid}: {policy:#}"))
+            .clone()
+    };
+    let read = statement("AllowCloudFrontRead");
+    assert_eq!(read["Principal"]["Service"], "cloudfront.amazonaws.com");
+    assert_eq!(read["Action"], "s3:GetObject");
+    assert_eq!(read["Condition"]["StringEquals"]["AWS:SourceArn"], arn);
+    let state = statement("DenyCloudFrontPrivateState");
+    assert_eq!(state["Effect"], "Deny");
+    assert_eq!(
+        state["Resource"],
+        format!("arn:aws:s3:::{bucket}/.sitewarden/*")
+    );
+    let tls = statement("DenyInsecureTransport");
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+
+    // GetKeyPolicy takes a key id or ARN, not an alias.
+    let key_id = aws
+        .kms
+        .describe_key()
+        .key_id(format!("alias/sitewarden/{}", s.site))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let key_policy: serde_json::Value = serde_json::from_str(
+        &aws.kms
+            .get_key_policy()
+            .key_id(key_id)
+            .policy_name("default")
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap(),
+    )
+    .unwrap();
+    let decrypt: Vec<&serde_json::Value> = key_policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|st| st["Principal"]["Service"] == "cloudfront.amazonaws.com")
+        .collect();
+    assert_eq!(decrypt.len(), 1, "{key_policy:#}");
+    assert_eq!(decrypt[0]["Action"], "kms:Decrypt");
+    assert_eq!(
+        decrypt[0]["Condition"]["StringEquals"]["AWS:SourceArn"],
+        arn
+    );
 }
 
 fn plan_lists_every_part(s: &Site, dir: &std::path::Path) {

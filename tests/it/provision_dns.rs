@@ -129,7 +129,9 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
     .await;
     let dir = project(
         &site,
-        &format!("domain = \"{domain}\"\naliases = [\"{www}\"]\n"),
+        &format!(
+            "domain = \"{domain}\"\naliases = [\"{www}\"]\n[tls]\nminimum = \"TLSv1.3_2025\"\n"
+        ),
     );
 
     let planned = json_run(dir.path(), &["plan"], 0);
@@ -224,6 +226,38 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
             assert!(!target.evaluate_target_health);
         }
     }
+
+    // The distribution serves the names with this certificate: SNI only, TLS from `tls.minimum`.
+    let config = aws_clients("us-east-1")
+        .await
+        .cloudfront
+        .get_distribution_config()
+        .id(up["distribution"]["id"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .distribution_config
+        .unwrap();
+    let viewer = config.viewer_certificate.unwrap();
+    assert_eq!(viewer.acm_certificate_arn.as_deref(), Some(arn.as_str()));
+    assert_eq!(viewer.cloud_front_default_certificate, Some(false));
+    assert_eq!(
+        viewer
+            .ssl_support_method
+            .map(|m| m.as_str().to_owned())
+            .as_deref(),
+        Some("sni-only")
+    );
+    assert_eq!(
+        viewer
+            .minimum_protocol_version
+            .map(|m| m.as_str().to_owned())
+            .as_deref(),
+        Some("TLSv1.3_2025")
+    );
+    let mut aliases = config.aliases.unwrap().items.unwrap_or_default();
+    aliases.sort();
+    assert_eq!(aliases, [domain.clone(), www.clone()]);
 
     // Unchanged config: no change and no write call.
     let again = json_run(dir.path(), &["up", "--infra-only", "-y"], 0);
