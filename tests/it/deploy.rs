@@ -112,6 +112,24 @@ async fn deploy_publishes_content_and_headers_then_uploads_nothing() {
     let expected =
         sitewarden::deploy::hash::hex(&<sha2::Sha256 as sha2::Digest>::digest(b"<h1>home</h1>"));
     assert_eq!(sha.as_deref(), Some(expected.as_str()), "x-amz-meta-sha256");
+    // Uploaded with `x-amz-checksum-sha256`: S3 verified the bytes against it and keeps it.
+    let checksum = aws_clients("eu-west-1")
+        .await
+        .s3
+        .head_object()
+        .bucket(&site.bucket)
+        .key("index.html")
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap()
+        .checksum_sha256;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(b"<h1>home</h1>");
+    assert_eq!(
+        checksum.as_deref(),
+        Some(aws_smithy_types::base64::encode(digest).as_str()),
+        "x-amz-checksum-sha256"
+    );
     let (_, ct, cc, _) = object(&site.bucket, "assets/app.3f9a1c2b.css").await;
     assert_eq!(
         (ct.as_str(), cc.as_str()),
