@@ -432,6 +432,30 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
             .any(|f| f["control"] == "KMS.4" && f["status"] == "pass"),
         "the key's rotation was read: {flags:#}"
     );
+    // From the domain alone: the distribution serving it, its certificate, bucket and key.
+    let by_domain = json_run(
+        elsewhere.path(),
+        &["audit", "--domain", &poc.domain, "--fail-on", "low"],
+        0,
+    );
+    assert_eq!(failures(&by_domain), Vec::<String>::new());
+    let kinds: std::collections::BTreeSet<&str> = by_domain["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "bucket",
+            "certificate",
+            "distribution",
+            "key",
+            "name",
+            "zone"
+        ]
+    );
 
     // Done means done: another run changes nothing.
     let again = adopt(dir.path(), &poc, &[]);
@@ -439,6 +463,43 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
         assert_eq!(step["changes"], Value::Array(Vec::new()), "{step}");
     }
     assert_eq!(write_calls(&again["requests"]), Vec::<String>::new());
+
+    // The written config drives the other commands: nothing to plan, and `deploy` publishes the
+    // source folder over the adopted objects, invalidating what CloudFront has cached of them.
+    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(dist.join("about")).unwrap();
+    std::fs::write(dist.join("index.html"), "<h1>Adopted</h1>\n").unwrap();
+    std::fs::write(dist.join("about/index.html"), "<h1>About</h1>\n").unwrap();
+    std::fs::write(dist.join("404.html"), "<h1>Not found</h1>\n").unwrap();
+    let deployed = json_run(dir.path(), &["deploy", "--allow-mass-delete"], 0);
+    assert_eq!(deployed["uploaded"], 3, "{deployed:#}");
+    assert_eq!(deployed["deleted"], 4, "{deployed:#}");
+    assert!(
+        deployed["invalidation"]["paths"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p == "/index.html")),
+        "{deployed:#}"
+    );
+    let s3 = aws_clients(REGION).await.s3;
+    let index = s3
+        .get_object()
+        .bucket(&poc.bucket)
+        .key("index.html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        index
+            .server_side_encryption
+            .map(|e| e.as_str().to_owned())
+            .as_deref(),
+        Some("aws:kms")
+    );
+    assert_eq!(
+        index.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"<h1>Adopted</h1>\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -335,6 +335,31 @@ async fn a_site_built_by_up_passes_every_control() {
     ] {
         assert_eq!(by_id.get(id), Some(&"exception"), "{id}: {by_id:#?}");
     }
+
+    // From the distribution id alone (no config): its origin bucket and that bucket's key follow.
+    let arn = distributions[0]["resource"]["arn"].as_str().unwrap();
+    let id = arn.rsplit('/').next().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let by_flag = json_run(
+        elsewhere.path(),
+        &["audit", "--distribution", id, "--fail-on", "low"],
+        0,
+    );
+    assert_eq!(
+        findings_with_status(&by_flag, "fail").len(),
+        0,
+        "{by_flag:#}"
+    );
+    assert_eq!(statuses(&by_flag, &content)["S3.17"], "pass");
+    let kinds: std::collections::BTreeSet<&str> = by_flag["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["distribution", "bucket", "key"] {
+        assert!(kinds.contains(kind), "{kind} not audited: {kinds:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

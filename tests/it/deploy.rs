@@ -413,7 +413,15 @@ async fn rollback_restores_the_previous_deploy() {
     let v1 = site.deploy(&[], 0);
     site.write("index.html", "<h1>v2</h1>");
     site.write("new.html", "new");
-    let v2 = site.deploy(&[], 0);
+    // In CI the deploy records the commit it publishes.
+    let sha = "4f2c3b1a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
+    let out = sitewarden_emulated(site.path())
+        .env("GITHUB_SHA", sha)
+        .args(["--json", "deploy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v2 = crate::support::stdout_json(&out);
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>v2</h1>");
 
     let dry = json_run(site.path(), &["rollback", "--dry-run"], 0);
@@ -439,6 +447,7 @@ async fn rollback_restores_the_previous_deploy() {
     assert_eq!(deploys.len(), 3);
     assert_eq!(deploys[0]["id"], v1["deploy_id"]);
     assert_eq!(deploys[1]["id"], v2["deploy_id"]);
+    assert_eq!(deploys[1]["commit"], sha);
     assert_eq!(deploys[2]["rollback_of"], v1["deploy_id"]);
     assert_eq!(deploys[2]["current"], true);
     // The next deploy from the (v2) folder puts v2 back.
