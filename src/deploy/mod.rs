@@ -144,6 +144,13 @@ pub fn prepare(
             escape(link)
         ));
     }
+    for link in &skipped.folder_links {
+        printer.warn(format_args!(
+            "skipping `{}`: a symlink to a folder (folder links are not followed; the folder \
+             itself is published)",
+            escape(link)
+        ));
+    }
     let allow = glob_set(&deploy.allow);
     let mut findings = guard::check_names(&files, &allow);
     let content_types: Vec<String> = files

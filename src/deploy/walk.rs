@@ -25,6 +25,9 @@ pub struct LocalFile {
 pub struct Skipped {
     /// Symlinks whose target is outside the source folder (or dangling).
     pub outside_links: Vec<String>,
+    /// Symlinks to a folder inside the source folder: not followed (the folder is published
+    /// under its own name), so a link loop cannot make the walk endless.
+    pub folder_links: Vec<String>,
     pub excluded: usize,
 }
 
@@ -66,6 +69,10 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
         let path = if file_type.is_symlink() {
             match entry.path().canonicalize() {
                 Ok(target) if target.starts_with(&canonical_root) && target.is_file() => target,
+                Ok(target) if target.starts_with(&canonical_root) && target.is_dir() => {
+                    skipped.folder_links.push(key);
+                    continue;
+                }
                 _ => {
                     skipped.outside_links.push(key);
                     continue;
@@ -162,10 +169,14 @@ mod tests {
         .unwrap();
         std::os::unix::fs::symlink(dir.path().join("index.html"), dir.path().join("alias.html"))
             .unwrap();
+        std::fs::create_dir(dir.path().join("docs")).unwrap();
+        std::fs::write(dir.path().join("docs/page.html"), "p").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("docs"), dir.path().join("manual")).unwrap();
         let (files, skipped) = walk(dir.path(), &GlobSet::empty()).unwrap();
         let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(keys, ["alias.html", "index.html"]);
+        assert_eq!(keys, ["alias.html", "docs/page.html", "index.html"]);
         assert_eq!(skipped.outside_links, ["leak.txt"]);
+        assert_eq!(skipped.folder_links, ["manual"]);
     }
 
     #[test]

@@ -574,3 +574,30 @@ fn deploy_before_up_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn verbose_adds_detail_and_quiet_leaves_stderr_empty() {
+    let site = Site::up("verbosity", "");
+    site.deploy(&[], 0);
+    site.write("index.html", "<h1>v2</h1>");
+    let stderr = |flags: &[&str]| {
+        let out = sitewarden_emulated(site.path())
+            .args(flags)
+            .args(["deploy", "--no-invalidate"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let verbose = stderr(&["-v"]);
+    assert!(verbose.contains("debug: hashed 4 files"), "{verbose}");
+    site.write("index.html", "<h1>v3</h1>");
+    let normal = stderr(&[]);
+    assert!(!normal.contains("hashed"), "{normal}");
+    assert!(
+        normal.contains("uploading 1 HTML file(s)"),
+        "plain progress lines off a terminal: {normal}"
+    );
+    site.write("index.html", "<h1>v4</h1>");
+    assert_eq!(stderr(&["-q"]), "");
+}
