@@ -61,6 +61,8 @@ pub struct Config {
     pub logging: Logging,
     #[serde(default)]
     pub kms: Kms,
+    #[serde(default)]
+    pub cdn: Cdn,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -289,6 +291,41 @@ pub struct Kms {
     pub key_arn: Option<KmsKeyArn>,
 }
 
+/// The CloudFront edge locations that serve the site (`PriceClass_All`: every location).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum PriceClass {
+    #[serde(rename = "PriceClass_100")]
+    Class100,
+    #[serde(rename = "PriceClass_200")]
+    Class200,
+    #[default]
+    #[serde(rename = "PriceClass_All")]
+    All,
+}
+
+impl PriceClass {
+    /// The CloudFront `PriceClass` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceClass::Class100 => "PriceClass_100",
+            PriceClass::Class200 => "PriceClass_200",
+            PriceClass::All => "PriceClass_All",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cdn {
+    #[serde(default)]
+    pub price_class: PriceClass,
+    /// An AWS WAF (v2, CLOUDFRONT scope) web ACL to attach. Unset: none is attached, and one
+    /// attached outside sitewarden is left in place.
+    pub web_acl_id: Option<WebAclArn>,
+    /// A cache policy instead of the managed `CachingOptimized`.
+    pub cache_policy_id: Option<CachePolicyId>,
+}
+
 macro_rules! string_newtype {
     ($(#[$meta:meta])* $name:ident, $check:path) => {
         $(#[$meta])*
@@ -349,6 +386,17 @@ string_newtype!(
     /// A KMS key ARN (`arn:aws:kms:<region>:<account>:key/<id>`).
     KmsKeyArn,
     check_kms_arn
+);
+string_newtype!(
+    /// An AWS WAF (v2) web ACL ARN of `CLOUDFRONT` scope
+    /// (`arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>`).
+    WebAclArn,
+    check_web_acl_arn
+);
+string_newtype!(
+    /// A CloudFront cache policy id (a UUID).
+    CachePolicyId,
+    check_cache_policy_id
 );
 string_newtype!(
     /// A glob over paths relative to the source folder (globset syntax, `/` separators).
@@ -490,6 +538,44 @@ fn check_kms_arn(v: &str) -> Result<(), String> {
         Err(format!(
             "`{v}` is not a KMS key ARN (expected `arn:aws:kms:<region>:<account>:key/<key-id>`; \
              aliases are not accepted)"
+        ))
+    }
+}
+
+fn check_web_acl_arn(v: &str) -> Result<(), String> {
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let resource: Vec<&str> = parts
+        .get(5)
+        .map_or_else(Vec::new, |r| r.split('/').collect());
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "wafv2"
+        && parts[3] == "us-east-1"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && resource.len() == 4
+        && resource[0] == "global"
+        && resource[1] == "webacl"
+        && resource[2..].iter().all(|p| !p.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{v}` is not a CloudFront web ACL ARN (expected \
+             `arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>`: WAFv2, CLOUDFRONT scope)"
+        ))
+    }
+}
+
+fn check_cache_policy_id(v: &str) -> Result<(), String> {
+    let groups: Vec<usize> = v.split('-').map(str::len).collect();
+    if groups == [8, 4, 4, 4, 12] && v.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{v}` is not a CloudFront cache policy id (a UUID such as \
+             `658327ea-f89d-4fab-a63d-7e88639e58f6`, CachingOptimized)"
         ))
     }
 }
@@ -976,6 +1062,49 @@ key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
             error_of(&format!("{MINIMAL}[tls]\nminimum = \"TLSv1_2016\"\n")),
             "invalid config file `sitewarden.toml`: line 5, column 11: unknown variant \
              `TLSv1_2016`, expected one of `TLSv1.2_2021`, `TLSv1.2_2025`, `TLSv1.3_2025`"
+        );
+    }
+
+    #[test]
+    fn cdn_settings_default_to_every_edge_and_caching_optimized() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.cdn.price_class, PriceClass::All);
+        assert!(c.cdn.web_acl_id.is_none() && c.cdn.cache_policy_id.is_none());
+        let c = parse(&format!(
+            "{MINIMAL}[cdn]\nprice_class = \"PriceClass_100\"\n\
+             web_acl_id = \"arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/0a1b2c3d\"\n\
+             cache_policy_id = \"4135ea2d-6df8-44a3-9df3-4b5a84be39ad\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.cdn.price_class.as_str(), "PriceClass_100");
+        assert!(c.cdn.web_acl_id.is_some() && c.cdn.cache_policy_id.is_some());
+    }
+
+    #[test]
+    fn bad_cdn_settings() {
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[cdn]\nprice_class = \"PriceClass_50\"\n"
+            )),
+            "invalid config file `sitewarden.toml`: line 5, column 15: unknown variant \
+             `PriceClass_50`, expected one of `PriceClass_100`, `PriceClass_200`, `PriceClass_All`"
+        );
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[cdn]\nweb_acl_id = \"arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/a/b\"\n"
+            )),
+            "invalid config file `sitewarden.toml`: line 5, column 14: \
+             `arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/a/b` is not a CloudFront web ACL \
+             ARN (expected `arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>`: WAFv2, \
+             CLOUDFRONT scope)"
+        );
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[cdn]\ncache_policy_id = \"CachingOptimized\"\n"
+            )),
+            "invalid config file `sitewarden.toml`: line 5, column 19: `CachingOptimized` is not a \
+             CloudFront cache policy id (a UUID such as `658327ea-f89d-4fab-a63d-7e88639e58f6`, \
+             CachingOptimized)"
         );
     }
 

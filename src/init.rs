@@ -217,6 +217,7 @@ mod tests {
         assert_eq!(c.cache.len(), 1);
         assert_eq!(c.headers.extra.len(), 1);
         assert!(c.headers.hsts_preload || c.kms.key_arn.is_some());
+        assert!(c.cdn.web_acl_id.is_some() && c.cdn.cache_policy_id.is_some());
     }
 
     fn is_toml_line(line: &str) -> bool {

@@ -558,6 +558,42 @@ async fn drift_is_planned_and_repaired(
         Some(policy_id)
     );
     json_run(dir, &["plan", "--detailed-exitcode"], 0);
+
+    // A web ACL attached outside sitewarden stays; `[cdn]` settings are applied.
+    let acl = format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/team/0a1b2c3d");
+    let (_, mut attached, etag) = distribution(cloudfront, &s.site).await.unwrap();
+    attached.web_acl_id = Some(acl.clone());
+    cloudfront
+        .update_distribution()
+        .id(id)
+        .if_match(etag)
+        .distribution_config(attached)
+        .send()
+        .await
+        .unwrap();
+    json_run(dir, &["plan", "--detailed-exitcode"], 0);
+    let config_path = dir.join("sitewarden.toml");
+    let mut config = std::fs::read_to_string(&config_path).unwrap();
+    config.push_str(
+        "[cdn]\nprice_class = \"PriceClass_100\"\ncache_policy_id = \"4135ea2d-6df8-44a3-9df3-4b5a84be39ad\"\n",
+    );
+    std::fs::write(&config_path, config).unwrap();
+    let updated = changes(&json_run(dir, &["up", "--infra-only"], 0));
+    assert!(
+        has_change(
+            &updated,
+            &format!(
+                "update cloudfront distribution sitewarden:{}: cache policy {CACHING_OPTIMIZED} → \
+                 4135ea2d-6df8-44a3-9df3-4b5a84be39ad; price class PriceClass_All → PriceClass_100",
+                s.site
+            )
+        ),
+        "{updated:#?}"
+    );
+    let (_, now, _) = distribution(cloudfront, &s.site).await.unwrap();
+    assert_eq!(now.price_class.unwrap().as_str(), "PriceClass_100");
+    assert_eq!(now.web_acl_id.as_deref(), Some(acl.as_str()));
+    json_run(dir, &["plan", "--detailed-exitcode"], 0);
 }
 
 async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, policy_id: &str) {

@@ -90,11 +90,14 @@ pub(super) async fn reconcile(
         return Ok(Distribution::Exists(create(ctx, desired, &resource).await?));
     };
     let id = &found.reference.id;
+    if ctx.config.cdn.web_acl_id.is_none() {
+        // A web ACL attached outside sitewarden stays (removing protection is not its call).
+        desired.web_acl_id.clone_from(&live.web_acl_id);
+    }
     let changes = diff_properties(&properties(&live), &properties(&desired));
     if !changes.is_empty() {
         ctx.change(plan, &resource, Action::Update, changes.join("; "));
         if ctx.apply {
-            desired.web_acl_id = live.web_acl_id;
             desired.restrictions = live.restrictions;
             update(ctx, id, etag, desired, &resource).await?;
             wait_deployed(ctx, id, &resource).await?;
@@ -426,7 +429,7 @@ fn desired(
         )
         .default_root_object("index.html")
         .origins(Origins::builder().quantity(1).items(origin).build()?)
-        .default_cache_behavior(default_behavior(parts)?)
+        .default_cache_behavior(default_behavior(config, parts)?)
         .cache_behaviors(CacheBehaviors::builder().quantity(0).build()?)
         .custom_error_responses(error_responses(config)?)
         // Standard logging v2 (see `logging`) replaces legacy logging, which needs an ACL-enabled bucket.
@@ -438,7 +441,8 @@ fn desired(
                 .prefix("")
                 .build(),
         )
-        .price_class(PriceClass::PriceClassAll)
+        .price_class(PriceClass::from(config.cdn.price_class.as_str()))
+        .web_acl_id(config.cdn.web_acl_id.as_ref().map_or("", |a| a.as_str()))
         .viewer_certificate(viewer_certificate(config, certificate))
         .restrictions(
             Restrictions::builder()
@@ -455,7 +459,7 @@ fn desired(
         .build()?)
 }
 
-fn default_behavior(parts: &Parts) -> Result<DefaultCacheBehavior> {
+fn default_behavior(config: &Config, parts: &Parts) -> Result<DefaultCacheBehavior> {
     let methods = vec![Method::Get, Method::Head];
     let function = FunctionAssociation::builder()
         .event_type(EventType::ViewerRequest)
@@ -477,7 +481,13 @@ fn default_behavior(parts: &Parts) -> Result<DefaultCacheBehavior> {
                 .build()?,
         )
         .compress(true)
-        .cache_policy_id(CACHING_OPTIMIZED)
+        .cache_policy_id(
+            config
+                .cdn
+                .cache_policy_id
+                .as_ref()
+                .map_or(CACHING_OPTIMIZED, |id| id.as_str()),
+        )
         .response_headers_policy_id(planned(
             parts.headers_policy_id.as_ref(),
             "response headers policy",
@@ -591,6 +601,11 @@ fn properties(c: &DistributionConfig) -> Properties {
         c.price_class
             .as_ref()
             .map_or("PriceClass_All", PriceClass::as_str),
+    );
+    add(
+        &mut props,
+        "web ACL",
+        or_none(c.web_acl_id.as_deref().filter(|a| !a.is_empty())),
     );
     add(
         &mut props,
@@ -824,6 +839,35 @@ mod tests {
             c.aliases.as_ref().unwrap().items(),
             ["example.com", "www.example.com"]
         );
+    }
+
+    #[test]
+    fn price_class_web_acl_and_cache_policy_come_from_the_config() {
+        let defaults = build(&config(""), None);
+        assert_eq!(defaults.price_class, Some(PriceClass::PriceClassAll));
+        assert_eq!(defaults.web_acl_id.as_deref(), Some(""));
+        let acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/0a1b2c3d";
+        let c = build(
+            &config(&format!(
+                "[cdn]\nprice_class = \"PriceClass_100\"\nweb_acl_id = \"{acl}\"\n\
+                 cache_policy_id = \"4135ea2d-6df8-44a3-9df3-4b5a84be39ad\"\n"
+            )),
+            None,
+        );
+        assert_eq!(c.price_class, Some(PriceClass::PriceClass100));
+        assert_eq!(c.web_acl_id.as_deref(), Some(acl));
+        assert_eq!(
+            c.default_cache_behavior.unwrap().cache_policy_id.as_deref(),
+            Some("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
+        );
+        let changes = diff_properties(
+            &properties(&defaults),
+            &properties(&build(
+                &config(&format!("[cdn]\nweb_acl_id = \"{acl}\"\n")),
+                None,
+            )),
+        );
+        assert_eq!(changes, [format!("web ACL none → {acl}")]);
     }
 
     #[test]
