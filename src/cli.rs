@@ -72,11 +72,14 @@ pub enum Command {
     Init(InitArgs),
     /// Check sitewarden.toml and the AWS identity; show the resources the site maps to
     Validate,
-    /// Show the infrastructure changes `up` would make; writes nothing
+    /// Show the infrastructure and content changes `up` would make; writes nothing
     Plan {
         /// Exit 4 when changes are pending (0: none)
         #[arg(long)]
         detailed_exitcode: bool,
+        /// The infrastructure only (what `up --infra-only` would change)
+        #[arg(long)]
+        infra_only: bool,
     },
     /// Create or repair the site's infrastructure, then deploy
     Up {

@@ -91,15 +91,34 @@ impl fmt::Display for Summary {
     }
 }
 
-pub async fn plan(settings: &Settings, printer: &Printer, detailed_exitcode: bool) -> Result<Exit> {
+pub async fn plan(
+    settings: &Settings,
+    printer: &Printer,
+    detailed_exitcode: bool,
+    infra_only: bool,
+) -> Result<Exit> {
     let session = Session::open(settings).await?;
+    // As in `up`: the source is checked first, so what `up` would refuse, `plan` refuses too.
+    let local = if infra_only {
+        None
+    } else {
+        let source = settings.config_dir().join(&session.config.site.source);
+        Some(crate::deploy::prepare(&session, &source, printer)?)
+    };
     let (plan, known) = provision::reconcile(&session.ctx(printer, false, false)).await?;
-    let pending = !plan.is_empty();
+    let content = match &local {
+        Some(local) => Some(crate::deploy::preview(&session, local, printer).await?),
+        None => None,
+    };
+    let pending = !plan.is_empty()
+        || content
+            .as_ref()
+            .is_some_and(|c| c.uploaded > 0 || c.deleted > 0);
     printer.data(&Summary {
         site: session.names.site.clone(),
         plan,
         distribution: known.distribution,
-        deploy: None,
+        deploy: content,
         requests: session.aws.requests.snapshot(),
         applied: false,
     })?;

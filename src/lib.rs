@@ -30,8 +30,16 @@ pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Init(args) => init::run(&args, &settings, &printer)?,
         Command::Validate => runtime()?.block_on(validate::run(&settings, &printer))?,
-        Command::Plan { detailed_exitcode } => {
-            return runtime()?.block_on(commands::plan(&settings, &printer, detailed_exitcode));
+        Command::Plan {
+            detailed_exitcode,
+            infra_only,
+        } => {
+            return runtime()?.block_on(commands::plan(
+                &settings,
+                &printer,
+                detailed_exitcode,
+                infra_only,
+            ));
         }
         Command::Up {
             infra_only,

@@ -208,6 +208,43 @@ pub fn prepare(
         .collect())
 }
 
+/// The summary of a diff, before anything is uploaded.
+fn summary_of(local: &[Local], diff: &diff::Diff, dry_run: bool) -> Summary {
+    let uploads: Vec<Change> = diff
+        .uploads
+        .iter()
+        .map(|(i, r)| Change {
+            key: local[*i].key.clone(),
+            reason: *r,
+        })
+        .collect();
+    Summary {
+        deploy_id: None,
+        dry_run,
+        uploaded: uploads.len(),
+        deleted: diff.deletes.len(),
+        unchanged: diff.unchanged.len(),
+        bytes: diff.uploads.iter().map(|(i, _)| local[*i].size).sum(),
+        uploads,
+        deletes: diff.deletes.clone(),
+        invalidation: None,
+        requests: BTreeMap::new(),
+    }
+}
+
+/// What a deploy of prepared files would change, for `plan`: `deploy --dry-run`, except that a
+/// content bucket `up` has yet to create means every file is new. Reads only.
+pub async fn preview(session: &Session, local: &[Local], printer: &Printer) -> Result<Summary> {
+    let s3 = &session.aws.s3;
+    let bucket = &session.names.content_bucket;
+    let remote = match manifest::load(s3, bucket, &|w| printer.warn(w)).await {
+        Err(Error::Aws { code, .. }) if code == "NoSuchBucket" => manifest::Remote::default(),
+        other => other?,
+    };
+    let diff = diff::diff(local, &remote.manifest, &remote.listing);
+    Ok(summary_of(local, &diff, true))
+}
+
 /// Publishes prepared files (see [`prepare`]) to the content bucket.
 pub async fn deploy(
     session: &Session,
@@ -237,27 +274,7 @@ pub async fn deploy(
         options.allow_mass_delete,
     )?;
 
-    let uploads: Vec<Change> = diff
-        .uploads
-        .iter()
-        .map(|(i, r)| Change {
-            key: local[*i].key.clone(),
-            reason: *r,
-        })
-        .collect();
-    let bytes: u64 = diff.uploads.iter().map(|(i, _)| local[*i].size).sum();
-    let mut summary = Summary {
-        deploy_id: None,
-        dry_run: options.dry_run,
-        uploaded: uploads.len(),
-        deleted: diff.deletes.len(),
-        unchanged: diff.unchanged.len(),
-        bytes,
-        uploads,
-        deletes: diff.deletes.clone(),
-        invalidation: None,
-        requests: BTreeMap::new(),
-    };
+    let mut summary = summary_of(&local, &diff, options.dry_run);
     if options.dry_run || (diff.uploads.is_empty() && diff.deletes.is_empty()) {
         summary.requests = session.aws.requests.snapshot();
         return Ok(summary);

@@ -466,7 +466,11 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
 
     // The written config drives the other commands: nothing to plan, and `deploy` publishes the
     // source folder over the adopted objects, invalidating what CloudFront has cached of them.
-    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    json_run(
+        dir.path(),
+        &["plan", "--infra-only", "--detailed-exitcode"],
+        0,
+    );
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(dist.join("about")).unwrap();
     std::fs::write(dist.join("index.html"), "<h1>Adopted</h1>\n").unwrap();
@@ -500,6 +504,7 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
         index.body.collect().await.unwrap().into_bytes().as_ref(),
         b"<h1>Adopted</h1>\n"
     );
+    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

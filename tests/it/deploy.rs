@@ -396,6 +396,12 @@ fn mass_delete_needs_a_flag() {
 #[test]
 fn dry_run_writes_nothing() {
     let site = Site::up("dry", "");
+    // `plan` shows the content `up` would publish, next to the infrastructure (none pending).
+    let plan = json_run(site.path(), &["plan", "--detailed-exitcode"], 4);
+    assert_eq!(plan["changes"], serde_json::json!([]));
+    assert_eq!(plan["deploy"]["uploaded"], 4);
+    assert_eq!(plan["deploy"]["dry_run"], true);
+    assert_eq!(write_calls(&plan["requests"]), Vec::<String>::new());
     let out = site.deploy(&["--dry-run"], 0);
     assert_eq!(out["uploaded"], 4);
     assert!(out["deploy_id"].is_null());
@@ -405,6 +411,8 @@ fn dry_run_writes_nothing() {
         4,
         "the dry run uploaded nothing"
     );
+    let plan = json_run(site.path(), &["plan", "--detailed-exitcode"], 0);
+    assert_eq!(plan["deploy"]["unchanged"], 4);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -147,7 +147,11 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
         "{}",
         again["requests"]
     );
-    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    json_run(
+        dir.path(),
+        &["plan", "--infra-only", "--detailed-exitcode"],
+        0,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -236,7 +240,11 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
             .block_public_policy,
         Some(true)
     );
-    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    json_run(
+        dir.path(),
+        &["plan", "--infra-only", "--detailed-exitcode"],
+        0,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

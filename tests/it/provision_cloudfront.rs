@@ -140,7 +140,11 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
         again["requests"]
     );
     // The plan lists every part as a no-op.
-    let plan = json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    let plan = json_run(
+        dir.path(),
+        &["plan", "--infra-only", "--detailed-exitcode"],
+        0,
+    );
     let unchanged: Vec<(String, String)> = plan["unchanged"]
         .as_array()
         .unwrap()
@@ -557,7 +561,7 @@ async fn drift_is_planned_and_repaired(
             .as_deref(),
         Some(policy_id)
     );
-    json_run(dir, &["plan", "--detailed-exitcode"], 0);
+    json_run(dir, &["plan", "--infra-only", "--detailed-exitcode"], 0);
 
     // A web ACL attached outside sitewarden stays; `[cdn]` settings are applied.
     let acl = format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/team/0a1b2c3d");
@@ -571,7 +575,7 @@ async fn drift_is_planned_and_repaired(
         .send()
         .await
         .unwrap();
-    json_run(dir, &["plan", "--detailed-exitcode"], 0);
+    json_run(dir, &["plan", "--infra-only", "--detailed-exitcode"], 0);
     let config_path = dir.join("sitewarden.toml");
     let mut config = std::fs::read_to_string(&config_path).unwrap();
     config.push_str(
@@ -593,7 +597,7 @@ async fn drift_is_planned_and_repaired(
     let (_, now, _) = distribution(cloudfront, &s.site).await.unwrap();
     assert_eq!(now.price_class.unwrap().as_str(), "PriceClass_100");
     assert_eq!(now.web_acl_id.as_deref(), Some(acl.as_str()));
-    json_run(dir, &["plan", "--detailed-exitcode"], 0);
+    json_run(dir, &["plan", "--infra-only", "--detailed-exitcode"], 0);
 }
 
 async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, policy_id: &str) {
