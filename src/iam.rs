@@ -32,17 +32,20 @@ impl fmt::Display for PolicyDocument {
     }
 }
 
+/// The policy for `purpose`. `key_arn`: the site's existing key (`kms.key_arn`), which the
+/// deploy policy then names instead of the site's own alias.
 pub fn policy_for(
     purpose: Purpose,
     names: &SiteNames,
     account: &str,
     region: &str,
+    key_arn: Option<&str>,
 ) -> PolicyDocument {
     let template = match purpose {
         Purpose::Deploy => DEPLOY_POLICY,
         Purpose::Provision => PROVISION_POLICY,
     };
-    PolicyDocument(policy::render(
+    let mut doc = policy::render(
         template,
         &[
             ("bucket", Some(&names.content_bucket)),
@@ -51,7 +54,21 @@ pub fn policy_for(
             ("account", Some(account)),
             ("region", Some(region)),
         ],
-    ))
+    );
+    if let Some(arn) = key_arn
+        && let Some(statements) = doc["Statement"].as_array_mut()
+    {
+        for statement in statements
+            .iter_mut()
+            .filter(|s| s["Sid"] == "EncryptWithTheSiteKey")
+        {
+            statement["Resource"] = Value::from(arn);
+            if let Some(fields) = statement.as_object_mut() {
+                fields.remove("Condition");
+            }
+        }
+    }
+    PolicyDocument(doc)
 }
 
 #[cfg(test)]
@@ -69,7 +86,7 @@ mod tests {
 
     #[test]
     fn deploy_policy_is_scoped_to_the_site() {
-        let doc = policy_for(Purpose::Deploy, &names(), "123456789012", "eu-west-1").0;
+        let doc = policy_for(Purpose::Deploy, &names(), "123456789012", "eu-west-1", None).0;
         let text = doc.to_string();
         assert!(!text.contains("{{"), "every placeholder filled: {text}");
         let statements = doc["Statement"].as_array().unwrap();
@@ -83,11 +100,32 @@ mod tests {
         );
         // A deploy identity can neither change bucket settings nor delete old versions.
         assert!(!text.contains("PutBucket") && !text.contains("DeleteObjectVersion"));
+
+        // With `kms.key_arn`, the deploy identity uses exactly that key.
+        let arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let doc = policy_for(
+            Purpose::Deploy,
+            &names(),
+            "123456789012",
+            "eu-west-1",
+            Some(arn),
+        )
+        .0;
+        let key = &doc["Statement"][2];
+        assert_eq!(key["Resource"], arn);
+        assert!(key.get("Condition").is_none(), "{key}");
     }
 
     #[test]
     fn provision_policy_names_both_buckets() {
-        let doc = policy_for(Purpose::Provision, &names(), "123456789012", "eu-west-1").0;
+        let doc = policy_for(
+            Purpose::Provision,
+            &names(),
+            "123456789012",
+            "eu-west-1",
+            None,
+        )
+        .0;
         let resources = doc["Statement"][0]["Resource"].as_array().unwrap();
         assert!(resources.contains(&Value::from("arn:aws:s3:::docs-logs-123456789012/*")));
         assert!(

@@ -451,6 +451,18 @@ async fn rollback_restores_the_previous_deploy() {
     );
 
     let history = json_run(site.path(), &["history"], 0);
+    // The CI policy `iam-policy --for deploy` allows every call of these runs.
+    let policy = json_run(site.path(), &["iam-policy", "--for", "deploy"], 0);
+    crate::support::assert_policy_allows(
+        &policy,
+        &[
+            &v1["requests"],
+            &v2["requests"],
+            &dry["requests"],
+            &back["requests"],
+            &history["requests"],
+        ],
+    );
     let deploys = history["deploys"].as_array().unwrap();
     assert_eq!(deploys.len(), 3);
     assert_eq!(deploys[0]["id"], v1["deploy_id"]);
@@ -478,6 +490,8 @@ async fn large_files_go_multipart_with_checksums() {
     assert_eq!(out["requests"]["CreateMultipartUpload"], 1);
     assert_eq!(out["requests"]["UploadPart"], 3);
     assert_eq!(out["requests"]["CompleteMultipartUpload"], 1);
+    let policy = json_run(site.path(), &["iam-policy", "--for", "deploy"], 0);
+    crate::support::assert_policy_allows(&policy, &[&out["requests"]]);
     assert_eq!(
         object(&site.bucket, "video/big.txt").await.0.len(),
         big.len()

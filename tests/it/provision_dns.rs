@@ -136,6 +136,7 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
 
     let planned = json_run(dir.path(), &["plan"], 0);
     assert_eq!(write_calls(&planned["requests"]), Vec::<String>::new());
+    let planned_requests = planned["requests"].clone();
     let planned = planned["changes"].to_string();
     assert!(
         planned.contains(&format!(
@@ -270,7 +271,18 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
     );
 
     // Destroy: aliases, validation CNAMEs and the certificate go; the CAA set stays.
-    json_run(dir.path(), &["destroy", "-y"], 0);
+    let policy = json_run(dir.path(), &["iam-policy", "--for", "provision"], 0);
+    let destroyed = json_run(dir.path(), &["destroy", "-y"], 0);
+    // The provisioning policy `iam-policy` prints allows every call these runs made.
+    crate::support::assert_policy_allows(
+        &policy,
+        &[
+            &planned_requests,
+            &up["requests"],
+            &again["requests"],
+            &destroyed["requests"],
+        ],
+    );
     let sets = records(&aws, &zone).await;
     let left: Vec<String> = sets
         .iter()

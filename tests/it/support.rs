@@ -187,3 +187,93 @@ pub fn json_run(dir: &Path, args: &[&str], code: i32) -> serde_json::Value {
     );
     stdout_json(&out)
 }
+
+/// The IAM actions an API operation needs (as the request counter names operations, without the
+/// service). S3's differ from the operation names; the other services' are `<service>:<Op>`, so
+/// an operation unknown here needs any one of those services to allow `<Op>`.
+fn iam_actions(op: &str) -> Vec<String> {
+    let s3 = |actions: &[&str]| actions.iter().map(|a| format!("s3:{a}")).collect();
+    match op {
+        "GetCallerIdentity" => Vec::new(), // needs no permission
+        "HeadBucket" | "ListObjectsV2" => s3(&["ListBucket"]),
+        "ListObjectVersions" => s3(&["ListBucketVersions"]),
+        "GetObject" | "HeadObject" => s3(&["GetObject", "GetObjectVersion"]),
+        "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" => {
+            s3(&["PutObject"])
+        }
+        "AbortMultipartUpload" => s3(&["AbortMultipartUpload"]),
+        "CopyObject" => s3(&["GetObject", "GetObjectVersion", "PutObject"]),
+        "DeleteObject" | "DeleteObjects" => s3(&["DeleteObject"]),
+        "GetPublicAccessBlock" => s3(&["GetBucketPublicAccessBlock"]),
+        "PutPublicAccessBlock" => s3(&["PutBucketPublicAccessBlock"]),
+        "GetBucketEncryption" => s3(&["GetEncryptionConfiguration"]),
+        "PutBucketEncryption" => s3(&["PutEncryptionConfiguration"]),
+        "GetBucketLifecycleConfiguration" => s3(&["GetLifecycleConfiguration"]),
+        "PutBucketLifecycleConfiguration" => s3(&["PutLifecycleConfiguration"]),
+        "CreateBucket" | "DeleteBucket" | "GetBucketLocation" => s3(&[op]),
+        op if op.contains("Bucket") => s3(&[op]),
+        "CreateDistributionWithTags" => vec![
+            "cloudfront:CreateDistribution".to_owned(),
+            "cloudfront:TagResource".to_owned(),
+        ],
+        op => vec![format!("*:{op}")],
+    }
+}
+
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (pattern, text) = (pattern.to_ascii_lowercase(), text.to_ascii_lowercase());
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = text.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(tail) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = tail;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else if let Some(at) = rest.find(part) {
+            rest = &rest[at + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    rest.is_empty()
+}
+
+/// Asserts that the policy's Allow statements cover every operation in the `"requests"` maps
+/// (actions only: resources and conditions are the policy's own unit tests).
+pub fn assert_policy_allows(policy: &serde_json::Value, requests: &[&serde_json::Value]) {
+    let allowed: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::String(a) => vec![a.as_str()],
+            serde_json::Value::Array(a) => a.iter().filter_map(|a| a.as_str()).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let services = ["kms", "cloudfront", "acm", "route53", "logs"];
+    let mut missing = Vec::new();
+    for op in requests.iter().flat_map(|r| r.as_object().unwrap().keys()) {
+        for action in iam_actions(op) {
+            let candidates: Vec<String> = match action.strip_prefix("*:") {
+                Some(op) => services.iter().map(|s| format!("{s}:{op}")).collect(),
+                None => vec![action.clone()],
+            };
+            let ok = candidates
+                .iter()
+                .any(|c| allowed.iter().any(|a| glob_matches(a, c)));
+            if !ok && !missing.contains(&action) {
+                missing.push(action);
+            }
+        }
+    }
+    assert_eq!(
+        missing,
+        Vec::<String>::new(),
+        "actions the policy does not allow"
+    );
+}
