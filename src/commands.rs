@@ -210,7 +210,7 @@ pub async fn iam_policy(
         &session.names,
         &session.account,
         &session.aws.region,
-        session.config.kms.key_arn.as_ref().map(|k| k.as_str()),
+        session.config.kms.key_arn.as_ref().map(crate::config::KmsKeyArn::as_str),
     );
     printer.data(&document)?;
     Ok(Exit::Success)
