@@ -95,6 +95,10 @@ pub enum Command {
         /// Also delete both buckets and every version of their objects
         #[arg(long)]
         delete_content: bool,
+        /// Keep the site's KMS key (the kept content stays readable); default: schedule its
+        /// deletion (30 days)
+        #[arg(long, conflicts_with = "delete_content")]
+        keep_key: bool,
     },
     /// Publish the source folder: upload what changed, delete what was removed, invalidate
     Deploy(DeployArgs),

@@ -210,22 +210,31 @@ pub async fn iam_policy(
         &session.names,
         &session.account,
         &session.aws.region,
-        session.config.kms.key_arn.as_ref().map(crate::config::KmsKeyArn::as_str),
+        session
+            .config
+            .kms
+            .key_arn
+            .as_ref()
+            .map(crate::config::KmsKeyArn::as_str),
     );
     printer.data(&document)?;
     Ok(Exit::Success)
 }
 
-pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: bool) -> Result<Exit> {
+/// What `destroy` removes beyond the distribution, its policies, DNS records and certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct Destroy {
+    /// Both buckets and every version of their objects.
+    pub delete_content: bool,
+    /// Leave the key alone (otherwise its deletion is scheduled).
+    pub keep_key: bool,
+}
+
+pub async fn destroy(settings: &Settings, printer: &Printer, what: Destroy) -> Result<Exit> {
     let session = Session::open(settings).await?;
     // Show what would go, then ask.
     let mut preview = Plan::default();
-    destroy_all(
-        &session.ctx(printer, false, true),
-        &mut preview,
-        delete_content,
-    )
-    .await?;
+    destroy_all(&session.ctx(printer, false, true), &mut preview, what).await?;
     if preview.is_empty() {
         printer.data(&Summary {
             site: session.names.site.clone(),
@@ -241,7 +250,7 @@ pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: boo
         confirm(&session.names.site, &preview)?;
     }
     let mut plan = Plan::default();
-    destroy_all(&session.ctx(printer, true, true), &mut plan, delete_content).await?;
+    destroy_all(&session.ctx(printer, true, true), &mut plan, what).await?;
     printer.data(&Summary {
         site: session.names.site.clone(),
         plan,
@@ -255,12 +264,14 @@ pub async fn destroy(settings: &Settings, printer: &Printer, delete_content: boo
 
 /// Reverse dependency order: DNS first (nothing points at a deleted distribution), then CloudFront,
 /// the certificate, the key (scheduled, recoverable for 30 days), and the buckets only on request.
-async fn destroy_all(ctx: &Ctx<'_>, plan: &mut Plan, delete_content: bool) -> Result<()> {
+async fn destroy_all(ctx: &Ctx<'_>, plan: &mut Plan, what: Destroy) -> Result<()> {
     provision::dns::destroy(ctx, plan).await?;
     provision::cloudfront::destroy(ctx, plan).await?;
     provision::acm::destroy(ctx, plan).await?;
-    provision::kms::schedule_deletion(ctx, plan).await?;
-    provision::buckets::destroy(ctx, plan, delete_content).await
+    if !what.keep_key {
+        provision::kms::schedule_deletion(ctx, plan, !what.delete_content).await?;
+    }
+    provision::buckets::destroy(ctx, plan, what.delete_content).await
 }
 
 fn confirm(site: &str, plan: &Plan) -> Result<()> {

@@ -79,8 +79,15 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::IamPolicy { purpose } => {
             return runtime()?.block_on(commands::iam_policy(&settings, &printer, purpose));
         }
-        Command::Destroy { delete_content } => {
-            return runtime()?.block_on(commands::destroy(&settings, &printer, delete_content));
+        Command::Destroy {
+            delete_content,
+            keep_key,
+        } => {
+            let what = commands::Destroy {
+                delete_content,
+                keep_key,
+            };
+            return runtime()?.block_on(commands::destroy(&settings, &printer, what));
         }
         Command::Adopt(args) => {
             let options = adopt::Options {

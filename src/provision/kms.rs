@@ -246,7 +246,9 @@ async fn create(ctx: &Ctx<'_>, alias: &str) -> Result<String> {
 }
 
 /// Schedules the key for deletion (30-day window: recoverable with `CancelKeyDeletion`).
-pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+/// `content_kept`: the content bucket stays, encrypted with this key, so the plan says what that
+/// means for it.
+pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan, content_kept: bool) -> Result<()> {
     if ctx.config.kms.key_arn.is_some() {
         return Ok(()); // never delete what sitewarden did not create
     }
@@ -258,12 +260,14 @@ pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     if key.key_state == Some(KeyState::PendingDeletion) {
         return Ok(());
     }
-    ctx.change(
-        plan,
-        &resource,
-        Action::Delete,
-        "schedule deletion in 30 days (cancel with `aws kms cancel-key-deletion`)",
-    );
+    let detail = if content_kept {
+        "schedule deletion in 30 days (cancel with `aws kms cancel-key-deletion`); the kept \
+         content bucket is encrypted with this key: its objects cannot be read while the \
+         deletion is pending and are lost when it completes (`destroy --keep-key` keeps the key)"
+    } else {
+        "schedule deletion in 30 days (cancel with `aws kms cancel-key-deletion`)"
+    };
+    ctx.change(plan, &resource, Action::Delete, detail);
     if ctx.apply {
         ctx.aws
             .kms

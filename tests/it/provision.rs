@@ -268,18 +268,37 @@ async fn destroy_keeps_the_data_unless_asked() {
         .arg("destroy")
         .assert()
         .code(2);
-    json_run(dir.path(), &["destroy", "-y"], 0);
-    let key = aws
-        .kms
-        .describe_key()
-        .key_id(format!("alias/sitewarden/{site}"))
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let key_state = || async {
+        aws.kms
+            .describe_key()
+            .key_id(format!("alias/sitewarden/{site}"))
+            .send()
+            .await
+            .unwrap()
+            .key_metadata
+            .unwrap()
+            .key_state
+    };
+    // --keep-key: the kept content stays readable with its key.
+    let kept_key = changes(&json_run(dir.path(), &["destroy", "-y", "--keep-key"], 0));
+    assert!(
+        !kept_key.iter().any(|c| c.contains("kms key")),
+        "{kept_key:#?}"
+    );
     assert_eq!(
-        key.key_state,
+        key_state().await,
+        Some(aws_sdk_kms::types::KeyState::Enabled)
+    );
+    // Without it the key's deletion is scheduled, and the plan says what that means for the data.
+    let destroyed = changes(&json_run(dir.path(), &["destroy", "-y"], 0));
+    assert!(
+        destroyed.iter().any(|c| c.starts_with(&format!(
+            "delete kms key alias/sitewarden/{site}: schedule deletion in 30 days"
+        )) && c.contains("cannot be read while the deletion is pending")),
+        "{destroyed:#?}"
+    );
+    assert_eq!(
+        key_state().await,
         Some(aws_sdk_kms::types::KeyState::PendingDeletion)
     );
     let kept = aws
