@@ -192,8 +192,41 @@ impl Ctx<'_> {
     }
 }
 
+/// What would stop `up` in a late step, checked before the first write so that a refusal changes
+/// nothing: the function code's size, the hosted zone, and DNS records at the site's names that
+/// sitewarden may not replace (the DNS step's own diff, run as a plan against the distribution
+/// that exists, if any).
+async fn preflight(ctx: &Ctx<'_>) -> Result<()> {
+    cloudfront::check(ctx.config)?;
+    if ctx.config.site.domain.is_none() || ctx.config.dns.mode == crate::config::DnsMode::External {
+        return Ok(());
+    }
+    let zone_id = dns::require_zone(ctx).await?;
+    let distribution = cloudfront::find_by_comment(ctx.aws, &ctx.names.distribution_comment)
+        .await?
+        .map(|d| DistributionRef {
+            id: d.id,
+            arn: d.arn,
+            domain_name: d.domain_name,
+        });
+    let known = Known {
+        zone_id: Some(zone_id),
+        distribution,
+        ..Known::default()
+    };
+    let check = Ctx {
+        apply: false,
+        adopt: ctx.adopt.clone(),
+        ..*ctx
+    };
+    dns::reconcile(&check, &known, &mut Plan::default()).await
+}
+
 /// Reconciles every resource in dependency order. With `ctx.apply == false` this is `plan`.
 pub async fn reconcile(ctx: &Ctx<'_>) -> Result<(Plan, Known)> {
+    if ctx.apply {
+        preflight(ctx).await?;
+    }
     let mut plan = Plan::default();
     let mut known = Known::default();
     kms::reconcile_key(ctx, &mut known, &mut plan).await?;

@@ -7,7 +7,8 @@ use aws_sdk_route53::types::{
 };
 
 use crate::support::{
-    aws_clients, json_run, project, site_name, sitewarden_emulated, stdout_json, write_calls,
+    ACCOUNT, aws_clients, json_run, project, site_name, sitewarden_emulated, stdout_json,
+    write_calls,
 };
 
 /// A domain unique to this test (the emulator is shared by every test of the binary).
@@ -405,4 +406,67 @@ async fn a_domain_without_a_hosted_zone_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty() || stdout_json(&out).is_object());
+    assert_nothing_created(&site).await;
+}
+
+/// Neither the key nor a bucket of `site` exists: a refused `up` changed nothing.
+async fn assert_nothing_created(site: &str) {
+    let aws = aws_clients("eu-west-1").await;
+    assert!(
+        aws.kms
+            .describe_key()
+            .key_id(format!("alias/sitewarden/{site}"))
+            .send()
+            .await
+            .is_err(),
+        "the key was created"
+    );
+    for bucket in [
+        format!("{site}-site-{ACCOUNT}"),
+        format!("{site}-logs-{ACCOUNT}"),
+    ] {
+        assert!(
+            aws.s3.head_bucket().bucket(&bucket).send().await.is_err(),
+            "{bucket} was created"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_sitewarden_may_not_replace_stops_up_before_any_change() {
+    let site = site_name("dnstaken");
+    let domain = unique_domain(&site);
+    let aws = aws_clients("eu-west-1").await;
+    let zone = hosted_zone(&aws, &domain).await;
+    upsert(
+        &aws,
+        &zone,
+        ResourceRecordSet::builder()
+            .name(&domain)
+            .r#type(RrType::A)
+            .ttl(300)
+            .resource_records(
+                ResourceRecord::builder()
+                    .value("192.0.2.10")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let dir = project(&site, &format!("domain = \"{domain}\"\n"));
+    let out = sitewarden_emulated(dir.path())
+        .args(["up", "--infra-only", "-y"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "`{domain}` has an A record (`192.0.2.10`) that sitewarden did not create"
+        )),
+        "{stderr}"
+    );
+    assert_nothing_created(&site).await;
 }

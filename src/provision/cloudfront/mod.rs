@@ -15,6 +15,12 @@ mod oac;
 
 pub use distribution::ensure_deployed;
 
+/// Checks, before anything is written, what the CloudFront step would otherwise refuse halfway:
+/// the function code must fit CloudFront's size limit.
+pub fn check(config: &crate::config::Config) -> Result<()> {
+    function::render(config).map(|_| ())
+}
+
 use super::{Ctx, DistributionRef, Known, Plan};
 use crate::error::Result;
 
