@@ -69,20 +69,24 @@ pub fn cache_control(key: &str, rules: &[CacheRule], matchers: &[globset::GlobMa
     }
 }
 
-/// A file name carrying a content hash, such as `app.3f9a1c2b.js` or `index-B7xQ2kLm.css`: one
-/// segment (between `.`, `-` or `_`) of 8–64 characters that is hex, or letters and digits mixed.
+/// A file name carrying a content hash after its name, such as `app.3f9a1c2b.js` (webpack) or
+/// `index-B7xQ2kLm.css` (Vite): a segment after the first (segments are split at `.`, `-` and
+/// `_`) of 8–64 letters and digits with letters and digits mixed, or both letter cases. A name
+/// that merely holds a number (`photo_20240512.jpg`, `resume2024.pdf`) is not one: a file
+/// wrongly taken as fingerprinted would stay cached in browsers for a year.
 pub fn is_fingerprinted(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     let Some((stem, _extension)) = name.rsplit_once('.') else {
         return false;
     };
-    stem.split(['.', '-', '_']).any(|segment| {
+    stem.split(['.', '-', '_']).skip(1).any(|segment| {
+        let bytes = segment.bytes();
         let len_ok = (8..=64).contains(&segment.len());
-        let alnum = segment.bytes().all(|b| b.is_ascii_alphanumeric());
-        let digit = segment.bytes().any(|b| b.is_ascii_digit());
-        let hex = segment.bytes().all(|b| b.is_ascii_hexdigit());
-        let letter = segment.bytes().any(|b| b.is_ascii_alphabetic());
-        len_ok && alnum && digit && (hex || letter)
+        let alnum = bytes.clone().all(|b| b.is_ascii_alphanumeric());
+        let digit = bytes.clone().any(|b| b.is_ascii_digit());
+        let lower = bytes.clone().any(|b| b.is_ascii_lowercase());
+        let upper = bytes.clone().any(|b| b.is_ascii_uppercase());
+        len_ok && alnum && (lower || upper) && (digit || (lower && upper))
     })
 }
 
@@ -124,8 +128,14 @@ mod tests {
             "docs/getting-started.js",
             "README",
             "app.12345678",
+            // Names that hold a date or a number, not a content hash.
+            "photo_20240512.jpg",
+            "IMG20240512.jpg",
+            "resume2024.pdf",
+            "report-20240512.pdf",
+            "3f9a1c2b4d5e.png",
         ] {
-            assert!(!is_fingerprinted(key) || key == "app.12345678", "{key}");
+            assert!(!is_fingerprinted(key), "{key}");
         }
     }
 
