@@ -7,7 +7,8 @@
 //      where `:splat` in the target stands for the rest of the path;
 //   3. `dir/` is served from `dir/index.html`;
 //   4. `dir` (last segment without a dot) is redirected (301) to `dir/`, unless an SPA fallback
-//      handles unknown paths.
+//      handles unknown paths; files under `/.well-known/` (extensionless by standard, such as
+//      `apple-app-site-association`) are served as they are.
 // Redirects keep the query string. sitewarden puts the site's settings (JSON) in place of the
 // placeholder below.
 
@@ -67,7 +68,7 @@ function handler(event) {
         return request;
     }
     var last = uri.substring(uri.lastIndexOf('/') + 1);
-    if (CONFIG.directoryRedirect && last.indexOf('.') === -1) {
+    if (CONFIG.directoryRedirect && last.indexOf('.') === -1 && uri.indexOf('/.well-known/') !== 0) {
         return redirect(301, uri + '/' + query);
     }
     return request;

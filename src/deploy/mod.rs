@@ -144,6 +144,18 @@ pub fn prepare(
             escape(link)
         ));
     }
+    if deploy.spa_fallback.is_none() {
+        for file in files
+            .iter()
+            .filter(|f| unreachable_without_extension(&f.key))
+        {
+            printer.warn(format_args!(
+                "`{key}` has no extension: the site redirects `/{key}` to `/{key}/` (a folder), \
+                 so it cannot be fetched; give it an extension or move it under `.well-known/`",
+                key = escape(&file.key)
+            ));
+        }
+    }
     for link in &skipped.folder_links {
         printer.warn(format_args!(
             "skipping `{}`: a symlink to a folder (folder links are not followed; the folder \
@@ -206,6 +218,13 @@ pub fn prepare(
             content_type,
         })
         .collect())
+}
+
+/// The viewer-request function takes a last path segment without a dot for a folder (`/docs` →
+/// `/docs/`), except under `/.well-known/`: such a file is published but not reachable.
+fn unreachable_without_extension(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    !name.contains('.') && !key.starts_with(".well-known/")
 }
 
 /// The summary of a diff, before anything is uploaded.

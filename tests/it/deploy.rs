@@ -623,3 +623,21 @@ fn verbose_adds_detail_and_quiet_leaves_stderr_empty() {
     site.write("index.html", "<h1>v4</h1>");
     assert_eq!(stderr(&["-q"]), "");
 }
+
+#[test]
+fn a_file_the_site_cannot_serve_is_named_before_upload() {
+    let site = Site::up("noext", "");
+    site.write("LICENSE", "MIT");
+    site.write(".well-known/apple-app-site-association", "{}");
+    let out = sitewarden_emulated(site.path())
+        .args(["deploy", "--dry-run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("`LICENSE` has no extension: the site redirects `/LICENSE` to `/LICENSE/`"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("apple-app-site-association"), "{stderr}");
+}

@@ -118,6 +118,11 @@ fn directory_indexes_and_assets() {
             event("example.com", "/a.css", &none),
             event("example.com", "/", &none),
             event("example.com", "/docs", &json!({ "page": { "value": "2" } })),
+            event(
+                "example.com",
+                "/.well-known/apple-app-site-association",
+                &none,
+            ),
         ],
     ) else {
         return;
@@ -129,6 +134,9 @@ fn directory_indexes_and_assets() {
     assert!(out[2].get("statusCode").is_none());
     assert_eq!(out[3]["uri"], "/index.html");
     assert_eq!(location(&out[4]), (301, "/docs/?page=2"));
+    // Extensionless by standard: served as the file it is.
+    assert_eq!(out[5]["uri"], "/.well-known/apple-app-site-association");
+    assert!(out[5].get("statusCode").is_none());
 }
 
 #[test]
