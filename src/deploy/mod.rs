@@ -627,6 +627,9 @@ pub async fn rollback(
         invalidation: None,
         requests: BTreeMap::new(),
     };
+    // Every version to restore must still exist (the lifecycle expires earlier versions): checked
+    // before the first copy, so a deploy that cannot be restored whole is not restored in part.
+    check_versions(session, &record, &target_id, &summary.uploads).await?;
     if options.dry_run || (summary.uploads.is_empty() && summary.deletes.is_empty()) {
         summary.requests = session.aws.requests.snapshot();
         return Ok(summary);
@@ -648,6 +651,51 @@ pub async fn rollback(
     )
     .await?;
     Ok(summary)
+}
+
+/// Refuses (exit 2) a rollback whose recorded versions are not all there, naming the missing ones.
+async fn check_versions(
+    session: &Session,
+    record: &DeployRecord,
+    target_id: &str,
+    changes: &[Change],
+) -> Result<()> {
+    let s3 = &session.aws.s3;
+    let bucket = &session.names.content_bucket;
+    let mut missing = Vec::new();
+    for change in changes {
+        let Some(version) = record.files[&change.key].version_id.as_deref() else {
+            missing.push(format!("{} (no version recorded)", escape(&change.key)));
+            continue;
+        };
+        let found = s3
+            .head_object()
+            .bucket(bucket)
+            .key(&change.key)
+            .version_id(version)
+            .send()
+            .await
+            .or_missing(
+                &["NotFound", "NoSuchKey", "NoSuchVersion"],
+                "HeadObject",
+                &format!("object `{}` version `{version}`", escape(&change.key)),
+            )?;
+        if found.is_none() {
+            missing.push(escape(&change.key).into_owned());
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage_with_hint(
+        format!(
+            "deploy `{target_id}` cannot be restored: {} of its file versions are gone: {}",
+            missing.len(),
+            missing.join(", ")
+        ),
+        "earlier versions expire after `logging.noncurrent_version_days` (default 90); roll back \
+         to a newer deploy (`sitewarden history`), or deploy that version from source",
+    ))
 }
 
 /// Copies the recorded versions of `changes` back over the live keys (server-side), assets before

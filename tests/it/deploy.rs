@@ -641,3 +641,49 @@ fn a_file_the_site_cannot_serve_is_named_before_upload() {
     );
     assert!(!stderr.contains("apple-app-site-association"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_whose_versions_expired_is_not_restored_in_part() {
+    let site = Site::up("expired", "");
+    site.deploy(&[], 0);
+    site.write("index.html", "<h1>v2</h1>");
+    site.write("favicon.ico", "icon v2");
+    site.deploy(&[], 0);
+    // As the lifecycle does after `logging.noncurrent_version_days`: v1's index.html is gone.
+    let s3 = aws_clients("eu-west-1").await.s3;
+    let versions = s3
+        .list_object_versions()
+        .bucket(&site.bucket)
+        .prefix("index.html")
+        .send()
+        .await
+        .unwrap();
+    let old = versions
+        .versions()
+        .iter()
+        .find(|v| v.key() == Some("index.html") && v.is_latest() == Some(false))
+        .and_then(|v| v.version_id())
+        .unwrap()
+        .to_owned();
+    s3.delete_object()
+        .bucket(&site.bucket)
+        .key("index.html")
+        .version_id(old)
+        .send()
+        .await
+        .unwrap();
+
+    let out = sitewarden_emulated(site.path())
+        .args(["rollback"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot be restored: 1 of its file versions are gone: index.html"),
+        "{stderr}"
+    );
+    // Nothing was copied back, not even the asset whose version is still there.
+    assert_eq!(object(&site.bucket, "favicon.ico").await.0, b"icon v2");
+    assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>v2</h1>");
+}
