@@ -138,6 +138,25 @@ pub fn prepare(
 ) -> Result<Vec<Local>> {
     let deploy = &session.config.deploy;
     let (files, skipped) = walk::walk(source_dir, &glob_set(&deploy.exclude))?;
+    let reserved: Vec<String> = files
+        .iter()
+        .filter(|f| f.key.starts_with(manifest::STATE_PREFIX))
+        .map(|f| escape(&f.key).into_owned())
+        .collect();
+    if !reserved.is_empty() {
+        return Err(Error::usage_with_hint(
+            format!(
+                "`{}` is reserved for sitewarden's own state (manifest, deploy records), yet the \
+                 source folder has files there: {}",
+                manifest::STATE_PREFIX,
+                reserved.join(", ")
+            ),
+            format!(
+                "rename the folder, or add `{}**` to `deploy.exclude`",
+                manifest::STATE_PREFIX
+            ),
+        ));
+    }
     for link in &skipped.outside_links {
         printer.warn(format_args!(
             "skipping `{}`: a symlink to outside the source folder",

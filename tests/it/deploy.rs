@@ -687,3 +687,26 @@ async fn a_deploy_whose_versions_expired_is_not_restored_in_part() {
     assert_eq!(object(&site.bucket, "favicon.ico").await.0, b"icon v2");
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>v2</h1>");
 }
+
+#[test]
+fn the_state_prefix_cannot_be_published_over() {
+    let site = Site::up("reserved", "");
+    site.write(".sitewarden/manifest.json", "{}");
+    let out = sitewarden_emulated(site.path())
+        .args(["deploy"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`.sitewarden/` is reserved for sitewarden's own state"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(".sitewarden/manifest.json"), "{stderr}");
+    // Excluded, the rest is published.
+    let config = site.path().join("sitewarden.toml");
+    let text =
+        std::fs::read_to_string(&config).unwrap() + "[deploy]\nexclude = [\".sitewarden/**\"]\n";
+    std::fs::write(&config, text).unwrap();
+    assert_eq!(site.deploy(&[], 0)["uploaded"], 4);
+}
