@@ -138,50 +138,7 @@ pub fn prepare(
 ) -> Result<Vec<Local>> {
     let deploy = &session.config.deploy;
     let (files, skipped) = walk::walk(source_dir, &glob_set(&deploy.exclude))?;
-    let reserved: Vec<String> = files
-        .iter()
-        .filter(|f| f.key.starts_with(manifest::STATE_PREFIX))
-        .map(|f| escape(&f.key).into_owned())
-        .collect();
-    if !reserved.is_empty() {
-        return Err(Error::usage_with_hint(
-            format!(
-                "`{}` is reserved for sitewarden's own state (manifest, deploy records), yet the \
-                 source folder has files there: {}",
-                manifest::STATE_PREFIX,
-                reserved.join(", ")
-            ),
-            format!(
-                "rename the folder, or add `{}**` to `deploy.exclude`",
-                manifest::STATE_PREFIX
-            ),
-        ));
-    }
-    for link in &skipped.outside_links {
-        printer.warn(format_args!(
-            "skipping `{}`: a symlink to outside the source folder",
-            escape(link)
-        ));
-    }
-    if deploy.spa_fallback.is_none() {
-        for file in files
-            .iter()
-            .filter(|f| unreachable_without_extension(&f.key))
-        {
-            printer.warn(format_args!(
-                "`{key}` has no extension: the site redirects `/{key}` to `/{key}/` (a folder), \
-                 so it cannot be fetched; give it an extension or move it under `.well-known/`",
-                key = escape(&file.key)
-            ));
-        }
-    }
-    for link in &skipped.folder_links {
-        printer.warn(format_args!(
-            "skipping `{}`: a symlink to a folder (folder links are not followed; the folder \
-             itself is published)",
-            escape(link)
-        ));
-    }
+    check_walk(&files, &skipped, deploy, printer)?;
     let allow = glob_set(&deploy.allow);
     let mut findings = guard::check_names(&files, &allow);
     let content_types: Vec<String> = files
@@ -237,6 +194,61 @@ pub fn prepare(
             content_type,
         })
         .collect())
+}
+
+/// What the walk found that is not published as is: files under the state prefix are refused;
+/// skipped links and extensionless files the site cannot serve are reported.
+fn check_walk(
+    files: &[walk::LocalFile],
+    skipped: &walk::Skipped,
+    deploy: &crate::config::Deploy,
+    printer: &Printer,
+) -> Result<()> {
+    let reserved: Vec<String> = files
+        .iter()
+        .filter(|f| f.key.starts_with(manifest::STATE_PREFIX))
+        .map(|f| escape(&f.key).into_owned())
+        .collect();
+    if !reserved.is_empty() {
+        return Err(Error::usage_with_hint(
+            format!(
+                "`{}` is reserved for sitewarden's own state (manifest, deploy records), yet the \
+                 source folder has files there: {}",
+                manifest::STATE_PREFIX,
+                reserved.join(", ")
+            ),
+            format!(
+                "rename the folder, or add `{}**` to `deploy.exclude`",
+                manifest::STATE_PREFIX
+            ),
+        ));
+    }
+    for link in &skipped.outside_links {
+        printer.warn(format_args!(
+            "skipping `{}`: a symlink to outside the source folder",
+            escape(link)
+        ));
+    }
+    if deploy.spa_fallback.is_none() {
+        for file in files
+            .iter()
+            .filter(|f| unreachable_without_extension(&f.key))
+        {
+            printer.warn(format_args!(
+                "`{key}` has no extension: the site redirects `/{key}` to `/{key}/` (a folder), \
+                 so it cannot be fetched; give it an extension or move it under `.well-known/`",
+                key = escape(&file.key)
+            ));
+        }
+    }
+    for link in &skipped.folder_links {
+        printer.warn(format_args!(
+            "skipping `{}`: a symlink to a folder (folder links are not followed; the folder \
+             itself is published)",
+            escape(link)
+        ));
+    }
+    Ok(())
 }
 
 /// The viewer-request function takes a last path segment without a dot for a folder (`/docs` →
