@@ -30,6 +30,7 @@ const TLS_MINIMUMS: [&str; 3] = ["TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025"]
 
 /// What the distribution reveals to the rest of the audit.
 pub struct DistributionFacts {
+    pub arn: String,
     pub domain_name: String,
     pub aliases: Vec<String>,
     pub certificate_arn: Option<String>,
@@ -181,6 +182,7 @@ pub async fn audit(
     );
     sink.exceptions();
     Ok(Some(DistributionFacts {
+        arn: distribution.arn.clone(),
         domain_name: distribution.domain_name,
         aliases: config
             .aliases

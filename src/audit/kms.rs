@@ -17,6 +17,7 @@ pub async fn audit(
     aws: &Aws,
     key_id: &str,
     expected: bool,
+    distribution_arn: Option<&str>,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let resource = format!("kms key {key_id}");
@@ -67,7 +68,9 @@ pub async fn audit(
         .map(|o| o.policy.and_then(|text| serde_json::from_str(&text).ok()));
     sink.check(
         KMS_NOT_PUBLIC,
-        key_policy.as_ref().map(|p| not_public(p.as_ref())),
+        key_policy
+            .as_ref()
+            .map(|p| not_public(p.as_ref(), distribution_arn)),
     );
     sink.check(KMS_NOT_DELETED, Ok(enabled(&key)));
     Ok(())
@@ -114,7 +117,9 @@ fn rotation_enabled(on: bool) -> Outcome {
     }
 }
 
-fn not_public(doc: Option<&Value>) -> Outcome {
+/// No one outside the account; CloudFront only by `AWS:SourceArn`, and (`distribution_arn`: the
+/// distribution in front of the bucket) for that distribution.
+fn not_public(doc: Option<&Value>, distribution_arn: Option<&str>) -> Outcome {
     let Some(doc) = doc else {
         return Outcome::fail("the key policy could not be read as JSON");
     };
@@ -127,10 +132,20 @@ fn not_public(doc: Option<&Value>) -> Outcome {
             ));
         }
         let cloudfront = s.services().contains(&"cloudfront.amazonaws.com");
-        if cloudfront && s.condition("StringEquals", "AWS:SourceArn").is_empty() {
+        let sources = s.condition("StringEquals", "AWS:SourceArn");
+        if cloudfront && sources.is_empty() {
             problems.push(format!(
                 "statement `{}` allows CloudFront without `AWS:SourceArn`",
                 s.sid()
+            ));
+        } else if cloudfront
+            && let Some(arn) = distribution_arn
+            && !sources.contains(&arn)
+        {
+            problems.push(format!(
+                "statement `{}` lets CloudFront decrypt for {}, not for distribution {arn}",
+                s.sid(),
+                sources.join(", ")
             ));
         }
     }
@@ -187,7 +202,25 @@ mod tests {
                 ),
             ],
         );
-        assert_eq!(not_public(Some(&doc)).status, Status::Pass);
+        assert_eq!(
+            not_public(
+                Some(&doc),
+                Some("arn:aws:cloudfront::123456789012:distribution/E1")
+            )
+            .status,
+            Status::Pass
+        );
+        // Scoped to another distribution: this one cannot decrypt, that one can.
+        assert_eq!(
+            not_public(
+                Some(&doc),
+                Some("arn:aws:cloudfront::123456789012:distribution/E2")
+            )
+            .evidence,
+            "statement `CloudFrontOriginAccessControlDecrypt` lets CloudFront decrypt for \
+             arn:aws:cloudfront::123456789012:distribution/E1, not for distribution \
+             arn:aws:cloudfront::123456789012:distribution/E2"
+        );
     }
 
     #[test]
@@ -198,7 +231,7 @@ mod tests {
              "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "kms:Decrypt"}
         ]});
         assert_eq!(
-            not_public(Some(&doc)).evidence,
+            not_public(Some(&doc), None).evidence,
             "statement `Anyone` allows `*` without a restricting condition; statement \
              `AnyDistribution` allows CloudFront without `AWS:SourceArn`"
         );

@@ -559,7 +559,14 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
         }
     }
     if let Some(key) = &key {
-        kms::audit(aws, key, targets.site.is_some(), &mut findings).await?;
+        kms::audit(
+            aws,
+            key,
+            targets.site.is_some(),
+            distribution.as_ref().map(|d| d.arn.as_str()),
+            &mut findings,
+        )
+        .await?;
     }
     if let Some(arn) = distribution
         .as_ref()

@@ -360,6 +360,43 @@ async fn a_site_built_by_up_passes_every_control() {
     for kind in ["distribution", "bucket", "key"] {
         assert!(kinds.contains(kind), "{kind} not audited: {kinds:?}");
     }
+
+    // A key policy scoped to another distribution: this one could not decrypt, that one could.
+    let kms = aws_clients(REGION).await.kms;
+    let key_id = kms
+        .describe_key()
+        .key_id(format!("alias/sitewarden/{site}"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let other = format!(
+        "arn:aws:cloudfront::{}:distribution/EOTHER",
+        crate::support::ACCOUNT
+    );
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Admin", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{}:root", crate::support::ACCOUNT)},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Decrypt", "Effect": "Allow",
+             "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "kms:Decrypt",
+             "Resource": "*", "Condition": {"StringEquals": {"AWS:SourceArn": other}}}
+        ]
+    });
+    kms.put_key_policy()
+        .key_id(&key_id)
+        .policy_name("default")
+        .policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let report = json_run(dir.path(), &["audit", "--fail-on", "high"], 3);
+    let key_status = statuses(&report, &format!("alias/sitewarden/{site}"));
+    assert_eq!(key_status["KMS.5"], "fail", "{report:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
