@@ -88,6 +88,23 @@ pub async fn locate(aws: &crate::aws::Aws, bucket: &str) -> Result<Option<Client
     }))
 }
 
+/// Whether `bucket` is a sitewarden site's log bucket: named `<site>-logs-<account>` and tagged
+/// `sitewarden:site = <site>` (an unreadable tag set counts as no).
+pub async fn is_sitewarden_log_bucket(s3: &Client, account: &str, bucket: &str) -> bool {
+    let Some(site) = bucket.strip_suffix(&format!("-logs-{account}")) else {
+        return false;
+    };
+    s3.get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .is_ok_and(|t| {
+            t.tag_set()
+                .iter()
+                .any(|tag| tag.key == crate::names::SITE_TAG && tag.value == site)
+        })
+}
+
 /// Evaluates the bucket with its regional client (see [`locate`]): one read per control, in
 /// table order, which reads best as one function.
 #[allow(clippy::too_many_lines)]

@@ -361,6 +361,16 @@ async fn a_site_built_by_up_passes_every_control() {
         assert!(kinds.contains(kind), "{kind} not audited: {kinds:?}");
     }
 
+    // The log bucket named by --bucket is graded as a log bucket, with its exceptions.
+    let by_log = json_run(
+        elsewhere.path(),
+        &["audit", "--bucket", &logs, "--fail-on", "low"],
+        0,
+    );
+    let log_status = statuses(&by_log, &logs);
+    assert_eq!(log_status["S3.17"], "exception", "{by_log:#}");
+    assert_eq!(log_status["S3.9"], "exception", "{by_log:#}");
+
     // A key policy scoped to another distribution: this one could not decrypt, that one could.
     let kms = aws_clients(REGION).await.kms;
     let key_id = kms
