@@ -457,6 +457,30 @@ def test_sse_kms_etag_is_not_md5_and_consistent(s3, bucket, aws):
     assert plain["ETag"] == md5
 
 
+def test_sse_kms_objects_cannot_be_read_while_their_key_is_unusable(s3, bucket, aws):
+    kms = aws("kms")
+    key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"secret", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn)
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"plain", ServerSideEncryption="AES256")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"secret"
+
+    kms.schedule_key_deletion(KeyId=key_arn, PendingWindowInDays=7)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert error_code(exc) == "KMS.KMSInvalidStateException"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # HEAD needs no decryption, and other objects are unaffected.
+    assert s3.head_object(Bucket=bucket, Key="k")["ServerSideEncryption"] == "aws:kms"
+    assert s3.get_object(Bucket=bucket, Key="plain")["Body"].read() == b"plain"
+
+    kms.cancel_key_deletion(KeyId=key_arn)  # the key comes back disabled
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert error_code(exc) == "KMS.DisabledException"
+    kms.enable_key(KeyId=key_arn)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"secret"
+
+
 # --- lifecycle ----------------------------------------------------------------------------------
 
 

@@ -301,14 +301,39 @@ async fn destroy_keeps_the_data_unless_asked() {
         key_state().await,
         Some(aws_sdk_kms::types::KeyState::PendingDeletion)
     );
-    let kept = aws
-        .s3
-        .get_object()
-        .bucket(&content)
-        .key("index.html")
+    // The object is kept, but as on AWS it cannot be read while its key is pending deletion...
+    let read = || async {
+        aws.s3
+            .get_object()
+            .bucket(&content)
+            .key("index.html")
+            .send()
+            .await
+    };
+    let denied = read().await.unwrap_err();
+    assert_eq!(
+        denied.into_service_error().meta().code(),
+        Some("KMS.KMSInvalidStateException")
+    );
+    // ... until the deletion is cancelled, as the plan said.
+    let key_id = aws
+        .kms
+        .describe_key()
+        .key_id(format!("alias/sitewarden/{site}"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    aws.kms
+        .cancel_key_deletion()
+        .key_id(&key_id)
         .send()
         .await
         .unwrap();
+    aws.kms.enable_key().key_id(&key_id).send().await.unwrap();
+    let kept = read().await.unwrap();
     assert_eq!(
         kept.body.collect().await.unwrap().into_bytes().as_ref(),
         b"hi"

@@ -1,16 +1,29 @@
-"""KMS: PolicyName defaults to `default`, DescribeKey always carries MultiRegion and KeyUsage, and
-ScheduleKeyDeletion validates its window and answers with the key state."""
+"""KMS: PolicyName defaults to `default`, DescribeKey always carries MultiRegion and KeyUsage,
+ScheduleKeyDeletion validates its window and answers with the key state, and the key-state calls
+(Enable/DisableKey, Cancel/ScheduleKeyDeletion) take a key ARN as well as a key id."""
 
 import json
 from functools import wraps
 
 from moto.kms import responses
 from moto.kms.exceptions import ValidationException
-from moto.kms.models import Key
+from moto.kms.models import Key, KmsBackend
 from moto.kms.responses import KmsResponse
 
 
+def _by_id(method):
+    @wraps(method)
+    def wrapper(self, key_id, *args, **kwargs):
+        return method(self, self.get_key_id(key_id), *args, **kwargs)
+
+    return wrapper
+
+
 def apply() -> None:
+    # AWS accepts a key ARN wherever a key id goes; moto's key-state calls index by bare id.
+    for name in ("enable_key", "disable_key", "cancel_key_deletion", "schedule_key_deletion"):
+        setattr(KmsBackend, name, _by_id(getattr(KmsBackend, name)))
+
     # GetKeyPolicy / PutKeyPolicy: PolicyName is optional and means "default".
     assert_default_policy = responses._assert_default_policy
     responses._assert_default_policy = lambda name: assert_default_policy(name or "default")

@@ -1,5 +1,6 @@
 """S3: bucket-policy evaluation with principals and conditions, Block Public Access, Object Ownership
-(no ACLs while enforced; not enforced while the bucket ACL grants beyond the owner),
+(no ACLs while enforced; not enforced while the bucket ACL grants beyond the owner), SSE-KMS reads
+that fail while the object's key is disabled or pending deletion,
 request digests (Content-MD5, x-amz-checksum-* in headers or aws-chunked trailers), SSE-KMS ETags,
 DeleteObjects limits and lifecycle NewerNoncurrentVersions."""
 
@@ -110,6 +111,36 @@ class InvalidRequest(S3ClientError):
 class AccessControlListNotSupported(S3ClientError):
     code = "AccessControlListNotSupported"
     message = "The bucket does not allow ACLs"
+
+
+class KmsKeyUnusable(S3ClientError):
+    """S3 reads an SSE-KMS object only through its KMS key: a disabled, deleted or pending-deletion
+    key makes the object unreadable (S3 passes KMS's error on, prefixed `KMS.`)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(code, message)
+
+
+_KEY_ARN = re.compile(r"^arn:aws[\w-]*:kms:([^:]+):(\d{12}):key/(.+)$")
+
+
+def _kms_key_unusable(key_id: str, account: str, region: str) -> KmsKeyUnusable | None:
+    from moto.kms.models import kms_backends
+
+    match = _KEY_ARN.match(key_id)
+    if match:
+        region, account, key_id = match.groups()
+    backend = kms_backends[account][region]
+    if key_id.startswith("alias/"):
+        key_id = backend.get_key_id_from_alias(key_id) or key_id
+    key = backend.keys.get(key_id)
+    if key is None:
+        return KmsKeyUnusable("KMS.NotFoundException", f"Invalid keyId {key_id}")
+    if key.key_state == "PendingDeletion":
+        return KmsKeyUnusable("KMS.KMSInvalidStateException", f"{key.arn} is pending deletion.")
+    if key.key_state != "Enabled":
+        return KmsKeyUnusable("KMS.DisabledException", f"{key.arn} is disabled.")
+    return None
 
 
 class InvalidBucketAclWithObjectOwnership(S3ClientError):
@@ -493,6 +524,17 @@ def apply() -> None:
     @_wrap(S3Response, "_acl_from_body")
     def acl_from_body(original, self, *args, **kwargs):
         return _check_acl(self, original(self, *args, **kwargs), None)
+
+    @_wrap(S3Response, "get_object")
+    def get_object(original, self):
+        # GetObject decrypts through KMS (HeadObject does not): an unusable key fails the read.
+        key, _ = self._get_key()
+        if (key.encryption or "").startswith("aws:kms") and key.kms_key_id:
+            region = self.backend.get_bucket(self.bucket_name).region_name
+            error = _kms_key_unusable(key.kms_key_id, self.current_account, region)
+            if error is not None:
+                raise error
+        return original(self)
 
     @_wrap(S3Backend, "put_bucket_ownership_controls")
     def put_bucket_ownership_controls(original, self, bucket_name, ownership):
