@@ -607,11 +607,18 @@ pub async fn rollback(
     let target_id = if let Some(id) = target {
         id.to_owned()
     } else {
-        let current = remote
+        let mut current = remote
             .manifest
             .deploy_id
             .clone()
             .or_else(|| ids.last().cloned());
+        // After a rollback the live content is the deploy it restored: rolling back again goes
+        // one further back, never forward to the deploy just rolled back from.
+        if let Some(id) = &current
+            && let Some(restored) = history::read(s3, bucket, id).await?.rollback_of
+        {
+            current = Some(restored);
+        }
         let position = current.and_then(|c| ids.iter().position(|i| *i == c));
         let Some(p) = position.filter(|p| *p > 0) else {
             return Err(Error::usage(

@@ -470,6 +470,18 @@ async fn rollback_restores_the_previous_deploy() {
     assert_eq!(deploys[1]["commit"], sha);
     assert_eq!(deploys[2]["rollback_of"], v1["deploy_id"]);
     assert_eq!(deploys[2]["current"], true);
+    // Rolling back again goes further back, not forward to v2: v1 was the first deploy.
+    let again = sitewarden_emulated(site.path())
+        .args(["rollback", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("there is no earlier deploy to roll back to"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     // The next deploy from the (v2) folder puts v2 back.
     assert_eq!(
         keys(&site.deploy(&[], 0)["uploads"]),
