@@ -89,17 +89,7 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
     };
     let resource = format!("kms key {}", ctx.names.kms_alias);
     let desired = key_policy(ctx, known.distribution.as_ref().map(|d| d.arn.as_str()));
-    let observed = ctx
-        .aws
-        .kms
-        .get_key_policy()
-        .key_id(key_arn)
-        .policy_name("default")
-        .send()
-        .await
-        .op("GetKeyPolicy", &resource)?
-        .policy
-        .and_then(|p| policy::parse(&p));
+    let observed = read_policy(ctx, key_arn, &resource).await?;
     if observed.is_some_and(|o| policy::same(&o, &desired)) {
         ctx.settled(plan, &resource);
         return Ok(());
@@ -124,10 +114,13 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
     Ok(())
 }
 
-/// Warns when the key of `kms.key_arn` does not let CloudFront decrypt for the distribution: the
-/// site's SSE-KMS objects cannot be served until its policy has the statement printed.
-async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str) {
-    let observed = ctx
+/// The key's `default` policy, parsed (`None`: unreadable JSON).
+async fn read_policy(
+    ctx: &Ctx<'_>,
+    key_arn: &str,
+    resource: &str,
+) -> Result<Option<serde_json::Value>> {
+    Ok(ctx
         .aws
         .kms
         .get_key_policy()
@@ -135,13 +128,19 @@ async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str
         .policy_name("default")
         .send()
         .await
-        .op("GetKeyPolicy", &format!("kms key {key_arn}"));
+        .op("GetKeyPolicy", resource)?
+        .policy
+        .and_then(|p| policy::parse(&p)))
+}
+
+/// Warns when the key of `kms.key_arn` does not let CloudFront decrypt for the distribution: the
+/// site's SSE-KMS objects cannot be served until its policy has the statement printed.
+async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str) {
+    let observed = read_policy(ctx, key_arn, &format!("kms key {key_arn}")).await;
     let grants = match &observed {
-        Ok(out) => out
-            .policy
-            .as_deref()
-            .and_then(policy::parse)
-            .is_some_and(|doc| grants_cloudfront_decrypt(&doc, distribution_arn)),
+        Ok(doc) => doc
+            .as_ref()
+            .is_some_and(|doc| grants_cloudfront_decrypt(doc, distribution_arn)),
         Err(_) => false,
     };
     if grants {

@@ -651,12 +651,16 @@ async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
 
     // A domain without a hosted zone is refused before anything changes.
     let nowhere = format!("{}.sitewarden-nozone.test", site_name("nozone"));
-    let out = sitewarden_emulated(dir.path())
-        .args(["adopt", "--bucket", &poc.bucket, "--domain", &nowhere])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = crate::support::stderr_run(
+        sitewarden_emulated(dir.path()).args([
+            "adopt",
+            "--bucket",
+            &poc.bucket,
+            "--domain",
+            &nowhere,
+        ]),
+        2,
+    );
     assert!(
         stderr.contains(&format!(
             "no public Route53 hosted zone contains `{nowhere}`"

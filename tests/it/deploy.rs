@@ -641,12 +641,10 @@ fn a_file_the_site_cannot_serve_is_named_before_upload() {
     let site = Site::up("noext", "");
     site.write("LICENSE", "MIT");
     site.write(".well-known/apple-app-site-association", "{}");
-    let out = sitewarden_emulated(site.path())
-        .args(["deploy", "--dry-run"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = crate::support::stderr_run(
+        sitewarden_emulated(site.path()).args(["deploy", "--dry-run"]),
+        0,
+    );
     assert!(
         stderr.contains("`LICENSE` has no extension: the site redirects `/LICENSE` to `/LICENSE/`"),
         "{stderr}"
@@ -685,12 +683,7 @@ async fn a_deploy_whose_versions_expired_is_not_restored_in_part() {
         .await
         .unwrap();
 
-    let out = sitewarden_emulated(site.path())
-        .args(["rollback"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["rollback"]), 2);
     assert!(
         stderr.contains("cannot be restored: 1 of its file versions are gone: index.html"),
         "{stderr}"
@@ -704,12 +697,7 @@ async fn a_deploy_whose_versions_expired_is_not_restored_in_part() {
 fn the_state_prefix_cannot_be_published_over() {
     let site = Site::up("reserved", "");
     site.write(".sitewarden/manifest.json", "{}");
-    let out = sitewarden_emulated(site.path())
-        .args(["deploy"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["deploy"]), 2);
     assert!(
         stderr.contains("`.sitewarden/` is reserved for sitewarden's own state"),
         "{stderr}"

@@ -515,13 +515,12 @@ async fn a_denied_call_stops_the_run_with_the_call_and_a_hint() {
     let site = site_name("denied");
     let dir = project(&site, "");
     // A principal without kms:CreateKey (the emulator's `deny+` keys): the first write fails.
-    let out = sitewarden_emulated(dir.path())
-        .env("AWS_ACCESS_KEY_ID", "deny+kms:CreateKey")
-        .args(["up", "--infra-only"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = crate::support::stderr_run(
+        sitewarden_emulated(dir.path())
+            .env("AWS_ACCESS_KEY_ID", "deny+kms:CreateKey")
+            .args(["up", "--infra-only"]),
+        1,
+    );
     assert!(
         stderr.contains(&format!(
             "CreateKey failed for kms key alias/sitewarden/{site}: AccessDeniedException"

@@ -306,12 +306,10 @@ async fn external_dns_prints_the_records_and_writes_nothing_to_route53() {
         &format!("domain = \"{domain}\"\n[dns]\nmode = \"external\"\n"),
     );
 
-    let out = sitewarden_emulated(dir.path())
-        .args(["up", "--infra-only", "--no-wait", "-y"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = crate::support::stderr_run(
+        sitewarden_emulated(dir.path()).args(["up", "--infra-only", "--no-wait", "-y"]),
+        0,
+    );
     let arn = &certificates(&domain).await[0];
     let cert = aws_clients("us-east-1")
         .await
@@ -386,12 +384,7 @@ async fn a_domain_without_a_hosted_zone_is_a_usage_error() {
     let site = site_name("dnsnozone");
     let domain = format!("{site}.example.net");
     let dir = project(&site, &format!("domain = \"{domain}\"\n"));
-    let out = sitewarden_emulated(dir.path())
-        .args(["plan"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = crate::support::stderr_run(sitewarden_emulated(dir.path()).args(["plan"]), 2);
     assert!(
         stderr.contains(&format!(
             "error: no public Route53 hosted zone contains `{domain}`"
@@ -456,12 +449,10 @@ async fn a_record_sitewarden_may_not_replace_stops_up_before_any_change() {
     )
     .await;
     let dir = project(&site, &format!("domain = \"{domain}\"\n"));
-    let out = sitewarden_emulated(dir.path())
-        .args(["up", "--infra-only", "-y"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = crate::support::stderr_run(
+        sitewarden_emulated(dir.path()).args(["up", "--infra-only", "-y"]),
+        1,
+    );
     assert!(
         stderr.contains(&format!(
             "`{domain}` has an A record (`192.0.2.10`) that sitewarden did not create"

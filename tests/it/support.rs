@@ -277,3 +277,11 @@ pub fn assert_policy_allows(policy: &serde_json::Value, requests: &[&serde_json:
         "actions the policy does not allow"
     );
 }
+
+/// Runs `cmd`, asserts its exit code, and returns its stderr.
+pub fn stderr_run(cmd: &mut Command, code: i32) -> String {
+    let out = cmd.output().expect("run sitewarden");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    stderr
+}
