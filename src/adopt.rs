@@ -336,13 +336,16 @@ pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Re
     };
     // Before any change: the domain's zone exists and its records can move to the distribution
     // (the DNS step's own checks, run as a plan).
+    provision::cloudfront::check(&config)?;
     if config.site.domain.is_some() && config.dns.mode == crate::config::DnsMode::Route53 {
         let check = Ctx {
             apply: false,
             adopt: ctx.adopt.clone(),
             ..ctx
         };
-        provision::dns::reconcile(&check, &Known::default(), &mut Plan::default()).await?;
+        provision::dns::reconcile(&check, &Known::default(), &mut Plan::default())
+            .await
+            .map_err(Error::before_any_change)?;
     }
     let mut known = Known::default();
     let mut steps = Vec::new();

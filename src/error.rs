@@ -89,6 +89,16 @@ impl Error {
         }
     }
 
+    /// A failure found before anything was written is the user's to resolve (exit 2: nothing
+    /// changed remotely); other errors stay as they are.
+    #[must_use]
+    pub fn before_any_change(self) -> Error {
+        match self {
+            Error::Failure { message, hint } => Error::Usage { message, hint },
+            other => other,
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             Error::Config(_) | Error::Usage { .. } => Exit::Usage,

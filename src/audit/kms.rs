@@ -132,22 +132,20 @@ fn not_public(doc: Option<&Value>, distribution_arn: Option<&str>) -> Outcome {
             ));
         }
         let cloudfront = s.services().contains(&"cloudfront.amazonaws.com");
-        let sources = s.condition("StringEquals", "AWS:SourceArn");
-        if cloudfront && sources.is_empty() {
+        if cloudfront && policy::source_arns(s).is_empty() {
             problems.push(format!(
                 "statement `{}` allows CloudFront without `AWS:SourceArn`",
                 s.sid()
             ));
-        } else if cloudfront
-            && let Some(arn) = distribution_arn
-            && !sources.contains(&arn)
-        {
-            problems.push(format!(
-                "statement `{}` lets CloudFront decrypt for {}, not for distribution {arn}",
-                s.sid(),
-                sources.join(", ")
-            ));
         }
+    }
+    if let Some(arn) = distribution_arn
+        && !policy::allows_cloudfront(doc, "kms:Decrypt", arn)
+    {
+        problems.push(format!(
+            "no statement lets CloudFront decrypt for distribution {arn}: it cannot serve the \
+             bucket's objects"
+        ));
     }
     Outcome::unless(
         &problems,
@@ -217,9 +215,8 @@ mod tests {
                 Some("arn:aws:cloudfront::123456789012:distribution/E2")
             )
             .evidence,
-            "statement `CloudFrontOriginAccessControlDecrypt` lets CloudFront decrypt for \
-             arn:aws:cloudfront::123456789012:distribution/E1, not for distribution \
-             arn:aws:cloudfront::123456789012:distribution/E2"
+            "no statement lets CloudFront decrypt for distribution \
+             arn:aws:cloudfront::123456789012:distribution/E2: it cannot serve the bucket's objects"
         );
     }
 

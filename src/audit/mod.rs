@@ -292,7 +292,8 @@ impl Options {
                     "--bucket: `{}` is not a bucket name",
                     crate::output::escape(bucket)
                 ),
-                "bucket names are 3-63 characters of letters, digits, dots and hyphens",
+                "bucket names are 3-63 lowercase letters, digits, dots and hyphens (names from \
+                 before 2018 in us-east-1: up to 255, also capitals and underscores)",
             ));
         }
         if let Some(id) = &mut self.distribution {

@@ -169,6 +169,32 @@ impl<'a> Statement<'a> {
 }
 
 /// The account id an `AWS` principal names (`123456789012` or `arn:aws:iam::123456789012:...`).
+/// The condition operators an `AWS:SourceArn` scope may use.
+const SOURCE_ARN_OPERATORS: [&str; 4] = ["StringEquals", "StringLike", "ArnEquals", "ArnLike"];
+
+/// The `AWS:SourceArn` patterns a statement is scoped to, whatever the operator.
+pub fn source_arns(statement: Statement<'_>) -> Vec<&str> {
+    SOURCE_ARN_OPERATORS
+        .iter()
+        .flat_map(|op| statement.condition(op, "AWS:SourceArn"))
+        .collect()
+}
+
+/// Whether the policy lets CloudFront (Origin Access Control) perform `action` for the
+/// distribution `distribution_arn`: an Allow statement for the CloudFront service whose
+/// `AWS:SourceArn` matches it, or that no condition restricts.
+pub fn allows_cloudfront(doc: &Value, action: &str, distribution_arn: &str) -> bool {
+    statements(doc).into_iter().any(|s| {
+        s.allows()
+            && s.services().contains(&"cloudfront.amazonaws.com")
+            && s.covers(action)
+            && (!s.restricted()
+                || source_arns(s)
+                    .iter()
+                    .any(|pattern| glob_matches(pattern, distribution_arn)))
+    })
+}
+
 pub fn principal_account(principal: &str) -> Option<&str> {
     let account = principal
         .strip_prefix("arn:")

@@ -69,24 +69,29 @@ pub fn cache_control(key: &str, rules: &[CacheRule], matchers: &[globset::GlobMa
     }
 }
 
-/// A file name carrying a content hash after its name, such as `app.3f9a1c2b.js` (webpack) or
-/// `index-B7xQ2kLm.css` (Vite): a segment after the first (segments are split at `.`, `-` and
-/// `_`) of 8–64 letters and digits with letters and digits mixed, or both letter cases. A name
-/// that merely holds a number (`photo_20240512.jpg`, `resume2024.pdf`) is not one: a file
-/// wrongly taken as fingerprinted would stay cached in browsers for a year.
+/// A file name carrying a content hash after its name: `app.3f9a1c2b.js` (webpack: 8–64 lowercase
+/// hex characters with letters and digits) or `index-B7xQ2kLm.css` (Vite: 8 letters and digits in
+/// both cases). Segments are split at `.`, `-` and `_`, and the first one (the name) never counts.
+/// A name that merely holds a number or a word (`photo_20240512.jpg`, `report-final2024.pdf`,
+/// `logo-FullColor.svg`) is not one: a file wrongly taken as fingerprinted would stay cached in
+/// browsers for a year.
 pub fn is_fingerprinted(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     let Some((stem, _extension)) = name.rsplit_once('.') else {
         return false;
     };
     stem.split(['.', '-', '_']).skip(1).any(|segment| {
-        let bytes = segment.bytes();
-        let len_ok = (8..=64).contains(&segment.len());
-        let alnum = bytes.clone().all(|b| b.is_ascii_alphanumeric());
-        let digit = bytes.clone().any(|b| b.is_ascii_digit());
-        let lower = bytes.clone().any(|b| b.is_ascii_lowercase());
-        let upper = bytes.clone().any(|b| b.is_ascii_uppercase());
-        len_ok && alnum && (lower || upper) && (digit || (lower && upper))
+        let has = |f: fn(&u8) -> bool| segment.as_bytes().iter().any(f);
+        let all = |f: fn(&u8) -> bool| segment.as_bytes().iter().all(f);
+        let hex = (8..=64).contains(&segment.len())
+            && all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+            && has(u8::is_ascii_digit)
+            && has(u8::is_ascii_lowercase);
+        let vite = segment.len() == 8
+            && all(u8::is_ascii_alphanumeric)
+            && has(u8::is_ascii_lowercase)
+            && has(u8::is_ascii_uppercase);
+        hex || vite
     })
 }
 
@@ -134,6 +139,11 @@ mod tests {
             "resume2024.pdf",
             "report-20240512.pdf",
             "3f9a1c2b4d5e.png",
+            "logo-FullColor.svg",
+            "docs_GettingStarted.pdf",
+            "use-TypeScript.png",
+            "report-final2024.pdf",
+            "trip_IMG20240512.jpg",
         ] {
             assert!(!is_fingerprinted(key), "{key}");
         }

@@ -692,39 +692,55 @@ pub async fn rollback(
 }
 
 /// Refuses (exit 2) a rollback whose recorded versions are not all there, naming the missing ones.
+/// One `HeadObject` per version, `deploy.concurrency` at a time.
 async fn check_versions(
     session: &Session,
     record: &DeployRecord,
     target_id: &str,
     changes: &[Change],
 ) -> Result<()> {
-    let s3 = &session.aws.s3;
-    let bucket = &session.names.content_bucket;
+    let limit = Arc::new(tokio::sync::Semaphore::new(
+        session.config.deploy.concurrency,
+    ));
     let mut missing = Vec::new();
+    let mut heads = tokio::task::JoinSet::new();
     for change in changes {
-        let Some(version) = record.files[&change.key].version_id.as_deref() else {
-            missing.push(format!("{} (no version recorded)", escape(&change.key)));
+        let key = change.key.clone();
+        let Some(version) = record.files[&key].version_id.clone() else {
+            missing.push(format!("{} (no version recorded)", escape(&key)));
             continue;
         };
-        let found = s3
-            .head_object()
-            .bucket(bucket)
-            .key(&change.key)
-            .version_id(version)
-            .send()
-            .await
-            .or_missing(
-                &["NotFound", "NoSuchKey", "NoSuchVersion"],
-                "HeadObject",
-                &format!("object `{}` version `{version}`", escape(&change.key)),
-            )?;
-        if found.is_none() {
-            missing.push(escape(&change.key).into_owned());
+        let (s3, bucket, limit) = (
+            session.aws.s3.clone(),
+            session.names.content_bucket.clone(),
+            limit.clone(),
+        );
+        heads.spawn(async move {
+            let _permit = limit.acquire().await;
+            let found = s3
+                .head_object()
+                .bucket(&bucket)
+                .key(&key)
+                .version_id(&version)
+                .send()
+                .await
+                .or_missing(
+                    &["NotFound", "NoSuchKey", "NoSuchVersion"],
+                    "HeadObject",
+                    &format!("object `{}` version `{version}`", escape(&key)),
+                )?;
+            Ok::<_, Error>(found.is_none().then_some(key))
+        });
+    }
+    while let Some(done) = heads.join_next().await {
+        if let Some(key) = done.map_err(|e| Error::Other(e.into()))?? {
+            missing.push(escape(&key).into_owned());
         }
     }
     if missing.is_empty() {
         return Ok(());
     }
+    missing.sort();
     Err(Error::usage_with_hint(
         format!(
             "deploy `{target_id}` cannot be restored: {} of its file versions are gone: {}",

@@ -39,9 +39,10 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
     let Some(domain) = &ctx.config.site.domain else {
         return Ok(());
     };
-    let zone = match ctx.config.dns.mode {
-        DnsMode::Route53 => Some(dns::require_zone(ctx).await?),
-        DnsMode::External => None,
+    let zone = match (ctx.config.dns.mode, &known.zone_id) {
+        (DnsMode::Route53, Some(zone)) => Some(zone.clone()), // found by `up`'s preflight
+        (DnsMode::Route53, None) => Some(dns::require_zone(ctx).await?),
+        (DnsMode::External, _) => None,
     };
     if let Some(zone) = &zone {
         dns::reconcile_caa(ctx, zone, plan).await?;

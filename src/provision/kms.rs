@@ -161,16 +161,7 @@ async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str
 
 /// Whether a key policy lets CloudFront (OAC) decrypt for `distribution_arn`.
 fn grants_cloudfront_decrypt(doc: &serde_json::Value, distribution_arn: &str) -> bool {
-    crate::audit::policy::statements(doc).into_iter().any(|s| {
-        s.allows()
-            && s.services().contains(&"cloudfront.amazonaws.com")
-            && s.covers("kms:Decrypt")
-            && ["StringEquals", "StringLike", "ArnEquals", "ArnLike"]
-                .iter()
-                .flat_map(|op| s.condition(op, "AWS:SourceArn"))
-                .chain((!s.restricted()).then_some(distribution_arn))
-                .any(|pattern| crate::audit::policy::glob_matches(pattern, distribution_arn))
-    })
+    crate::audit::policy::allows_cloudfront(doc, "kms:Decrypt", distribution_arn)
 }
 
 fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Value {

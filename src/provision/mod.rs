@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::aws::Aws;
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::names::SiteNames;
 use crate::output::Printer;
 
@@ -195,11 +195,11 @@ impl Ctx<'_> {
 /// What would stop `up` in a late step, checked before the first write so that a refusal changes
 /// nothing: the function code's size, the hosted zone, and DNS records at the site's names that
 /// sitewarden may not replace (the DNS step's own diff, run as a plan against the distribution
-/// that exists, if any).
-async fn preflight(ctx: &Ctx<'_>) -> Result<()> {
+/// that exists, if any). Returns the hosted zone, for the steps that follow.
+async fn preflight(ctx: &Ctx<'_>) -> Result<Option<String>> {
     cloudfront::check(ctx.config)?;
     if ctx.config.site.domain.is_none() || ctx.config.dns.mode == crate::config::DnsMode::External {
-        return Ok(());
+        return Ok(None);
     }
     let zone_id = dns::require_zone(ctx).await?;
     let distribution = cloudfront::find_by_comment(ctx.aws, &ctx.names.distribution_comment)
@@ -219,16 +219,22 @@ async fn preflight(ctx: &Ctx<'_>) -> Result<()> {
         adopt: ctx.adopt.clone(),
         ..*ctx
     };
-    dns::reconcile(&check, &known, &mut Plan::default()).await
+    dns::reconcile(&check, &known, &mut Plan::default()).await?;
+    Ok(known.zone_id)
 }
 
 /// Reconciles every resource in dependency order. With `ctx.apply == false` this is `plan`.
 pub async fn reconcile(ctx: &Ctx<'_>) -> Result<(Plan, Known)> {
-    if ctx.apply {
-        preflight(ctx).await?;
-    }
+    let zone_id = if ctx.apply {
+        preflight(ctx).await.map_err(Error::before_any_change)?
+    } else {
+        None
+    };
     let mut plan = Plan::default();
-    let mut known = Known::default();
+    let mut known = Known {
+        zone_id,
+        ..Known::default()
+    };
     kms::reconcile_key(ctx, &mut known, &mut plan).await?;
     buckets::reconcile_log_bucket(ctx, &mut known, &mut plan).await?;
     buckets::reconcile_content_bucket(ctx, &mut known, &mut plan).await?;

@@ -451,7 +451,7 @@ async fn a_record_sitewarden_may_not_replace_stops_up_before_any_change() {
     let dir = project(&site, &format!("domain = \"{domain}\"\n"));
     let stderr = crate::support::stderr_run(
         sitewarden_emulated(dir.path()).args(["up", "--infra-only", "-y"]),
-        1,
+        2,
     );
     assert!(
         stderr.contains(&format!(
