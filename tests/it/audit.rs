@@ -373,15 +373,7 @@ async fn a_site_built_by_up_passes_every_control() {
 
     // A key policy scoped to another distribution: this one could not decrypt, that one could.
     let kms = aws_clients(REGION).await.kms;
-    let key_id = kms
-        .describe_key()
-        .key_id(format!("alias/sitewarden/{site}"))
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let key_id = crate::support::site_key(&site).await.key_id;
     let other = format!(
         "arn:aws:cloudfront::{}:distribution/EOTHER",
         crate::support::ACCOUNT

@@ -53,15 +53,7 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
 
     let aws = aws_clients("eu-west-1").await;
     let s3 = &aws.s3;
-    let key = aws
-        .kms
-        .describe_key()
-        .key_id(format!("alias/sitewarden/{site}"))
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let key = crate::support::site_key(&site).await;
     assert!(
         aws.kms
             .get_key_rotation_status()
@@ -268,17 +260,7 @@ async fn destroy_keeps_the_data_unless_asked() {
         .arg("destroy")
         .assert()
         .code(2);
-    let key_state = || async {
-        aws.kms
-            .describe_key()
-            .key_id(format!("alias/sitewarden/{site}"))
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap()
-            .key_state
-    };
+    let key_state = || async { crate::support::site_key(&site).await.key_state };
     // --keep-key: the kept content stays readable with its key.
     let kept_key = changes(&json_run(dir.path(), &["destroy", "-y", "--keep-key"], 0));
     assert!(
@@ -316,16 +298,7 @@ async fn destroy_keeps_the_data_unless_asked() {
         Some("KMS.KMSInvalidStateException")
     );
     // ... until the deletion is cancelled, as the plan said.
-    let key_id = aws
-        .kms
-        .describe_key()
-        .key_id(format!("alias/sitewarden/{site}"))
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let key_id = crate::support::site_key(&site).await.key_id;
     aws.kms
         .cancel_key_deletion()
         .key_id(&key_id)

@@ -221,16 +221,7 @@ async fn assert_policies_name_the_distribution(aws: &Aws, s: &Site, arn: &str) {
     assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
 
     // GetKeyPolicy takes a key id or ARN, not an alias.
-    let key_id = aws
-        .kms
-        .describe_key()
-        .key_id(format!("alias/sitewarden/{}", s.site))
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let key_id = crate::support::site_key(&s.site).await.key_id;
     let key_policy: serde_json::Value = serde_json::from_str(
         &aws.kms
             .get_key_policy()

@@ -285,3 +285,17 @@ pub fn stderr_run(cmd: &mut Command, code: i32) -> String {
     assert_eq!(out.status.code(), Some(code), "{stderr}");
     stderr
 }
+
+/// The KMS key of `site` (`alias/sitewarden/<site>`, in eu-west-1, the tests' region).
+pub async fn site_key(site: &str) -> aws_sdk_kms::types::KeyMetadata {
+    aws_clients("eu-west-1")
+        .await
+        .kms
+        .describe_key()
+        .key_id(format!("alias/sitewarden/{site}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("key of site {site}: {e:?}"))
+        .key_metadata
+        .expect("key metadata")
+}
