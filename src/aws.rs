@@ -5,7 +5,7 @@
 //! site's region.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -13,7 +13,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -64,6 +66,48 @@ impl Intercept for RequestCounter {
     }
 }
 
+/// Sends the account of the credentials in use as `x-amz-expected-bucket-owner` (and, for copies,
+/// `x-amz-source-expected-bucket-owner`) on every S3 request that names a bucket, once the account
+/// is known: a bucket of the same name in another account (squatted, or taken over after a
+/// delete) is refused by S3 with 403 instead of receiving the site's files or configuration.
+/// One interceptor on the client, so no call can forget it.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectedBucketOwner(Arc<OnceLock<String>>);
+
+/// S3 operations that name no existing bucket of the caller (or do not take the header).
+const NO_EXPECTED_OWNER: &[&str] = &["ListBuckets", "ListDirectoryBuckets", "CreateBucket"];
+
+impl Intercept for ExpectedBucketOwner {
+    fn name(&self) -> &'static str {
+        "sitewarden.ExpectedBucketOwner"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(account) = self.0.get() else {
+            return Ok(());
+        };
+        let operation = cfg.load::<Metadata>().map_or("unknown", Metadata::name);
+        if NO_EXPECTED_OWNER.contains(&operation) {
+            return Ok(());
+        }
+        let headers = context.request_mut().headers_mut();
+        if !headers.contains_key("x-amz-expected-bucket-owner") {
+            headers.insert("x-amz-expected-bucket-owner", account.clone());
+        }
+        if headers.contains_key("x-amz-copy-source")
+            && !headers.contains_key("x-amz-source-expected-bucket-owner")
+        {
+            headers.insert("x-amz-source-expected-bucket-owner", account.clone());
+        }
+        Ok(())
+    }
+}
+
 /// A service client from a shared config, counting its requests.
 macro_rules! client {
     ($krate:ident, $config:expr, $requests:expr) => {
@@ -88,6 +132,9 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub route53: aws_sdk_route53::Client,
     pub requests: RequestCounter,
+    /// Set by [`Aws::account_id`]; from then on every S3 call expects the bucket to be this
+    /// account's.
+    pub bucket_owner: ExpectedBucketOwner,
 }
 
 impl Aws {
@@ -124,8 +171,9 @@ impl Aws {
         };
         let global = base.to_builder().region(Region::new(US_EAST_1)).build();
         let requests = RequestCounter::default();
+        let bucket_owner = ExpectedBucketOwner::default();
         Ok(Aws {
-            s3: s3_client(base, &requests, path_style),
+            s3: s3_client(base, &requests, &bucket_owner, path_style),
             kms: client!(aws_sdk_kms, base, requests),
             sts: client!(aws_sdk_sts, base, requests),
             cloudfront: client!(aws_sdk_cloudfront, &global, requests),
@@ -134,10 +182,12 @@ impl Aws {
             route53: client!(aws_sdk_route53, &global, requests),
             region,
             requests,
+            bucket_owner,
         })
     }
 
-    /// The account id of the credentials in use (STS GetCallerIdentity).
+    /// The account id of the credentials in use (STS GetCallerIdentity). From then on, S3 calls
+    /// expect every bucket to belong to this account ([`ExpectedBucketOwner`]).
     pub async fn account_id(&self) -> Result<String> {
         let identity = self
             .sts
@@ -145,19 +195,27 @@ impl Aws {
             .send()
             .await
             .map_err(|e| Error::aws("GetCallerIdentity", "the AWS credentials", e))?;
-        identity.account.ok_or_else(|| {
+        let account = identity.account.ok_or_else(|| {
             Error::Other(anyhow::anyhow!(
                 "GetCallerIdentity answered without an account id"
             ))
-        })
+        })?;
+        let _ = self.bucket_owner.0.set(account.clone());
+        Ok(account)
     }
 }
 
-fn s3_client(base: &SdkConfig, requests: &RequestCounter, path_style: bool) -> aws_sdk_s3::Client {
+fn s3_client(
+    base: &SdkConfig,
+    requests: &RequestCounter,
+    bucket_owner: &ExpectedBucketOwner,
+    path_style: bool,
+) -> aws_sdk_s3::Client {
     // Custom endpoints (the emulator, S3-compatible gateways) do not resolve bucket subdomains.
     let config = aws_sdk_s3::config::Builder::from(base)
         .force_path_style(path_style)
         .interceptor(requests.clone())
+        .interceptor(bucket_owner.clone())
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }

@@ -89,6 +89,9 @@ pub enum Command {
         /// Do not wait for the certificate or distribution (resume with the next `up`)
         #[arg(long)]
         no_wait: bool,
+        /// How long the deploy waits for another run's lease on the site (e.g. 90s, 10m)
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::deploy::lock::parse_duration)]
+        wait_for_lock: std::time::Duration,
     },
     /// Delete the site's distribution, policies, DNS records and key (buckets kept)
     Destroy {
@@ -105,18 +108,12 @@ pub enum Command {
     /// List the recorded deploys
     History,
     /// Restore a recorded deploy server-side (default: the one before the current)
-    Rollback {
-        /// Deploy id from `history`
-        deploy_id: Option<String>,
-        /// Show what would be restored; change nothing
+    Rollback(RollbackArgs),
+    /// Break the site's deploy lease left by a run that was killed (a live one needs --force)
+    Unlock {
+        /// Break the lease even though it has not expired
         #[arg(long)]
-        dry_run: bool,
-        /// Do not invalidate the CloudFront cache
-        #[arg(long)]
-        no_invalidate: bool,
-        /// Wait until the invalidation completes
-        #[arg(long)]
-        wait: bool,
+        force: bool,
     },
     /// Print the least-privilege IAM policy for deploying (CI) or provisioning this site
     IamPolicy {
@@ -151,6 +148,27 @@ pub struct DeployArgs {
     /// Wait until the invalidation completes
     #[arg(long)]
     pub wait: bool,
+    /// How long to wait for another run's lease on the site (e.g. 90s, 10m)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::deploy::lock::parse_duration)]
+    pub wait_for_lock: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Deploy id from `history`
+    pub deploy_id: Option<String>,
+    /// Show what would be restored; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not invalidate the CloudFront cache
+    #[arg(long)]
+    pub no_invalidate: bool,
+    /// Wait until the invalidation completes
+    #[arg(long)]
+    pub wait: bool,
+    /// How long to wait for another run's lease on the site (e.g. 90s, 10m)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::deploy::lock::parse_duration)]
+    pub wait_for_lock: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -132,9 +132,10 @@ pub async fn plan(
 pub async fn up(
     settings: &Settings,
     printer: &Printer,
-    wait: bool,
+    options: crate::deploy::Options,
     infra_only: bool,
 ) -> Result<Exit> {
+    let wait = options.wait;
     let session = Session::open(settings).await?;
     let source = settings.config_dir().join(&session.config.site.source);
     // The source is checked before anything is created: bad input changes nothing remotely.
@@ -146,11 +147,6 @@ pub async fn up(
     let (plan, known) = provision::reconcile(&session.ctx(printer, true, wait)).await?;
     let deploy = match local {
         Some(local) => {
-            let options = crate::deploy::Options {
-                invalidate: true,
-                wait,
-                ..Default::default()
-            };
             let mut summary =
                 crate::deploy::deploy(&session, local, &source, printer, options).await?;
             summary.requests.clear();
@@ -196,6 +192,39 @@ pub async fn rollback(
 ) -> Result<Exit> {
     let session = Session::open(settings).await?;
     printer.data(&crate::deploy::rollback(&session, target, printer, options).await?)?;
+    Ok(Exit::Success)
+}
+
+/// What `unlock` did.
+#[derive(Debug, Serialize)]
+pub struct Unlocked {
+    /// The lease that was broken; `None` when the site had none.
+    pub broken: Option<crate::deploy::lock::LeaseInfo>,
+    pub requests: BTreeMap<String, u64>,
+}
+
+impl fmt::Display for Unlocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.broken {
+            None => writeln!(f, "The site has no deploy lease; nothing to break."),
+            Some(lease) => writeln!(
+                f,
+                "Broke the site's lease: {}",
+                crate::output::escape(&lease.describe())
+            ),
+        }
+    }
+}
+
+pub async fn unlock(settings: &Settings, printer: &Printer, force: bool) -> Result<Exit> {
+    let session = Session::open(settings).await?;
+    let broken =
+        crate::deploy::lock::break_lease(&session.aws.s3, &session.names.content_bucket, force)
+            .await?;
+    printer.data(&Unlocked {
+        broken,
+        requests: session.aws.requests.snapshot(),
+    })?;
     Ok(Exit::Success)
 }
 

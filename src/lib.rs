@@ -44,8 +44,15 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Up {
             infra_only,
             no_wait,
+            wait_for_lock,
         } => {
-            return runtime()?.block_on(commands::up(&settings, &printer, !no_wait, infra_only));
+            let options = deploy::Options {
+                invalidate: true,
+                wait: !no_wait,
+                wait_for_lock,
+                ..Default::default()
+            };
+            return runtime()?.block_on(commands::up(&settings, &printer, options, infra_only));
         }
         Command::Deploy(args) => {
             let options = deploy::Options {
@@ -53,28 +60,24 @@ pub fn run(cli: Cli) -> Result<Exit> {
                 invalidate: !args.no_invalidate,
                 allow_mass_delete: args.allow_mass_delete,
                 wait: args.wait,
+                wait_for_lock: args.wait_for_lock,
             };
             return runtime()?.block_on(commands::deploy(&settings, &printer, options));
         }
         Command::History => return runtime()?.block_on(commands::history(&settings, &printer)),
-        Command::Rollback {
-            deploy_id,
-            dry_run,
-            no_invalidate,
-            wait,
-        } => {
+        Command::Rollback(args) => {
             let options = deploy::Options {
-                dry_run,
-                invalidate: !no_invalidate,
+                dry_run: args.dry_run,
+                invalidate: !args.no_invalidate,
                 allow_mass_delete: true,
-                wait,
+                wait: args.wait,
+                wait_for_lock: args.wait_for_lock,
             };
-            return runtime()?.block_on(commands::rollback(
-                &settings,
-                &printer,
-                deploy_id.as_deref(),
-                options,
-            ));
+            let target = args.deploy_id.as_deref();
+            return runtime()?.block_on(commands::rollback(&settings, &printer, target, options));
+        }
+        Command::Unlock { force } => {
+            return runtime()?.block_on(commands::unlock(&settings, &printer, force));
         }
         Command::IamPolicy { purpose } => {
             return runtime()?.block_on(commands::iam_policy(&settings, &printer, purpose));

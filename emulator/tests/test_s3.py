@@ -647,3 +647,97 @@ def test_access_logging_accepts_a_policy_with_a_tls_deny(aws, uid):
             BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": other, "TargetPrefix": "x/"}},
         )
     assert err.value.response["Error"]["Code"] == "InvalidTargetBucketForLogging"
+
+
+# --- conditional writes and bucket ownership ----------------------------------------------------
+
+
+def test_conditional_put_if_none_match_creates_once(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="lock", Body=b"a", IfNoneMatch="*")
+    with pytest.raises(ClientError) as excinfo:
+        s3.put_object(Bucket=bucket, Key="lock", Body=b"b", IfNoneMatch="*")
+    assert error_code(excinfo) == "PreconditionFailed"
+    assert s3.get_object(Bucket=bucket, Key="lock")["Body"].read() == b"a"
+
+
+def test_conditional_put_if_match_needs_the_current_etag(s3, bucket):
+    first = s3.put_object(Bucket=bucket, Key="m", Body=b"1")["ETag"]
+    second = s3.put_object(Bucket=bucket, Key="m", Body=b"2", IfMatch=first)["ETag"]
+    with pytest.raises(ClientError) as excinfo:
+        s3.put_object(Bucket=bucket, Key="m", Body=b"3", IfMatch=first)
+    assert error_code(excinfo) == "PreconditionFailed"
+    assert s3.get_object(Bucket=bucket, Key="m")["ETag"] == second
+
+
+def test_conditional_delete_needs_the_current_etag(s3, bucket):
+    etag = s3.put_object(Bucket=bucket, Key="lock", Body=b"1")["ETag"]
+    s3.put_object(Bucket=bucket, Key="lock", Body=b"2")
+    with pytest.raises(ClientError) as excinfo:
+        s3.delete_object(Bucket=bucket, Key="lock", IfMatch=etag)
+    assert error_code(excinfo) == "PreconditionFailed"
+    current = s3.head_object(Bucket=bucket, Key="lock")["ETag"]
+    s3.delete_object(Bucket=bucket, Key="lock", IfMatch=current)
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="lock")
+
+
+def test_racing_if_none_match_writes_have_exactly_one_winner(aws, bucket):
+    import threading
+
+    s3 = aws("s3")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for round_ in range(5):
+        key = f"lock-{round_}"
+        wins, losses = [], []
+        barrier = threading.Barrier(8)
+
+        def contend(i: int) -> None:
+            client = aws("s3")
+            barrier.wait()
+            try:
+                client.put_object(Bucket=bucket, Key=key, Body=str(i).encode(), IfNoneMatch="*")
+                wins.append(i)
+            except ClientError as e:
+                losses.append(e.response["Error"]["Code"])
+
+        threads = [threading.Thread(target=contend, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(wins) == 1, (wins, losses)
+        assert set(losses) == {"PreconditionFailed"}
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == str(wins[0]).encode()
+
+
+def test_if_none_match_writes_over_a_delete_marker(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="lock", Body=b"1", IfNoneMatch="*")
+    s3.delete_object(Bucket=bucket, Key="lock")
+    s3.put_object(Bucket=bucket, Key="lock", Body=b"2", IfNoneMatch="*")
+    assert s3.get_object(Bucket=bucket, Key="lock")["Body"].read() == b"2"
+
+
+def test_expected_bucket_owner_refuses_another_accounts_bucket(aws, uid):
+    other = aws("s3")
+    other.meta.events.register(
+        "before-sign.s3.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", "210987654321")
+    )
+    name = f"squatted-{uid}"
+    other.create_bucket(Bucket=name)
+    s3 = aws("s3")
+    with pytest.raises(ClientError) as excinfo:
+        s3.put_object(Bucket=name, Key="index.html", Body=b"x", ExpectedBucketOwner=ACCOUNT)
+    assert error_code(excinfo) == "AccessDenied"
+    with pytest.raises(ClientError) as excinfo:
+        s3.head_bucket(Bucket=name, ExpectedBucketOwner=ACCOUNT)
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(ClientError) as excinfo:
+        s3.list_objects_v2(Bucket=name, ExpectedBucketOwner=ACCOUNT)
+    assert error_code(excinfo) == "AccessDenied"
+    # The owner's own calls, with its account as the expected owner, go through.
+    other.put_object(Bucket=name, Key="a", Body=b"x", ExpectedBucketOwner="210987654321")
+    own = f"own-{uid}"
+    s3.create_bucket(Bucket=own)
+    s3.put_object(Bucket=own, Key="a", Body=b"x", ExpectedBucketOwner=ACCOUNT)
+    assert s3.list_objects_v2(Bucket=own, ExpectedBucketOwner=ACCOUNT)["KeyCount"] == 1

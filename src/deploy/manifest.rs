@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use aws_sdk_s3::Client;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AwsResultExt as _, Result};
+use aws_sdk_s3::error::ProvideErrorMetadata as _;
+
+use crate::error::{AwsResultExt as _, Error, Result};
 
 /// Prefix of sitewarden's private state in the content bucket (denied to CloudFront).
 pub const STATE_PREFIX: &str = ".sitewarden/";
@@ -52,10 +54,13 @@ pub struct Remote {
     /// over with its objects, has.
     pub published: bool,
     pub listing: BTreeMap<String, Listed>,
+    /// The ETag of the manifest object as read (`None`: there was none). The next manifest is
+    /// written only over this one (`If-Match`), or only where there is none (`If-None-Match: *`).
+    pub manifest_etag: Option<String>,
 }
 
 pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Remote> {
-    let manifest = read(s3, bucket, warn).await?;
+    let (manifest, manifest_etag) = read_with_etag(s3, bucket, warn).await?;
     let listing = list(s3, bucket).await?;
     let published = manifest.is_some() || !listing.is_empty();
     let manifest = match manifest {
@@ -67,11 +72,21 @@ pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Re
         manifest,
         published,
         listing,
+        manifest_etag,
     })
 }
 
 /// The manifest alone (one `GetObject`); `None` when there is none or it cannot be read.
 pub async fn read(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Option<Manifest>> {
+    Ok(read_with_etag(s3, bucket, warn).await?.0)
+}
+
+/// The manifest and the ETag of its object (set when the object exists, readable or not).
+async fn read_with_etag(
+    s3: &Client,
+    bucket: &str,
+    warn: &dyn Fn(String),
+) -> Result<(Option<Manifest>, Option<String>)> {
     let resource = format!("bucket `{bucket}`");
     let Some(out) = s3
         .get_object()
@@ -81,8 +96,9 @@ pub async fn read(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Op
         .await
         .or_missing(&["NoSuchKey"], "GetObject", &resource)?
     else {
-        return Ok(None);
+        return Ok((None, None));
     };
+    let etag = out.e_tag.clone().unwrap_or_default();
     let bytes = out
         .body
         .collect()
@@ -90,12 +106,12 @@ pub async fn read(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Op
         .map_err(|e| anyhow::anyhow!("reading {MANIFEST_KEY}: {e}"))?
         .into_bytes();
     match serde_json::from_slice::<Manifest>(&bytes) {
-        Ok(m) => Ok(Some(m)),
+        Ok(m) => Ok((Some(m), Some(etag))),
         Err(e) => {
             warn(format!(
                 "{MANIFEST_KEY} in `{bucket}` is unreadable ({e}); rebuilding it from object metadata"
             ));
-            Ok(None)
+            Ok((None, Some(etag)))
         }
     }
 }
@@ -163,27 +179,69 @@ async fn rebuild(
     })
 }
 
-pub async fn save(s3: &Client, bucket: &str, manifest: &Manifest) -> Result<()> {
-    put_json(
-        s3,
-        bucket,
-        MANIFEST_KEY,
-        &serde_json::to_vec_pretty(manifest).map_err(anyhow::Error::from)?,
-    )
-    .await
+/// Replaces the manifest only if it is still the one this run read (`read_etag`; `None`: there
+/// was none), so a run that lost its lease can never overwrite a newer state.
+pub async fn save(
+    s3: &Client,
+    bucket: &str,
+    manifest: &Manifest,
+    read_etag: Option<&str>,
+) -> Result<()> {
+    use sha2::Digest as _;
+    let body = serde_json::to_vec_pretty(manifest).map_err(anyhow::Error::from)?;
+    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(&body));
+    let request = json_request(s3, bucket, MANIFEST_KEY, body, checksum);
+    let request = match read_etag {
+        Some(etag) => request.if_match(etag),
+        None => request.if_none_match("*"),
+    };
+    match request.send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.code().is_some_and(|c| {
+                matches!(
+                    c,
+                    "PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey"
+                )
+            }) =>
+        {
+            Err(Error::failure_with_hint(
+                format!(
+                    "`{MANIFEST_KEY}` in `{bucket}` changed since this run read it: another run \
+                     published in between, so this run's state is not written over it"
+                ),
+                "run the deploy again: it starts from what is live now",
+            ))
+        }
+        Err(e) => Err(Error::aws(
+            "PutObject",
+            format!("object `{MANIFEST_KEY}`"),
+            e,
+        )),
+    }
 }
 
-/// Writes one private JSON document with a SHA-256 checksum.
-pub async fn put_json(s3: &Client, bucket: &str, key: &str, body: &[u8]) -> Result<()> {
-    use sha2::Digest as _;
-    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(body));
+fn json_request(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    checksum: String,
+) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
     s3.put_object()
         .bucket(bucket)
         .key(key)
         .content_type("application/json")
         .cache_control("no-store")
         .checksum_sha256(checksum)
-        .body(body.to_vec().into())
+        .body(body.into())
+}
+
+/// Writes one private JSON document with a SHA-256 checksum.
+pub async fn put_json(s3: &Client, bucket: &str, key: &str, body: &[u8]) -> Result<()> {
+    use sha2::Digest as _;
+    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(body));
+    json_request(s3, bucket, key, body.to_vec(), checksum)
         .send()
         .await
         .op("PutObject", &format!("object `{key}`"))?;

@@ -12,7 +12,9 @@ pub mod hash;
 pub mod headers;
 pub mod history;
 pub mod invalidate;
+pub mod lock;
 pub mod manifest;
+mod rollback;
 pub mod upload;
 pub mod walk;
 
@@ -26,11 +28,12 @@ use serde::Serialize;
 
 use crate::commands::Session;
 use crate::config::Glob;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{Error, Result};
 use crate::output::{Printer, escape};
 use diff::{Local, Reason};
 use history::DeployRecord;
 use manifest::{Entry, Manifest};
+pub use rollback::{History, HistoryEntry, history, rollback};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
@@ -38,6 +41,8 @@ pub struct Options {
     pub invalidate: bool,
     pub allow_mass_delete: bool,
     pub wait: bool,
+    /// How long to wait for another run's lease on the site before giving up (exit 1).
+    pub wait_for_lock: std::time::Duration,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,7 +51,7 @@ pub struct Invalidation {
     pub paths: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Change {
     pub key: String,
     pub reason: Reason,
@@ -295,7 +300,9 @@ pub async fn preview(session: &Session, local: &[Local], printer: &Printer) -> R
     Ok(summary_of(local, &diff, true))
 }
 
-/// Publishes prepared files (see [`prepare`]) to the content bucket.
+/// Publishes prepared files (see [`prepare`]) to the content bucket. A deploy with nothing to
+/// change only reads; one with changes takes the site's lease first and reads the remote state
+/// again under it, so two deploys never interleave.
 pub async fn deploy(
     session: &Session,
     local: Vec<Local>,
@@ -303,33 +310,95 @@ pub async fn deploy(
     printer: &Printer,
     options: Options,
 ) -> Result<Summary> {
-    let s3 = &session.aws.s3;
+    let remote = load_for_deploy(session, printer).await?;
+    let diff = diff::diff(&local, &remote.manifest, &remote.listing);
+    // A real deploy decides on deletes under the lease, on a state no other run is changing.
+    if options.dry_run {
+        check_mass_delete(
+            diff.deletes.len(),
+            remote.listing.len(),
+            session.config.deploy.mass_delete_threshold,
+            options.allow_mass_delete,
+        )?;
+    }
+    let mut summary = summary_of(&local, &diff, options.dry_run);
+    if options.dry_run || (diff.uploads.is_empty() && diff.deletes.is_empty()) {
+        summary.requests = session.aws.requests.snapshot();
+        return Ok(summary);
+    }
+    let lease = take_lease(session, printer, "deploy", options).await?;
+    let result = deploy_leased(session, &local, source_dir, printer, options, &lease).await;
+    end_lease(lease, result, printer).await
+}
+
+/// The content bucket's state; a bucket that is not there yet is the user's to create.
+async fn load_for_deploy(session: &Session, printer: &Printer) -> Result<manifest::Remote> {
     let bucket = &session.names.content_bucket;
     // No HeadBucket first: reading the manifest answers NoSuchBucket just as well, one call less.
-    let remote = match manifest::load(s3, bucket, &|w| printer.warn(w)).await {
-        Err(Error::Aws { code, .. }) if code == "NoSuchBucket" => {
-            return Err(Error::usage_with_hint(
-                format!("the content bucket `{bucket}` does not exist"),
-                "run `sitewarden up` first to create the site",
-            ));
-        }
-        other => other?,
-    };
-    let diff = diff::diff(&local, &remote.manifest, &remote.listing);
+    match manifest::load(&session.aws.s3, bucket, &|w| printer.warn(w)).await {
+        Err(Error::Aws { code, .. }) if code == "NoSuchBucket" => Err(Error::usage_with_hint(
+            format!("the content bucket `{bucket}` does not exist"),
+            "run `sitewarden up` first to create the site",
+        )),
+        other => other,
+    }
+}
 
+async fn take_lease(
+    session: &Session,
+    printer: &Printer,
+    operation: &str,
+    options: Options,
+) -> Result<lock::Lease> {
+    lock::acquire(
+        &session.aws.s3,
+        &session.names.content_bucket,
+        operation,
+        options.wait_for_lock,
+        &|held| {
+            printer.info(format_args!(
+                "waiting for the site's lease: {}",
+                escape(&held.describe())
+            ));
+        },
+    )
+    .await
+}
+
+/// Releases the lease whatever the run's outcome; a lease that cannot be released expires.
+async fn end_lease<T>(lease: lock::Lease, result: Result<T>, printer: &Printer) -> Result<T> {
+    if let Err(e) = lease.release().await {
+        printer.warn(format_args!(
+            "the site's lease was not released ({e}); it expires within {} s",
+            lock::LEASE_TTL.as_secs()
+        ));
+    }
+    result
+}
+
+/// The deploy under the lease: the remote state read again, then uploads and the commit.
+async fn deploy_leased(
+    session: &Session,
+    local: &[Local],
+    source_dir: &std::path::Path,
+    printer: &Printer,
+    options: Options,
+    lease: &lock::Lease,
+) -> Result<Summary> {
+    let remote = load_for_deploy(session, printer).await?;
+    let diff = diff::diff(local, &remote.manifest, &remote.listing);
     check_mass_delete(
         diff.deletes.len(),
         remote.listing.len(),
         session.config.deploy.mass_delete_threshold,
         options.allow_mass_delete,
     )?;
-
-    let mut summary = summary_of(&local, &diff, options.dry_run);
-    if options.dry_run || (diff.uploads.is_empty() && diff.deletes.is_empty()) {
+    let mut summary = summary_of(local, &diff, false);
+    if diff.uploads.is_empty() && diff.deletes.is_empty() {
+        // Another run published exactly this build while this one waited.
         summary.requests = session.aws.requests.snapshot();
         return Ok(summary);
     }
-
     let to_upload: Vec<Local> = diff
         .uploads
         .iter()
@@ -339,7 +408,7 @@ pub async fn deploy(
 
     // The new manifest: unchanged entries carried over, uploaded ones from the responses.
     let mut files = BTreeMap::new();
-    for file in &local {
+    for file in local {
         let entry = match uploaded.get(&file.key) {
             Some(u) => entry_for(file, u.etag.clone(), u.version_id.clone()),
             None => remote.manifest.files[&file.key].clone(),
@@ -353,15 +422,13 @@ pub async fn deploy(
     };
     // The first deploy has nothing cached to invalidate.
     let invalidate = options.invalidate && remote.published;
-    commit(
-        session,
-        printer,
-        &mut summary,
-        record,
+    let state = Committing {
+        lease,
+        manifest_etag: remote.manifest_etag.as_deref(),
         invalidate,
-        options.wait,
-    )
-    .await?;
+        wait: options.wait,
+    };
+    commit(session, printer, &mut summary, record, &state).await?;
     Ok(summary)
 }
 
@@ -372,44 +439,55 @@ struct Recorded {
     rollback_of: Option<String>,
 }
 
-/// The tail shared by deploy and rollback, after the objects are in place: manifest, deletes,
-/// deploy record, invalidation.
+/// How the commit of a leased run goes.
+struct Committing<'a> {
+    lease: &'a lock::Lease,
+    /// The manifest's ETag when this run read it.
+    manifest_etag: Option<&'a str>,
+    invalidate: bool,
+    wait: bool,
+}
+
+/// The tail shared by deploy and rollback, after the objects are in place: the deploy record, then
+/// the manifest that names it (only over the one this run read, and only while the lease is
+/// still this run's), deletes, invalidation.
 async fn commit(
     session: &Session,
     printer: &Printer,
     summary: &mut Summary,
     recorded: Recorded,
-    invalidate: bool,
-    wait: bool,
+    state: &Committing<'_>,
 ) -> Result<()> {
     let s3 = &session.aws.s3;
     let bucket = &session.names.content_bucket;
     let (id, time) = history::new_id();
-    let manifest = Manifest {
-        version: 1,
-        deploy_id: Some(id.clone()),
-        files: recorded.files,
-    };
-    manifest::save(s3, bucket, &manifest).await?;
-    if !summary.deletes.is_empty() {
-        printer.info(format_args!("deleting {} file(s)", summary.deletes.len()));
-        upload::delete_all(s3, bucket, &summary.deletes).await?;
-    }
     let record = DeployRecord {
         id: id.clone(),
         time,
         commit: recorded.commit,
         rollback_of: recorded.rollback_of,
-        files: manifest.files,
+        files: recorded.files,
     };
     history::save(s3, bucket, &record).await?;
-    if invalidate {
+    let manifest = Manifest {
+        version: 1,
+        deploy_id: Some(id.clone()),
+        files: record.files,
+    };
+    state.lease.ensure_held()?;
+    manifest::save(s3, bucket, &manifest, state.manifest_etag).await?;
+    if !summary.deletes.is_empty() {
+        state.lease.ensure_held()?;
+        printer.info(format_args!("deleting {} file(s)", summary.deletes.len()));
+        upload::delete_all(s3, bucket, &summary.deletes).await?;
+    }
+    if state.invalidate {
         let changed = summary
             .uploads
             .iter()
             .map(|c| c.key.as_str())
             .chain(summary.deletes.iter().map(String::as_str));
-        summary.invalidation = invalidate_keys(session, changed, &id, wait).await?;
+        summary.invalidation = invalidate_keys(session, changed, &id, state.wait).await?;
     }
     summary.deploy_id = Some(id);
     summary.requests = session.aws.requests.snapshot();
@@ -520,280 +598,6 @@ async fn invalidate_keys<'a>(
         id: Some(id),
         paths,
     }))
-}
-
-// ---- history and rollback ----------------------------------------------------------------------
-
-#[derive(Debug, Serialize)]
-pub struct HistoryEntry {
-    pub id: String,
-    pub time: String,
-    pub commit: Option<String>,
-    pub rollback_of: Option<String>,
-    pub files: usize,
-    pub current: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct History {
-    pub deploys: Vec<HistoryEntry>,
-    pub requests: BTreeMap<String, u64>,
-}
-
-impl fmt::Display for History {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.deploys.is_empty() {
-            return writeln!(f, "No deploys recorded yet.");
-        }
-        for d in &self.deploys {
-            let commit = d.commit.as_deref().map_or(String::new(), |c| {
-                format!(" commit {}", &c[..c.len().min(12)])
-            });
-            let rollback = d
-                .rollback_of
-                .as_ref()
-                .map_or(String::new(), |r| format!(" (rollback to {r})"));
-            let current = if d.current { "  ← current" } else { "" };
-            writeln!(
-                f,
-                "{}  {}  {} files{commit}{rollback}{current}",
-                d.id, d.time, d.files
-            )?;
-        }
-        Ok(())
-    }
-}
-
-pub async fn history(session: &Session) -> Result<History> {
-    let s3 = &session.aws.s3;
-    let bucket = &session.names.content_bucket;
-    let current = current_deploy(session).await?;
-    let mut deploys = Vec::new();
-    for id in history::ids(s3, bucket).await? {
-        let record = history::read(s3, bucket, &id).await?;
-        deploys.push(HistoryEntry {
-            current: current.as_deref() == Some(id.as_str()),
-            id,
-            time: record.time,
-            commit: record.commit,
-            rollback_of: record.rollback_of,
-            files: record.files.len(),
-        });
-    }
-    Ok(History {
-        deploys,
-        requests: session.aws.requests.snapshot(),
-    })
-}
-
-async fn current_deploy(session: &Session) -> Result<Option<String>> {
-    let manifest = manifest::read(&session.aws.s3, &session.names.content_bucket, &|_| {}).await?;
-    Ok(manifest.and_then(|m| m.deploy_id))
-}
-
-/// Restores a recorded deploy server-side: copies the recorded versions back, deletes keys the
-/// deploy did not have, records a new deploy and invalidates what changed. Default target: the
-/// deploy before the current one.
-pub async fn rollback(
-    session: &Session,
-    target: Option<&str>,
-    printer: &Printer,
-    options: Options,
-) -> Result<Summary> {
-    let s3 = &session.aws.s3;
-    let bucket = &session.names.content_bucket;
-    let remote = manifest::load(s3, bucket, &|w| printer.warn(w)).await?;
-    let ids = history::ids(s3, bucket).await?;
-    let target_id = if let Some(id) = target {
-        id.to_owned()
-    } else {
-        let mut current = remote
-            .manifest
-            .deploy_id
-            .clone()
-            .or_else(|| ids.last().cloned());
-        // After a rollback the live content is the deploy it restored: rolling back again goes
-        // one further back, never forward to the deploy just rolled back from.
-        if let Some(id) = &current
-            && let Some(restored) = history::read(s3, bucket, id).await?.rollback_of
-        {
-            current = Some(restored);
-        }
-        let position = current.and_then(|c| ids.iter().position(|i| *i == c));
-        let Some(p) = position.filter(|p| *p > 0) else {
-            return Err(Error::usage(
-                "there is no earlier deploy to roll back to (see `sitewarden history`)",
-            ));
-        };
-        ids[p - 1].clone()
-    };
-    let record = history::read(s3, bucket, &target_id).await?;
-
-    let mut restores = Vec::new();
-    for (key, entry) in &record.files {
-        let live = remote.manifest.files.get(key);
-        let same_version = live.is_some_and(|l| {
-            l.version_id == entry.version_id
-                && remote.listing.get(key).is_some_and(|x| x.etag == l.etag)
-        });
-        if !same_version {
-            restores.push(Change {
-                key: key.clone(),
-                reason: if live.is_some() {
-                    Reason::Content
-                } else {
-                    Reason::New
-                },
-            });
-        }
-    }
-    let deletes: Vec<String> = remote
-        .listing
-        .keys()
-        .filter(|k| !record.files.contains_key(*k) && history::is_site_key(k))
-        .cloned()
-        .collect();
-    let mut summary = Summary {
-        deploy_id: None,
-        dry_run: options.dry_run,
-        uploaded: restores.len(),
-        deleted: deletes.len(),
-        unchanged: record.files.len() - restores.len(),
-        bytes: restores.iter().map(|c| record.files[&c.key].size).sum(),
-        uploads: restores,
-        deletes,
-        invalidation: None,
-        requests: BTreeMap::new(),
-    };
-    // Every version to restore must still exist (the lifecycle expires earlier versions): checked
-    // before the first copy, so a deploy that cannot be restored whole is not restored in part.
-    check_versions(session, &record, &target_id, &summary.uploads).await?;
-    if options.dry_run || (summary.uploads.is_empty() && summary.deletes.is_empty()) {
-        summary.requests = session.aws.requests.snapshot();
-        return Ok(summary);
-    }
-
-    let files = restore_versions(session, &record, &target_id, &summary.uploads).await?;
-    let recorded = Recorded {
-        files,
-        commit: record.commit.clone(),
-        rollback_of: Some(target_id),
-    };
-    commit(
-        session,
-        printer,
-        &mut summary,
-        recorded,
-        options.invalidate,
-        options.wait,
-    )
-    .await?;
-    Ok(summary)
-}
-
-/// Refuses (exit 2) a rollback whose recorded versions are not all there, naming the missing ones.
-/// One `HeadObject` per version, `deploy.concurrency` at a time.
-async fn check_versions(
-    session: &Session,
-    record: &DeployRecord,
-    target_id: &str,
-    changes: &[Change],
-) -> Result<()> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(
-        session.config.deploy.concurrency,
-    ));
-    let mut missing = Vec::new();
-    let mut heads = tokio::task::JoinSet::new();
-    for change in changes {
-        let key = change.key.clone();
-        let Some(version) = record.files[&key].version_id.clone() else {
-            missing.push(format!("{} (no version recorded)", escape(&key)));
-            continue;
-        };
-        let (s3, bucket, limit) = (
-            session.aws.s3.clone(),
-            session.names.content_bucket.clone(),
-            limit.clone(),
-        );
-        heads.spawn(async move {
-            let _permit = limit.acquire().await;
-            let found = s3
-                .head_object()
-                .bucket(&bucket)
-                .key(&key)
-                .version_id(&version)
-                .send()
-                .await
-                .or_missing(
-                    &["NotFound", "NoSuchKey", "NoSuchVersion"],
-                    "HeadObject",
-                    &format!("object `{}` version `{version}`", escape(&key)),
-                )?;
-            Ok::<_, Error>(found.is_none().then_some(key))
-        });
-    }
-    while let Some(done) = heads.join_next().await {
-        if let Some(key) = done.map_err(|e| Error::Other(e.into()))?? {
-            missing.push(escape(&key).into_owned());
-        }
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    missing.sort();
-    Err(Error::usage_with_hint(
-        format!(
-            "deploy `{target_id}` cannot be restored: {} of its file versions are gone: {}",
-            missing.len(),
-            missing.join(", ")
-        ),
-        "earlier versions expire after `logging.noncurrent_version_days` (default 90); roll back \
-         to a newer deploy (`sitewarden history`), or deploy that version from source",
-    ))
-}
-
-/// Copies the recorded versions of `changes` back over the live keys (server-side), assets before
-/// HTML like a deploy; returns the record's files with the new ETags and version ids.
-async fn restore_versions(
-    session: &Session,
-    record: &DeployRecord,
-    target_id: &str,
-    changes: &[Change],
-) -> Result<BTreeMap<String, Entry>> {
-    let s3 = &session.aws.s3;
-    let bucket = &session.names.content_bucket;
-    let mut files = record.files.clone();
-    let (html, assets): (Vec<&Change>, Vec<&Change>) =
-        changes.iter().partition(|c| headers::is_html(&c.key));
-    for change in assets.into_iter().chain(html) {
-        let entry = &record.files[&change.key];
-        let version = entry.version_id.as_deref().ok_or_else(|| {
-            Error::usage(format!(
-                "deploy `{target_id}` has no version id for `{}`",
-                escape(&change.key)
-            ))
-        })?;
-        let out = s3
-            .copy_object()
-            .bucket(bucket)
-            .key(&change.key)
-            .copy_source(history::copy_source(bucket, &change.key, version))
-            .send()
-            .await
-            .op(
-                "CopyObject",
-                &format!("object `{}` version `{version}`", escape(&change.key)),
-            )?;
-        let copied = files
-            .get_mut(&change.key)
-            .expect("restored key is in the record");
-        copied.etag = out
-            .copy_object_result
-            .and_then(|r| r.e_tag)
-            .unwrap_or_default();
-        copied.version_id = out.version_id;
-    }
-    Ok(files)
 }
 
 #[cfg(test)]

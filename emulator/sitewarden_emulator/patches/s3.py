@@ -1,4 +1,6 @@
-"""S3: bucket-policy evaluation with principals and conditions, Block Public Access, Object Ownership
+"""S3: conditional writes decided atomically (If-None-Match / If-Match on PutObject and
+DeleteObject: of two racing writes exactly one wins), ExpectedBucketOwner (a bucket of another
+account is AccessDenied), bucket-policy evaluation with principals and conditions, Block Public Access, Object Ownership
 (no ACLs while enforced; not enforced while the bucket ACL grants beyond the owner), SSE-KMS reads
 that fail while the object's key is disabled or pending deletion,
 request digests (Content-MD5, x-amz-checksum-* in headers or aws-chunked trailers), SSE-KMS ETags,
@@ -8,6 +10,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 import zlib
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -448,6 +451,29 @@ def _log_permissions_enabled_policy(target_bucket: FakeBucket, target_prefix: st
 # --- apply --------------------------------------------------------------------------------------
 
 
+# moto checks a write's condition and then writes, with other requests' threads in between; AWS
+# decides a conditional write atomically. One lock around conditional writes restores that.
+_conditional_writes = threading.Lock()
+
+
+def _conditional(self: S3Response) -> bool:
+    return "If-Match" in self.headers or "If-None-Match" in self.headers
+
+
+def _check_expected_owner(self: S3Response) -> None:
+    """`x-amz-expected-bucket-owner` that is not the bucket's account: 403 AccessDenied, as on AWS."""
+    expected = self.headers.get("x-amz-expected-bucket-owner")
+    name = getattr(self, "bucket_name", None)
+    if not expected or not name:
+        return
+    try:
+        bucket = self.backend.get_bucket(name)
+    except S3ClientError:
+        return  # NoSuchBucket is answered as usual
+    if bucket.account_id != expected:
+        raise S3AccessDeniedError()
+
+
 def apply() -> None:
     for module in (utils, models, responses):
         module.compute_checksum = compute_checksum
@@ -468,6 +494,7 @@ def apply() -> None:
     @_wrap(S3Response, "_key_response")
     def key_response(original, self, request, full_url):
         _verify_digests(self)
+        _check_expected_owner(self)
         result = original(self, request, full_url)
         if result == (403, {}, ""):  # moto's bare policy/ACL refusal; AWS sends an AccessDenied error
             raise S3AccessDeniedError()
@@ -485,7 +512,22 @@ def apply() -> None:
     @_wrap(S3Response, "_bucket_response")
     def bucket_response(original, self, request, full_url):
         _verify_digests(self)
+        _check_expected_owner(self)
         return original(self, request, full_url)
+
+    @_wrap(S3Response, "put_object")
+    def put_object(original, self):
+        if not _conditional(self):
+            return original(self)
+        with _conditional_writes:
+            return original(self)
+
+    @_wrap(S3Response, "delete_object")
+    def delete_object(original, self):
+        if not _conditional(self):
+            return original(self)
+        with _conditional_writes:
+            return original(self)
 
     @_wrap(S3Response, "head_object")
     def head_object(original, self, bucket_name, query, key_name, headers):

@@ -1,0 +1,421 @@
+//! One site, one writer: the deploy lease, the conditional manifest write, and buckets of another
+//! account refused by `ExpectedBucketOwner`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sitewarden::deploy::lock::{LOCK_KEY, LeaseInfo};
+use sitewarden::deploy::manifest::{self, MANIFEST_KEY, Manifest};
+
+use crate::support::{
+    ACCOUNT, aws_clients, emulator, json_run, project, site_name, sitewarden_emulated, stderr_run,
+};
+
+const REGION: &str = "eu-west-1";
+
+/// A build: `shared` keys both builds have (different bytes) and `shared / 3` keys of its own, so
+/// replacing one build by the other stays under the mass-delete threshold.
+fn write_build(dist: &Path, tag: &str, shared: usize) {
+    if dist.exists() {
+        std::fs::remove_dir_all(dist).unwrap();
+    }
+    std::fs::create_dir_all(dist.join("shared")).unwrap();
+    std::fs::write(dist.join("index.html"), format!("<h1>build {tag}</h1>")).unwrap();
+    for i in 0..shared {
+        std::fs::write(dist.join(format!("shared/{i}.txt")), format!("{tag} {i}")).unwrap();
+    }
+    for i in 0..shared / 3 {
+        std::fs::write(dist.join(format!("only-{tag}-{i}.txt")), tag).unwrap();
+    }
+}
+
+/// Every published key (state excluded) and its bytes.
+async fn published(bucket: &str) -> BTreeMap<String, Vec<u8>> {
+    let s3 = aws_clients(REGION).await.s3;
+    let listing = manifest::list(&s3, bucket).await.unwrap();
+    let mut out = BTreeMap::new();
+    for key in listing.keys() {
+        let body = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes()
+            .to_vec();
+        out.insert(key.clone(), body);
+    }
+    out
+}
+
+fn local_build(dist: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walk(dist) {
+        let key = entry
+            .strip_prefix(dist)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.insert(key, std::fs::read(&entry).unwrap());
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+async fn lock_exists(bucket: &str) -> bool {
+    sitewarden::deploy::lock::read(&aws_clients(REGION).await.s3, bucket)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+/// Two projects of one site (two CI jobs), each with its own build.
+struct Twins {
+    bucket: String,
+    a: tempfile::TempDir,
+    b: tempfile::TempDir,
+}
+
+impl Twins {
+    fn up(prefix: &str) -> Twins {
+        let name = site_name(prefix);
+        let a = project(&name, "");
+        json_run(a.path(), &["up", "--infra-only"], 0);
+        let b = project(&name, "");
+        Twins {
+            bucket: format!("{name}-site-{ACCOUNT}"),
+            a,
+            b,
+        }
+    }
+
+    /// Both deploys at once; their exit codes and stderr.
+    fn race(&self, args: &[&str]) -> [(i32, String); 2] {
+        let run = |dir: std::path::PathBuf, args: Vec<String>| {
+            std::thread::spawn(move || {
+                let out = sitewarden_emulated(&dir)
+                    .arg("deploy")
+                    .args(&args)
+                    .output()
+                    .unwrap();
+                (
+                    out.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&out.stderr).into_owned(),
+                )
+            })
+        };
+        let args: Vec<String> = args.iter().map(ToString::to_string).collect();
+        let first = run(self.a.path().to_owned(), args.clone());
+        let second = run(self.b.path().to_owned(), args);
+        [first.join().unwrap(), second.join().unwrap()]
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_concurrent_deploys_leave_exactly_one_build() {
+    let twins = Twins::up("race");
+    for round in 0..3 {
+        let (tag_a, tag_b) = (format!("a{round}"), format!("b{round}"));
+        write_build(&twins.a.path().join("dist"), &tag_a, 150);
+        write_build(&twins.b.path().join("dist"), &tag_b, 150);
+        let builds = [
+            local_build(&twins.a.path().join("dist")),
+            local_build(&twins.b.path().join("dist")),
+        ];
+        let results = twins.race(&[]);
+        for (code, stderr) in &results {
+            assert!(
+                *code == 0
+                    || (*code == 1
+                        && stderr.contains("the site is locked by another run: deploy by ")
+                        && stderr.contains("pid ")
+                        && stderr.contains("--wait-for-lock")),
+                "round {round}: exit {code}\n{stderr}"
+            );
+        }
+        assert!(
+            results.iter().any(|(code, _)| *code == 0),
+            "round {round}: one deploy wins: {results:?}"
+        );
+        let live = published(&twins.bucket).await;
+        let winner = builds
+            .iter()
+            .position(|b| *b == live)
+            .unwrap_or_else(|| panic!("round {round}: the bucket is a mix of both builds"));
+        if results.iter().all(|(code, _)| *code == 0) {
+            eprintln!("round {round}: the deploys ran one after the other");
+        }
+        assert!(!lock_exists(&twins.bucket).await, "the lease is released");
+        // The manifest matches the live build: a deploy of the winner uploads nothing.
+        let dir = if winner == 0 { &twins.a } else { &twins.b };
+        let again = json_run(dir.path(), &["deploy"], 0);
+        assert_eq!(
+            (again["uploaded"].as_u64(), again["deleted"].as_u64()),
+            (Some(0), Some(0)),
+            "{again:#}"
+        );
+    }
+
+    // Waiting for the lease: both deploys succeed, one after the other; the later one is live.
+    write_build(&twins.a.path().join("dist"), "wa", 150);
+    write_build(&twins.b.path().join("dist"), "wb", 150);
+    let results = twins.race(&["--wait-for-lock", "2m"]);
+    assert!(results.iter().all(|(code, _)| *code == 0), "{results:?}");
+    let live = published(&twins.bucket).await;
+    assert!(
+        live == local_build(&twins.a.path().join("dist"))
+            || live == local_build(&twins.b.path().join("dist")),
+        "exactly one build is live"
+    );
+}
+
+async fn put_lease(bucket: &str, holder: &str, expires_at: u64) {
+    let info = LeaseInfo {
+        holder: holder.to_owned(),
+        operation: "deploy".to_owned(),
+        started: "2026-12-01T10:00:00Z".to_owned(),
+        expires: "2026-12-01T10:02:00Z".to_owned(),
+        expires_at,
+        token: "other-run".to_owned(),
+    };
+    aws_clients(REGION)
+        .await
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(LOCK_KEY)
+        .body(serde_json::to_vec(&info).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+}
+
+fn far_future() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_lease_refuses_a_deploy_and_a_stale_one_is_taken_over() {
+    let name = site_name("lease");
+    let dir = project(&name, "");
+    json_run(dir.path(), &["up", "--infra-only"], 0);
+    let bucket = format!("{name}-site-{ACCOUNT}");
+
+    // Another run holds the lease: the deploy is refused (exit 1), naming it, and changes nothing.
+    put_lease(&bucket, "ci-runner-7 pid 99", far_future()).await;
+    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("deploy"), 1);
+    assert!(
+        stderr.contains(
+            "error: the site is locked by another run: deploy by ci-runner-7 pid 99, since \
+             2026-12-01T10:00:00Z"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sitewarden unlock"), "{stderr}");
+    assert!(published(&bucket).await.is_empty(), "nothing was uploaded");
+
+    // A short wait is not enough either; the wait is reported.
+    let stderr = stderr_run(
+        sitewarden_emulated(dir.path()).args(["deploy", "--wait-for-lock", "3s"]),
+        1,
+    );
+    assert!(
+        stderr.contains("waiting for the site's lease: deploy by ci-runner-7 pid 99"),
+        "{stderr}"
+    );
+
+    // `unlock` breaks a live lease only with --force.
+    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("unlock"), 2);
+    assert!(
+        stderr.contains("the site's lease is live: deploy by ci-runner-7 pid 99"),
+        "{stderr}"
+    );
+    let out = json_run(dir.path(), &["unlock", "--force"], 0);
+    assert_eq!(out["broken"]["holder"], "ci-runner-7 pid 99", "{out:#}");
+    assert!(!lock_exists(&bucket).await);
+    let out = json_run(dir.path(), &["unlock"], 0);
+    assert!(out["broken"].is_null(), "{out:#}");
+
+    // A killed run's lease expires: the next deploy takes it over and releases it.
+    put_lease(&bucket, "killed-runner pid 5", 1).await;
+    let out = json_run(dir.path(), &["deploy"], 0);
+    assert_eq!(out["uploaded"], 1, "{out:#}");
+    assert!(!lock_exists(&bucket).await, "the lease is released");
+    assert_eq!(
+        published(&bucket).await.keys().collect::<Vec<_>>(),
+        vec!["index.html"]
+    );
+
+    // A deploy refused under the lease (mass delete: exit 2) releases it and changes nothing.
+    std::fs::rename(
+        dir.path().join("dist/index.html"),
+        dir.path().join("dist/home.html"),
+    )
+    .unwrap();
+    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("deploy"), 2);
+    assert!(
+        stderr.contains("would delete 1 of the 1 published files"),
+        "{stderr}"
+    );
+    assert!(!lock_exists(&bucket).await, "the lease is released");
+    assert_eq!(
+        published(&bucket).await.keys().collect::<Vec<_>>(),
+        vec!["index.html"]
+    );
+    std::fs::rename(
+        dir.path().join("dist/home.html"),
+        dir.path().join("dist/index.html"),
+    )
+    .unwrap();
+
+    // Rollback takes the lease too.
+    std::fs::write(dir.path().join("dist/index.html"), "<h1>v2</h1>").unwrap();
+    json_run(dir.path(), &["deploy"], 0);
+    put_lease(&bucket, "ci-runner-8 pid 7", far_future()).await;
+    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("rollback"), 1);
+    assert!(
+        stderr.contains("locked by another run: deploy by ci-runner-8 pid 7"),
+        "{stderr}"
+    );
+    assert_eq!(
+        published(&bucket).await["index.html"],
+        b"<h1>v2</h1>".to_vec()
+    );
+    json_run(dir.path(), &["unlock", "--force"], 0);
+    json_run(dir.path(), &["rollback"], 0);
+    assert_eq!(
+        published(&bucket).await["index.html"],
+        b"<h1>hello</h1>\n".to_vec()
+    );
+
+    // A bad duration is the user's error, before any AWS call.
+    let stderr = stderr_run(
+        sitewarden_emulated(dir.path()).args(["deploy", "--wait-for-lock", "5 days"]),
+        2,
+    );
+    assert!(stderr.contains("`5 days` has an unknown unit"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_manifest_is_replaced_only_over_the_one_that_was_read() {
+    let name = site_name("ifmatch");
+    let dir = project(&name, "");
+    json_run(dir.path(), &["up"], 0);
+    let bucket = format!("{name}-site-{ACCOUNT}");
+    let s3 = aws_clients(REGION).await.s3;
+    let stale = s3
+        .head_object()
+        .bucket(&bucket)
+        .key(MANIFEST_KEY)
+        .send()
+        .await
+        .unwrap()
+        .e_tag
+        .unwrap();
+    // Another run publishes: the manifest changes.
+    std::fs::write(dir.path().join("dist/index.html"), "<h1>newer</h1>").unwrap();
+    json_run(dir.path(), &["deploy"], 0);
+    let newer = manifest::read(&s3, &bucket, &|_| {})
+        .await
+        .unwrap()
+        .unwrap();
+
+    // A run that read the older manifest (it lost its lease) cannot write over the newer one,
+    // and neither can a run that found none.
+    let old = Manifest::default();
+    let err = manifest::save(&s3, &bucket, &old, Some(&stale))
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit(), sitewarden::error::Exit::Failure);
+    assert!(
+        err.to_string()
+            .contains("changed since this run read it: another run published in between"),
+        "{err}"
+    );
+    manifest::save(&s3, &bucket, &old, None).await.unwrap_err();
+    let kept = manifest::read(&s3, &bucket, &|_| {})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.deploy_id, newer.deploy_id);
+
+    // The deploy record is written before the manifest that names it.
+    let log = std::fs::read_to_string(&emulator().log).unwrap();
+    let record_at = log
+        .rfind(&format!("PUT /{bucket}/.sitewarden/deploys/"))
+        .expect("the record was written");
+    let manifest_at = log
+        .rfind(&format!("PUT /{bucket}/.sitewarden/manifest.json"))
+        .expect("the manifest was written");
+    assert!(record_at < manifest_at, "the record comes first");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bucket_squatted_in_another_account_gets_nothing() {
+    let name = site_name("squat");
+    let dir = project(&name, "");
+    let bucket = format!("{name}-site-{ACCOUNT}");
+    let s3 = aws_clients(REGION).await.s3;
+    let as_other = |req: &mut aws_smithy_runtime_api::http::Request| {
+        req.headers_mut()
+            .insert("x-moto-account-id", "210987654321");
+    };
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .customize()
+        .mutate_request(as_other)
+        .send()
+        .await
+        .unwrap();
+
+    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("deploy"), 1);
+    assert!(stderr.contains(&bucket), "{stderr}");
+    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("up"), 1);
+    assert!(stderr.contains("another account"), "{stderr}");
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .customize()
+        .mutate_request(as_other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(0), "nothing reached the squatter");
+    let policy = s3
+        .get_bucket_policy()
+        .bucket(&bucket)
+        .customize()
+        .mutate_request(as_other)
+        .send()
+        .await;
+    assert!(
+        policy.is_err(),
+        "no policy was put on the squatter's bucket"
+    );
+}
