@@ -761,29 +761,28 @@ impl Config {
                     &format!("`{}` must be a path starting with `/`", r.from),
                 ));
             }
+            if r.from.chars().any(char::is_control) {
+                return Err(err(
+                    &format!("redirects[{i}].from"),
+                    &format!("`{}` contains a control character", r.from.escape_debug()),
+                ));
+            }
             if r.from.matches('*').count() > 1 || (r.from.contains('*') && !r.from.ends_with('*')) {
                 return Err(err(
                     &format!("redirects[{i}].from"),
                     &format!("`{}`: only one trailing `*` is supported", r.from),
                 ));
             }
-            let absolute = r.to.starts_with("https://") || r.to.starts_with("http://");
-            if !r.to.starts_with('/') && !absolute {
-                return Err(err(
-                    &format!("redirects[{i}].to"),
-                    &format!(
-                        "`{}` must be a path starting with `/` or an http(s) URL",
-                        r.to
-                    ),
-                ));
-            }
+            check_redirect_target(&r.to)
+                .map_err(|message| err(&format!("redirects[{i}].to"), &message))?;
             if r.to.contains(":splat") && !r.from.ends_with('*') {
                 return Err(err(
                     &format!("redirects[{i}].to"),
                     "`:splat` needs a `from` ending in `*`",
                 ));
             }
-            if let Some(first) = seen.insert(r.from.as_str(), i) {
+            // `/café` and `/caf%C3%A9` are the same path to a browser.
+            if let Some(first) = seen.insert(redirect_path(&r.from), i) {
                 return Err(err(
                     &format!("redirects[{i}].from"),
                     &format!("`{}` is already redirected by `redirects[{first}]`", r.from),
@@ -795,11 +794,11 @@ impl Config {
 
     /// A redirect whose target is itself redirected back leads browsers into a loop.
     fn check_redirect_loops(&self) -> Result<(), (String, String)> {
-        let exact: HashMap<&str, &str> = self
+        let exact: HashMap<String, &str> = self
             .redirects
             .iter()
             .filter(|r| !r.from.contains('*') && r.to.starts_with('/'))
-            .map(|r| (r.from.as_str(), r.to.as_str()))
+            .map(|r| (redirect_path(&r.from), r.to.as_str()))
             .collect();
         for (i, r) in self.redirects.iter().enumerate() {
             if r.from.contains('*') {
@@ -817,9 +816,9 @@ impl Config {
                 continue;
             }
             let mut path = vec![r.from.as_str()];
-            let mut current = r.from.as_str();
-            while let Some(next) = exact.get(current) {
-                if path.contains(next) {
+            let mut current = redirect_path(&r.from);
+            while let Some(&next) = exact.get(&current) {
+                if path.iter().any(|p| redirect_path(p) == redirect_path(next)) {
                     path.push(next);
                     return Err(err(
                         &format!("redirects[{i}]"),
@@ -827,7 +826,7 @@ impl Config {
                     ));
                 }
                 path.push(next);
-                current = next;
+                current = redirect_path(next);
             }
         }
         Ok(())
@@ -897,6 +896,10 @@ impl Config {
         Ok(())
     }
 }
+
+mod redirect;
+use redirect::check_redirect_target;
+pub use redirect::redirect_path;
 
 fn err(key: &str, message: &str) -> (String, String) {
     (key.to_owned(), message.to_owned())
@@ -1247,6 +1250,158 @@ key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
             )),
             "invalid config file `sitewarden.toml`: `redirects[0].to`: `:splat` needs a `from` \
              ending in `*`"
+        );
+    }
+
+    fn redirect_to_error(to: &str) -> String {
+        let text = format!(
+            "{MINIMAL}[[redirects]]\nfrom = \"/go/*\"\nto = {}\n",
+            toml::Value::String(to.to_owned())
+        );
+        let prefix = "invalid config file `sitewarden.toml`: `redirects[0].to`: ";
+        let error = error_of(&text);
+        error.strip_prefix(prefix).unwrap_or(&error).to_owned()
+    }
+
+    #[test]
+    fn redirect_to_another_host_through_a_path() {
+        for to in ["//evil.com/x", "/\\evil.com", "//:splat", "/\\:splat"] {
+            assert_eq!(
+                redirect_to_error(to),
+                format!(
+                    "`{to}` starts with `//` or `/\\`, which browsers read as another host; write \
+                     `https://host/…` to send visitors to another site"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_to_other_schemes() {
+        for to in [
+            "javascript:alert(1)",
+            "ftp://example.org/",
+            "HTTPS://example.org/",
+            "https:/example.org",
+            "\\\\evil.com",
+            "example.org/x",
+        ] {
+            assert_eq!(
+                redirect_to_error(to),
+                format!("`{to}` must be a path starting with `/` or an http(s) URL")
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_splat_before_the_path_of_a_url() {
+        for to in [
+            "https://:splat",
+            "https://:splat/",
+            "https://example.org:splat",
+            "https://example.org:splat/x",
+            "https://ex:splat.org/",
+            "https://example.org?q=:splat",
+            "https://example.org#:splat",
+        ] {
+            assert_eq!(
+                redirect_to_error(to),
+                format!(
+                    "`{to}`: `:splat` must come after `scheme://host/` (as in \
+                     `https://example.org/:splat`), so that no request path can change the host"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_url_with_user_info() {
+        for to in [
+            "https://user@evil.com/",
+            "https://example.org:pass@evil.com/:splat",
+        ] {
+            assert_eq!(
+                redirect_to_error(to),
+                format!(
+                    "`{to}` has a user name before `@`, which hides the real host from readers; \
+                     write the URL without it"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_url_without_a_host_name() {
+        for (to, authority) in [
+            ("https:///evil.com", ""),
+            ("https://example.org\\evil.com/", "example.org\\evil.com"),
+            ("https://evil%2Ecom/", "evil%2Ecom"),
+            ("https://exämple.org/", "exämple.org"),
+            ("https://evil.com:80x/", "evil.com:80x"),
+            ("https://a..b/", "a..b"),
+            ("https://[zz]/", "[zz]"),
+        ] {
+            assert_eq!(
+                redirect_to_error(to),
+                format!(
+                    "`{to}`: `{authority}` is not a host name (ASCII letters, digits, `-` and \
+                     `.`, an optional `:port`; an international name in its `xn--` form)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_with_a_control_character() {
+        assert_eq!(
+            redirect_to_error("/new\tpage"),
+            "`/new\\tpage` contains a control character"
+        );
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[[redirects]]\nfrom = \"/old\\n\"\nto = \"/new\"\n"
+            )),
+            "invalid config file `sitewarden.toml`: `redirects[0].from`: `/old\\n` contains a \
+             control character"
+        );
+    }
+
+    #[test]
+    fn redirect_targets_that_are_safe() {
+        let c = parse(&format!(
+            "{MINIMAL}[[redirects]]\nfrom = \"/go/*\"\nto = \"/:splat\"\n\
+             [[redirects]]\nfrom = \"/docs/*\"\nto = \"/:splat/index\"\n\
+             [[redirects]]\nfrom = \"/a/*\"\nto = \"https://example.org/:splat\"\n\
+             [[redirects]]\nfrom = \"/b/*\"\nto = \"http://127.0.0.1:8080/x?from=:splat#top\"\n\
+             [[redirects]]\nfrom = \"/c\"\nto = \"https://[2001:db8::1]\"\n\
+             [[redirects]]\nfrom = \"/d\"\nto = \"https://example.org.?q=1\"\n\
+             [[redirects]]\nfrom = \"/e\"\nto = \"/tarifs/été 2024\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.redirects.len(), 7);
+    }
+
+    #[test]
+    fn redirect_from_spelled_twice() {
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[[redirects]]\nfrom = \"/café\"\nto = \"/a\"\n\
+                 [[redirects]]\nfrom = \"/caf%c3%a9\"\nto = \"/b\"\n"
+            )),
+            "invalid config file `sitewarden.toml`: `redirects[1].from`: `/caf%c3%a9` is already \
+             redirected by `redirects[0]`"
+        );
+    }
+
+    #[test]
+    fn redirect_loop_through_another_spelling() {
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[[redirects]]\nfrom = \"/café\"\nto = \"/b\"\n\
+                 [[redirects]]\nfrom = \"/b\"\nto = \"/caf%C3%A9\"\n"
+            )),
+            "invalid config file `sitewarden.toml`: `redirects[0]`: redirect loop: /café → /b → \
+             /caf%C3%A9"
         );
     }
 

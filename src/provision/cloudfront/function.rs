@@ -7,10 +7,12 @@
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::primitives::Blob;
 use aws_sdk_cloudfront::types::{FunctionConfig, FunctionRuntime, FunctionStage};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Value, json};
+use unicode_normalization::UnicodeNormalization as _;
 
 use super::resource_name;
-use crate::config::Config;
+use crate::config::{Config, redirect_path};
 use crate::error::{AwsResultExt as _, Error, Result};
 use crate::provision::{Action, Ctx, Plan};
 
@@ -222,17 +224,34 @@ fn www_alias(config: &Config) -> Option<String> {
         .then_some(www)
 }
 
-/// The settings the template reads, as one JSON object.
+/// A redirect target as the Location header carries it: printable ASCII, so spaces and non-ASCII
+/// characters (after NFC) percent-encoded as UTF-8, as browsers would send them.
+fn location(to: &str) -> String {
+    const ENCODED: &AsciiSet = &CONTROLS.add(b' ');
+    let nfc: String = to.nfc().collect();
+    utf8_percent_encode(&nfc, ENCODED).to_string()
+}
+
+/// The settings the template reads, as one JSON object. Paths to match are in the function's
+/// spelling of a request path ([`redirect_path`]: `/café` is `/caf%C3%A9`, as browsers send it).
 fn settings(config: &Config) -> Value {
     let www = www_alias(config);
     let mut exact = serde_json::Map::new();
     let mut prefixes = Vec::new();
     for r in &config.redirects {
         let status = r.status.get();
+        let to = location(&r.to);
         match r.from.strip_suffix('*') {
-            Some(prefix) => prefixes.push(json!({ "from": prefix, "to": r.to, "status": status })),
+            Some(prefix) => prefixes.push(json!({
+                "from": redirect_path(prefix),
+                "to": to,
+                "status": status
+            })),
             None => {
-                exact.insert(r.from.clone(), json!({ "to": r.to, "status": status }));
+                exact.insert(
+                    redirect_path(&r.from),
+                    json!({ "to": to, "status": status }),
+                );
             }
         }
     }
@@ -248,6 +267,19 @@ fn settings(config: &Config) -> Value {
     })
 }
 
+/// The template without its whole-line comments but the first, which names it: they explain the
+/// file, and CloudFront counts every byte of the code against its limit.
+fn code_template() -> String {
+    let mut lines = TEMPLATE.lines();
+    let mut code: String = lines.next().unwrap_or_default().to_owned();
+    for line in lines.filter(|l| !l.trim_start().starts_with("//")) {
+        code.push('\n');
+        code.push_str(line);
+    }
+    code.push('\n');
+    code
+}
+
 /// The function code for this site.
 pub(super) fn render(config: &Config) -> Result<String> {
     // JSON is a JavaScript expression except for U+2028/U+2029 inside strings in older engines.
@@ -255,7 +287,7 @@ pub(super) fn render(config: &Config) -> Result<String> {
         .to_string()
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029");
-    let code = TEMPLATE.replacen(PLACEHOLDER, &settings, 1);
+    let code = code_template().replacen(PLACEHOLDER, &settings, 1);
     if code.len() > MAX_CODE_BYTES {
         return Err(Error::usage_with_hint(
             format!(
