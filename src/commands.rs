@@ -234,6 +234,12 @@ pub async fn iam_policy(
     purpose: crate::iam::Purpose,
 ) -> Result<Exit> {
     let session = Session::open(settings).await?;
+    let scope = match purpose {
+        crate::iam::Purpose::Provision => {
+            crate::iam::discover(&session.ctx(printer, false, false)).await
+        }
+        crate::iam::Purpose::Deploy => crate::iam::Scope::default(),
+    };
     let document = crate::iam::policy_for(
         purpose,
         &session.names,
@@ -245,6 +251,7 @@ pub async fn iam_policy(
             .key_arn
             .as_ref()
             .map(crate::config::KmsKeyArn::as_str),
+        &scope,
     );
     printer.data(&document)?;
     Ok(Exit::Success)

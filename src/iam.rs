@@ -1,16 +1,60 @@
 //! `sitewarden iam-policy`: the least-privilege IAM policy for deploying (CI) or provisioning a
 //! site, from `templates/iam-*-policy.json`, filled in with the site's names.
+//!
+//! Every provisioning statement names this site's resources (bucket, function, delivery and alias
+//! ARNs by name; the origin access control, response headers policy and hosted zone by the id
+//! [`discover`] looks up) or is conditioned on the site: `aws:ResourceTag/sitewarden:site` for
+//! what sitewarden tags on create (key, certificate, distribution, log deliveries),
+//! `kms:ResourceAliases` for the key, `aws:RequestTag/sitewarden:site` with `aws:TagKeys` for
+//! creating and tagging, record names for Route53 changes. The statements that cannot name the
+//! site are listed in [`UNSCOPED`] with the reason.
 
 use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::config::DnsMode;
 use crate::names::SiteNames;
-use crate::provision::policy;
+use crate::provision::{Ctx, dns, policy};
 
 pub const DEPLOY_POLICY: &str = include_str!("../templates/iam-deploy-policy.json");
 pub const PROVISION_POLICY: &str = include_str!("../templates/iam-provision-policy.json");
+
+/// Statements that do not name this site's resources, by `Sid`, and why (Service Authorization
+/// Reference: the actions have no resource type, or the ARN is by an id nobody knows in advance).
+/// Each is read-only, or creates something new: none changes a resource that exists.
+pub const UNSCOPED: &[(&str, &str)] = &[
+    (
+        "ListOnlyNoResourceLevel",
+        "List/Describe calls with no resource type (`Resource` must be `*`); sitewarden filters \
+         their answers by name",
+    ),
+    (
+        "CreateOnlyNoResourceLevelTaggedForTheSite",
+        "CreateKey, RequestCertificate, CreateDistribution(WithTags), CreateFunction have no \
+         resource type; allowed only with the request tag `sitewarden:site=<site>` and no other tag",
+    ),
+    (
+        "CreateOnlyNoResourceLevelNoTagSupport",
+        "CreateOriginAccessControl and CreateResponseHeadersPolicy have no resource type and take \
+         no tags; they create a new object, which only a distribution this policy may update (its \
+         own) can use",
+    ),
+    (
+        "ReadOnlyTagsToFindTheSite",
+        "the tags decide whether a distribution or certificate found by comment or domain is the \
+         site's, so they are read before that is known",
+    ),
+    (
+        "ReadOnlyChangeStatusIdsPerRequest",
+        "GetChange: Route53 assigns the change id per request",
+    ),
+    (
+        "ReadOnlyTheConfiguredWebAcl",
+        "GetWebACL of the `waf` web ACL the config names, before it is attached",
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Purpose {
@@ -18,6 +62,19 @@ pub enum Purpose {
     Deploy,
     /// `up`, `plan`, `destroy`: everything the site is made of
     Provision,
+}
+
+/// What the provisioning policy names besides the site's names: ids AWS assigns on create, and
+/// the DNS names the site writes records at. `None` ids (not created yet) become `*` of that
+/// resource type; `iam-policy` run again after the first `up` names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub zone_id: Option<String>,
+    pub origin_access_control_id: Option<String>,
+    pub headers_policy_id: Option<String>,
+    /// The site's names when sitewarden writes its records in Route53 (`dns.mode = "route53"`);
+    /// empty: no Route53 statements.
+    pub record_names: Vec<String>,
 }
 
 /// The policy document; prints as JSON in text mode too (it is meant to be pasted or piped).
@@ -32,19 +89,136 @@ impl fmt::Display for PolicyDocument {
     }
 }
 
+/// Looks up (read-only) the ids the provisioning policy names: the hosted zone, the origin
+/// access control and the response headers policy `sitewarden-<site>`. What cannot be found (not
+/// created yet, or not readable with the caller's rights) is left `None`, with a warning.
+pub async fn discover(ctx: &Ctx<'_>) -> Scope {
+    let route53 = ctx.config.dns.mode == DnsMode::Route53 && ctx.config.site.domain.is_some();
+    let record_names = if route53 {
+        dns::site_names(ctx.config)
+            .iter()
+            .map(|n| n.as_str().to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let name = format!("sitewarden-{}", ctx.names.site);
+    let zone_id = if route53 {
+        dns::find_zone(ctx).await.ok().flatten()
+    } else {
+        None
+    };
+    let scope = Scope {
+        zone_id,
+        origin_access_control_id: origin_access_control_id(ctx, &name).await,
+        headers_policy_id: headers_policy_id(ctx, &name).await,
+        record_names,
+    };
+    let mut unnamed = Vec::new();
+    if route53 && scope.zone_id.is_none() {
+        unnamed.push("the hosted zone (record names still limit the changes)");
+    }
+    if scope.origin_access_control_id.is_none() {
+        unnamed.push("the origin access control");
+    }
+    if scope.headers_policy_id.is_none() {
+        unnamed.push("the response headers policy");
+    }
+    if !unnamed.is_empty() {
+        ctx.printer.warn(format_args!(
+            "not found yet, so the policy allows any of its type: {}; run `sitewarden \
+             iam-policy --for provision` again after the first `sitewarden up` to name them",
+            unnamed.join(", ")
+        ));
+    }
+    scope
+}
+
+async fn origin_access_control_id(ctx: &Ctx<'_>, name: &str) -> Option<String> {
+    let mut pages = ctx
+        .aws
+        .cloudfront
+        .list_origin_access_controls()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let found = page
+            .ok()?
+            .origin_access_control_list
+            .and_then(|l| l.items)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|o| o.name == name);
+        if let Some(found) = found {
+            return Some(found.id);
+        }
+    }
+    None
+}
+
+async fn headers_policy_id(ctx: &Ctx<'_>, name: &str) -> Option<String> {
+    let mut marker = None;
+    loop {
+        let list = ctx
+            .aws
+            .cloudfront
+            .list_response_headers_policies()
+            .r#type(aws_sdk_cloudfront::types::ResponseHeadersPolicyType::Custom)
+            .set_marker(marker)
+            .send()
+            .await
+            .ok()?
+            .response_headers_policy_list?;
+        let found = list
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|s| s.response_headers_policy)
+            .find(|p| {
+                p.response_headers_policy_config
+                    .as_ref()
+                    .is_some_and(|c| c.name == name)
+            });
+        if let Some(found) = found {
+            return Some(found.id);
+        }
+        marker = list.next_marker.filter(|m| !m.is_empty());
+        marker.as_ref()?;
+    }
+}
+
+/// Route53 record names the site may change: each of its names and the `_…` validation names
+/// below it (`ChangeResourceRecordSetsNormalizedRecordNames`: lower case, no final dot).
+fn record_name_patterns(names: &[String]) -> Vec<Value> {
+    names
+        .iter()
+        .flat_map(|n| {
+            let n = n.trim_end_matches('.').to_ascii_lowercase();
+            [Value::from(n.clone()), Value::from(format!("_*.{n}"))]
+        })
+        .collect()
+}
+
 /// The policy for `purpose`. `key_arn`: the site's existing key (`kms.key_arn`), which the
-/// deploy policy then names instead of the site's own alias.
+/// deploy policy then names instead of the site's own alias. `scope`: see [`Scope`] (provision).
 pub fn policy_for(
     purpose: Purpose,
     names: &SiteNames,
     account: &str,
     region: &str,
     key_arn: Option<&str>,
+    scope: &Scope,
 ) -> PolicyDocument {
     let template = match purpose {
         Purpose::Deploy => DEPLOY_POLICY,
         Purpose::Provision => PROVISION_POLICY,
     };
+    let any = |id: &Option<String>| id.clone().unwrap_or_else(|| "*".to_owned());
+    let (zone, oac, headers) = (
+        any(&scope.zone_id),
+        any(&scope.origin_access_control_id),
+        any(&scope.headers_policy_id),
+    );
     let mut doc = policy::render(
         template,
         &[
@@ -53,14 +227,29 @@ pub fn policy_for(
             ("site", Some(&names.site)),
             ("account", Some(account)),
             ("region", Some(region)),
+            ("zone", Some(&zone)),
+            ("origin_access_control", Some(&oac)),
+            ("headers_policy", Some(&headers)),
         ],
     );
-    if let Some(arn) = key_arn
-        && let Some(statements) = doc["Statement"].as_array_mut()
-    {
-        for statement in statements
-            .iter_mut()
-            .filter(|s| s["Sid"] == "EncryptWithTheSiteKey")
+    let Some(statements) = doc["Statement"].as_array_mut() else {
+        return PolicyDocument(doc);
+    };
+    if scope.record_names.is_empty() {
+        // No records to write: no Route53 statement at all.
+        statements.retain(|s| {
+            !s["Action"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("route53:"))
+        });
+    }
+    for statement in statements.iter_mut() {
+        if statement["Sid"] == "DnsRecordsOfTheSite" {
+            statement["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] =
+                Value::Array(record_name_patterns(&scope.record_names));
+        }
+        if let Some(arn) = key_arn
+            && statement["Sid"] == "EncryptWithTheSiteKey"
         {
             statement["Resource"] = Value::from(arn);
             if let Some(fields) = statement.as_object_mut() {
@@ -75,18 +264,66 @@ pub fn policy_for(
 mod tests {
     use super::*;
 
+    const ACCOUNT: &str = "123456789012";
+
     fn names() -> SiteNames {
         let config = crate::config::Config::parse(
             "[site]\nname = \"docs\"\nsource = \"dist\"\n",
             std::path::Path::new("t.toml"),
         )
         .unwrap();
-        SiteNames::new(&config, "123456789012")
+        SiteNames::new(&config, ACCOUNT)
+    }
+
+    fn provision(scope: &Scope) -> Value {
+        policy_for(
+            Purpose::Provision,
+            &names(),
+            ACCOUNT,
+            "eu-west-1",
+            None,
+            scope,
+        )
+        .0
+    }
+
+    fn found() -> Scope {
+        Scope {
+            zone_id: Some("Z0123456789ABC".to_owned()),
+            origin_access_control_id: Some("E2OAC".to_owned()),
+            headers_policy_id: Some("5f6e-headers".to_owned()),
+            record_names: vec!["docs.example.com".to_owned(), "WWW.Example.com.".to_owned()],
+        }
+    }
+
+    fn statement<'a>(doc: &'a Value, sid: &str) -> &'a Value {
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no statement {sid} in {doc:#}"))
+    }
+
+    fn resources(statement: &Value) -> Vec<&str> {
+        match &statement["Resource"] {
+            Value::String(r) => vec![r.as_str()],
+            Value::Array(r) => r.iter().map(|r| r.as_str().unwrap()).collect(),
+            other => panic!("Resource {other}"),
+        }
     }
 
     #[test]
     fn deploy_policy_is_scoped_to_the_site() {
-        let doc = policy_for(Purpose::Deploy, &names(), "123456789012", "eu-west-1", None).0;
+        let doc = policy_for(
+            Purpose::Deploy,
+            &names(),
+            ACCOUNT,
+            "eu-west-1",
+            None,
+            &Scope::default(),
+        )
+        .0;
         let text = doc.to_string();
         assert!(!text.contains("{{"), "every placeholder filled: {text}");
         let statements = doc["Statement"].as_array().unwrap();
@@ -106,9 +343,10 @@ mod tests {
         let doc = policy_for(
             Purpose::Deploy,
             &names(),
-            "123456789012",
+            ACCOUNT,
             "eu-west-1",
             Some(arn),
+            &Scope::default(),
         )
         .0;
         let key = &doc["Statement"][2];
@@ -118,19 +356,175 @@ mod tests {
 
     #[test]
     fn provision_policy_names_both_buckets() {
-        let doc = policy_for(
-            Purpose::Provision,
+        let doc = provision(&found());
+        assert!(!doc.to_string().contains("{{"), "{doc:#}");
+        let buckets = resources(statement(&doc, "SiteBuckets"));
+        assert!(buckets.contains(&"arn:aws:s3:::docs-logs-123456789012/*"));
+        assert!(buckets.contains(&"arn:aws:s3:::docs-site-123456789012"));
+        assert!(doc.to_string().contains("cloudfront:CreateInvalidation"));
+    }
+
+    /// Every statement of both policies names a resource other than `*` or has a condition,
+    /// unless its Sid is one of the documented exceptions; and each exception is read-only or
+    /// creates only.
+    #[test]
+    fn every_statement_is_scoped_or_a_documented_exception() {
+        let deploy = policy_for(
+            Purpose::Deploy,
             &names(),
-            "123456789012",
+            ACCOUNT,
             "eu-west-1",
             None,
+            &Scope::default(),
         )
         .0;
-        let resources = doc["Statement"][0]["Resource"].as_array().unwrap();
-        assert!(resources.contains(&Value::from("arn:aws:s3:::docs-logs-123456789012/*")));
+        for doc in [provision(&found()), provision(&Scope::default()), deploy] {
+            for s in doc["Statement"].as_array().unwrap() {
+                let sid = s["Sid"].as_str().expect("every statement has a Sid");
+                let star = resources(s).contains(&"*");
+                let documented = UNSCOPED.iter().any(|(u, _)| *u == sid);
+                if documented {
+                    let actions: Vec<&str> = match &s["Action"] {
+                        Value::String(a) => vec![a.as_str()],
+                        Value::Array(a) => a.iter().map(|a| a.as_str().unwrap()).collect(),
+                        other => panic!("Action {other}"),
+                    };
+                    for action in actions {
+                        let op = action.split(':').nth(1).unwrap();
+                        let read = ["List", "Describe", "Get"]
+                            .iter()
+                            .any(|p| op.starts_with(p));
+                        let create = op.starts_with("Create") || op.starts_with("Request");
+                        assert!(read || create, "{sid}: {action} neither reads nor creates");
+                        if create && !sid.ends_with("NoTagSupport") {
+                            assert_eq!(
+                                s["Condition"]["StringEquals"]["aws:RequestTag/sitewarden:site"],
+                                "docs",
+                                "{sid}: {action} creates without the site's request tag"
+                            );
+                        }
+                    }
+                } else {
+                    assert!(
+                        !star || s.get("Condition").is_some(),
+                        "statement {sid} allows `*` without a condition: {s:#}"
+                    );
+                }
+            }
+        }
+        // The documented list has no stale entries.
+        let provision = provision(&found());
+        for (sid, reason) in UNSCOPED {
+            assert!(!reason.is_empty());
+            assert!(
+                provision["Statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| s["Sid"] == *sid),
+                "{sid} is documented but not in the provisioning policy"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_found_are_named_and_unknown_ones_are_any_of_their_type() {
+        let doc = provision(&found());
+        assert_eq!(
+            statement(&doc, "SiteOriginAccessControl")["Resource"],
+            "arn:aws:cloudfront::123456789012:origin-access-control/E2OAC"
+        );
+        assert_eq!(
+            statement(&doc, "SiteResponseHeadersPolicy")["Resource"],
+            "arn:aws:cloudfront::123456789012:response-headers-policy/5f6e-headers"
+        );
+        assert_eq!(
+            statement(&doc, "SiteFunction")["Resource"],
+            "arn:aws:cloudfront::123456789012:function/sitewarden-docs"
+        );
+        let records = statement(&doc, "DnsRecordsOfTheSite");
+        assert_eq!(
+            records["Resource"],
+            "arn:aws:route53:::hostedzone/Z0123456789ABC"
+        );
+        assert_eq!(
+            records["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"],
+            serde_json::json!([
+                "docs.example.com",
+                "_*.docs.example.com",
+                "www.example.com",
+                "_*.www.example.com"
+            ])
+        );
+
+        let before = provision(&Scope {
+            record_names: vec!["docs.example.com".to_owned()],
+            ..Scope::default()
+        });
+        assert_eq!(
+            statement(&before, "SiteOriginAccessControl")["Resource"],
+            "arn:aws:cloudfront::123456789012:origin-access-control/*"
+        );
+        // Without the zone id, the record names still limit what may change.
+        let records = statement(&before, "DnsRecordsOfTheSite");
+        assert_eq!(records["Resource"], "arn:aws:route53:::hostedzone/*");
+        assert_eq!(
+            records["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"],
+            serde_json::json!(["docs.example.com", "_*.docs.example.com"])
+        );
+    }
+
+    #[test]
+    fn no_route53_statement_without_records_to_write() {
+        let doc = provision(&Scope::default());
+        let text = doc.to_string();
+        for action in [
+            "route53:ChangeResourceRecordSets",
+            "route53:ListResourceRecordSets",
+            "route53:GetChange",
+        ] {
+            assert!(!text.contains(action), "{action} in {doc:#}");
+        }
+        assert!(text.contains("cloudfront:CreateDistribution"));
+    }
+
+    #[test]
+    fn key_statements_need_the_site_alias_or_tag() {
+        let doc = provision(&found());
+        let by_alias = statement(&doc, "SiteKeyByAlias");
+        assert_eq!(
+            by_alias["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"],
+            "alias/sitewarden/docs"
+        );
         assert!(
-            doc.to_string().contains("cloudfront:CreateInvalidation")
-                || doc.to_string().contains("cloudfront:*Invalidation*")
+            by_alias["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("kms:PutKeyPolicy"))
+        );
+        let before_alias = statement(&doc, "SiteKeyBeforeItsAlias");
+        assert_eq!(
+            before_alias["Condition"]["StringEquals"]["aws:ResourceTag/sitewarden:site"],
+            "docs"
+        );
+        assert_eq!(
+            before_alias["Condition"]["Null"]["kms:ResourceAliases"],
+            "true"
+        );
+        // CreateAlias needs the alias ARN too, and only the site's alias is named.
+        assert_eq!(
+            statement(&doc, "SiteKeyAlias")["Resource"],
+            "arn:aws:kms:eu-west-1:123456789012:alias/sitewarden/docs"
+        );
+        // Tags can only be the site's, and never replace another site's.
+        let tag = statement(&doc, "TagWithTheSiteTagOnly");
+        assert_eq!(
+            tag["Condition"]["StringEqualsIfExists"]["aws:ResourceTag/sitewarden:site"],
+            "docs"
+        );
+        assert_eq!(
+            tag["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"],
+            serde_json::json!(["sitewarden:site"])
         );
     }
 }

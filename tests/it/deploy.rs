@@ -453,8 +453,10 @@ async fn rollback_restores_the_previous_deploy() {
     let history = json_run(site.path(), &["history"], 0);
     // The CI policy `iam-policy --for deploy` allows every call of these runs.
     let policy = json_run(site.path(), &["iam-policy", "--for", "deploy"], 0);
+    let facts = crate::support::SiteFacts::read(&site.name, &[&site.bucket], None, None).await;
     crate::support::assert_policy_allows(
         &policy,
+        &facts,
         &[
             &v1["requests"],
             &v2["requests"],
@@ -503,7 +505,8 @@ async fn large_files_go_multipart_with_checksums() {
     assert_eq!(out["requests"]["UploadPart"], 3);
     assert_eq!(out["requests"]["CompleteMultipartUpload"], 1);
     let policy = json_run(site.path(), &["iam-policy", "--for", "deploy"], 0);
-    crate::support::assert_policy_allows(&policy, &[&out["requests"]]);
+    let facts = crate::support::SiteFacts::read(&site.name, &[&site.bucket], None, None).await;
+    crate::support::assert_policy_allows(&policy, &facts, &[&out["requests"]]);
     assert_eq!(
         object(&site.bucket, "video/big.txt").await.0.len(),
         big.len()

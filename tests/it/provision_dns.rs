@@ -273,10 +273,23 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
 
     // Destroy: aliases, validation CNAMEs and the certificate go; the CAA set stays.
     let policy = json_run(dir.path(), &["iam-policy", "--for", "provision"], 0);
+    let buckets = [
+        format!("{site}-site-{ACCOUNT}"),
+        format!("{site}-logs-{ACCOUNT}"),
+    ];
+    let facts = crate::support::SiteFacts::read(
+        &site,
+        &[&buckets[0], &buckets[1]],
+        Some(&domain),
+        Some(&zone),
+    )
+    .await;
     let destroyed = json_run(dir.path(), &["destroy", "-y"], 0);
-    // The provisioning policy `iam-policy` prints allows every call these runs made.
+    // The provisioning policy `iam-policy` prints allows every call these runs made, on this
+    // site's resources.
     crate::support::assert_policy_allows(
         &policy,
+        &facts,
         &[
             &planned_requests,
             &up["requests"],

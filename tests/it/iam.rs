@@ -1,0 +1,214 @@
+//! The provisioning policy of one site, evaluated against the real runs of another: it must
+//! allow none of the other site's resources, only the documented calls that cannot name a site.
+
+use aws_sdk_route53::types::RrType;
+
+use crate::support::{
+    ACCOUNT, Request, SiteFacts, allowed_by, assert_policy_allows, aws_clients, json_run, project,
+    site_name, site_requests,
+};
+
+/// A domain site with its own public hosted zone; returns the project folder, domain and zone id.
+async fn domain_site(site: &str) -> (tempfile::TempDir, String, String) {
+    let domain = format!("{site}.example.com");
+    let zone = aws_clients("eu-west-1")
+        .await
+        .route53
+        .create_hosted_zone()
+        .name(&domain)
+        .caller_reference(format!("test-{domain}"))
+        .send()
+        .await
+        .unwrap()
+        .hosted_zone
+        .unwrap()
+        .id
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    let dir = project(
+        site,
+        &format!("domain = \"{domain}\"\naliases = [\"www.{domain}\"]\n"),
+    );
+    (dir, domain, zone)
+}
+
+async fn facts(site: &str, domain: &str, zone: &str) -> SiteFacts {
+    let buckets = [
+        format!("{site}-site-{ACCOUNT}"),
+        format!("{site}-logs-{ACCOUNT}"),
+    ];
+    SiteFacts::read(site, &[&buckets[0], &buckets[1]], Some(domain), Some(zone)).await
+}
+
+/// The requests of `other`'s runs that `policy` allows, with the statement that allows each.
+fn allowed<'a>(policy: &serde_json::Value, other: &'a [Request]) -> Vec<(&'a Request, String)> {
+    other
+        .iter()
+        .filter_map(|r| allowed_by(policy, r).map(|sid| (r, sid)))
+        .collect()
+}
+
+/// Each allowed request comes from a documented unscoped statement and reads, or creates
+/// something new (the create statements gated by request tag cannot match another site's tag).
+fn violations(allowed: &[(&Request, String)]) -> Vec<String> {
+    allowed
+        .iter()
+        .filter(|(r, sid)| {
+            let documented = sitewarden::iam::UNSCOPED.iter().any(|(u, _)| u == sid);
+            let op = r.action.split(':').nth(1).unwrap_or_default();
+            let reads = ["Get", "List", "Describe"]
+                .iter()
+                .any(|p| op.starts_with(p));
+            let creates_untaggable = sid == "CreateOnlyNoResourceLevelNoTagSupport";
+            !(documented && (reads || creates_untaggable))
+        })
+        .map(|(r, sid)| format!("{sid}: {} on {}", r.action, r.resource))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources() {
+    let a = site_name("iama");
+    let (a_dir, a_domain, a_zone) = domain_site(&a).await;
+    json_run(a_dir.path(), &["up", "--infra-only", "-y"], 0);
+    let a_policy = json_run(a_dir.path(), &["iam-policy", "--for", "provision"], 0);
+
+    let b = site_name("iamb");
+    let (b_dir, b_domain, b_zone) = domain_site(&b).await;
+    let planned = json_run(b_dir.path(), &["plan"], 0);
+    let up = json_run(b_dir.path(), &["up", "-y"], 0);
+    let again = json_run(b_dir.path(), &["up", "--infra-only", "-y"], 0);
+    std::fs::write(b_dir.path().join("dist/index.html"), "<h1>v2</h1>\n").unwrap();
+    let deployed = json_run(b_dir.path(), &["deploy"], 0);
+    let b_policy = json_run(b_dir.path(), &["iam-policy", "--for", "provision"], 0);
+    let b_facts = facts(&b, &b_domain, &b_zone).await;
+    let destroyed = json_run(b_dir.path(), &["destroy", "--delete-content", "-y"], 0);
+    let runs = [
+        &planned["requests"],
+        &up["requests"],
+        &again["requests"],
+        &deployed["requests"],
+        &destroyed["requests"],
+    ];
+
+    // Positive control: B's own policy allows all of B's calls on B's resources.
+    assert_policy_allows(&b_policy, &b_facts, &runs);
+    let requests = site_requests(&b_facts, &runs);
+    assert!(requests.len() > 60, "{} requests", requests.len());
+
+    // A's policy allows only the documented unscoped calls of B's runs.
+    let allowed = allowed(&a_policy, &requests);
+    assert_eq!(violations(&allowed), Vec::<String>::new());
+    let denied: Vec<&str> = requests
+        .iter()
+        .filter(|r| allowed_by(&a_policy, r).is_none())
+        .map(|r| r.action.as_str())
+        .collect();
+    for write in [
+        "kms:CreateKey",
+        "kms:PutKeyPolicy",
+        "kms:ScheduleKeyDeletion",
+        "kms:CreateAlias",
+        "kms:TagResource",
+        "acm:RequestCertificate",
+        "acm:DeleteCertificate",
+        "cloudfront:CreateDistribution",
+        "cloudfront:UpdateDistribution",
+        "cloudfront:DeleteDistribution",
+        "cloudfront:CreateFunction",
+        "cloudfront:DeleteFunction",
+        "cloudfront:DeleteOriginAccessControl",
+        "cloudfront:DeleteResponseHeadersPolicy",
+        "cloudfront:CreateInvalidation",
+        "logs:CreateDelivery",
+        "logs:DeleteDeliverySource",
+        "route53:ChangeResourceRecordSets",
+        "s3:PutBucketPolicy",
+        "s3:PutObject",
+        "s3:DeleteBucket",
+    ] {
+        assert!(
+            requests.iter().any(|r| r.action == write),
+            "B's runs made no {write} call"
+        );
+        assert!(denied.contains(&write), "A's policy allows B's {write}");
+    }
+
+    // A's policy still covers A's own resources (its zone, OAC and headers policy are named).
+    let a_facts = facts(&a, &a_domain, &a_zone).await;
+    let text = a_policy.to_string();
+    for id in [
+        a_facts.origin_access_control.as_deref().unwrap(),
+        a_facts.headers_policy.as_deref().unwrap(),
+        a_zone.as_str(),
+    ] {
+        assert!(text.contains(id), "A's policy names {id}: {a_policy:#}");
+    }
+    let records: Vec<String> = aws_clients("eu-west-1")
+        .await
+        .route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&a_zone)
+        .send()
+        .await
+        .unwrap()
+        .resource_record_sets
+        .iter()
+        .filter(|s| s.r#type == RrType::Cname)
+        .map(|s| s.name.clone())
+        .collect();
+    assert!(!records.is_empty(), "A's validation CNAMEs are in its zone");
+}
+
+/// The check above fails for a policy that is not scoped: the same statements with every
+/// resource `*` and no condition (what `iam-policy --for provision` printed before) allow B's
+/// writes.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unscoped_policy_fails_the_other_site_check() {
+    let a = site_name("iamc");
+    let a_dir = project(&a, "");
+    // Before the first `up`, the ids CloudFront assigns are not known: `*` of their type, and
+    // the command says so.
+    let stderr = crate::support::stderr_run(
+        crate::support::sitewarden_emulated(a_dir.path()).args([
+            "iam-policy",
+            "--for",
+            "provision",
+        ]),
+        0,
+    );
+    assert!(
+        stderr.contains("the origin access control, the response headers policy")
+            && stderr.contains("again after the first `sitewarden up`"),
+        "{stderr}"
+    );
+    let mut unscoped = json_run(a_dir.path(), &["iam-policy", "--for", "provision"], 0);
+    assert!(
+        unscoped
+            .to_string()
+            .contains(&format!(":{ACCOUNT}:origin-access-control/*\"")),
+        "{unscoped:#}"
+    );
+    for statement in unscoped["Statement"].as_array_mut().unwrap() {
+        statement["Resource"] = serde_json::Value::from("*");
+        statement.as_object_mut().unwrap().remove("Condition");
+    }
+    let b = site_name("iamd");
+    let b_dir = project(&b, "");
+    let up = json_run(b_dir.path(), &["up", "--infra-only", "-y"], 0);
+    let buckets = [format!("{b}-site-{ACCOUNT}"), format!("{b}-logs-{ACCOUNT}")];
+    let b_facts = SiteFacts::read(&b, &[&buckets[0], &buckets[1]], None, None).await;
+    let requests = site_requests(&b_facts, &[&up["requests"]]);
+    let allowed = allowed(&unscoped, &requests);
+    let found = violations(&allowed);
+    for write in [
+        "kms:PutKeyPolicy",
+        "cloudfront:CreateDistribution",
+        "s3:PutBucketPolicy",
+    ] {
+        assert!(
+            found.iter().any(|v| v.contains(&format!(" {write} on "))),
+            "{write} not reported: {found:#?}"
+        );
+    }
+}
