@@ -600,7 +600,8 @@ async fn refuse_taken_name(
 ) -> Result<()> {
     let names = SiteNames::new(config, account);
     let Some(found) =
-        provision::cloudfront::find_by_comment(aws, &names.distribution_comment).await?
+        provision::cloudfront::find_by_comment(aws, &names.distribution_comment, &names.site)
+            .await?
     else {
         return Ok(());
     };

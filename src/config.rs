@@ -125,9 +125,9 @@ pub struct Tls {
 }
 
 pub const DEFAULT_CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
-                               base-uri 'self'; frame-ancestors 'none'";
-pub const DEFAULT_PERMISSIONS_POLICY: &str =
-    "camera=(), microphone=(), geolocation=(), interest-cohort=()";
+                               base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// `interest-cohort` (FLoC) is gone from browsers; naming it only earns console warnings.
+pub const DEFAULT_PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=()";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -136,6 +136,9 @@ pub struct Headers {
     pub content_security_policy: HeaderValue,
     #[serde(default)]
     pub hsts_preload: bool,
+    /// HSTS `includeSubDomains`; off only for an apex whose subdomains still serve plain HTTP.
+    #[serde(default = "default_true")]
+    pub hsts_include_subdomains: bool,
     #[serde(default = "default_permissions_policy")]
     pub permissions_policy: HeaderValue,
     /// Further response headers, name → value.
@@ -148,10 +151,15 @@ impl Default for Headers {
         Headers {
             content_security_policy: default_csp(),
             hsts_preload: false,
+            hsts_include_subdomains: true,
             permissions_policy: default_permissions_policy(),
             extra: BTreeMap::new(),
         }
     }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_csp() -> HeaderValue {
@@ -726,6 +734,13 @@ impl Config {
     }
 
     fn validate_headers(&self) -> Result<(), (String, String)> {
+        if self.headers.hsts_preload && !self.headers.hsts_include_subdomains {
+            return Err(err(
+                "headers.hsts_preload",
+                "the HSTS preload list requires includeSubDomains; set \
+                 `headers.hsts_include_subdomains = true` or `hsts_preload = false`",
+            ));
+        }
         for name in self.headers.extra.keys() {
             let lower = name.as_str().to_ascii_lowercase();
             if MANAGED_HEADERS.contains(&lower.as_str()) {
@@ -946,6 +961,7 @@ mod tests {
         assert_eq!(c.tls.minimum, TlsMinimum::Tls12_2025);
         assert_eq!(c.dns.mode, DnsMode::Route53);
         assert!(!c.headers.hsts_preload);
+        assert!(c.headers.hsts_include_subdomains);
         assert_eq!(c.headers.content_security_policy.as_str(), DEFAULT_CSP);
         assert_eq!(c.deploy.concurrency, DEFAULT_CONCURRENCY);
         assert!((c.deploy.mass_delete_threshold - 0.5).abs() < f64::EPSILON);
@@ -1117,6 +1133,23 @@ key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-123456
             error_of(&format!("{MINIMAL}[dns]\nmode = \"manual\"\n")),
             "invalid config file `sitewarden.toml`: line 5, column 8: unknown variant `manual`, \
              expected `route53` or `external`"
+        );
+    }
+
+    #[test]
+    fn hsts_preload_needs_include_subdomains() {
+        let apex = parse(&format!(
+            "{MINIMAL}[headers]\nhsts_include_subdomains = false\n"
+        ))
+        .unwrap();
+        assert!(!apex.headers.hsts_include_subdomains);
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[headers]\nhsts_include_subdomains = false\nhsts_preload = true\n"
+            )),
+            "invalid config file `sitewarden.toml`: `headers.hsts_preload`: the HSTS preload list \
+             requires includeSubDomains; set `headers.hsts_include_subdomains = true` or \
+             `hsts_preload = false`"
         );
     }
 

@@ -412,6 +412,7 @@ async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
     let distribution = match crate::provision::cloudfront::find_by_comment(
         &session.aws,
         &names.distribution_comment,
+        &names.site,
     )
     .await
     {

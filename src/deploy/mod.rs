@@ -588,6 +588,7 @@ async fn invalidate_keys<'a>(
     let found = crate::provision::cloudfront::find_by_comment(
         &session.aws,
         &session.names.distribution_comment,
+        &session.names.site,
     )
     .await?;
     let Some(distribution) = found else {

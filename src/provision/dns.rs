@@ -612,8 +612,12 @@ pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
 
 /// The domain name of the site's distribution, found by its comment `sitewarden:<site>`.
 async fn distribution_domain(ctx: &Ctx<'_>) -> Result<Option<String>> {
-    let found =
-        super::cloudfront::find_by_comment(ctx.aws, &ctx.names.distribution_comment).await?;
+    let found = super::cloudfront::find_by_comment(
+        ctx.aws,
+        &ctx.names.distribution_comment,
+        &ctx.names.site,
+    )
+    .await?;
     Ok(found.map(|d| d.domain_name))
 }
 

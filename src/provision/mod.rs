@@ -202,13 +202,14 @@ async fn preflight(ctx: &Ctx<'_>) -> Result<Option<String>> {
         return Ok(None);
     }
     let zone_id = dns::require_zone(ctx).await?;
-    let distribution = cloudfront::find_by_comment(ctx.aws, &ctx.names.distribution_comment)
-        .await?
-        .map(|d| DistributionRef {
-            id: d.id,
-            arn: d.arn,
-            domain_name: d.domain_name,
-        });
+    let distribution =
+        cloudfront::find_by_comment(ctx.aws, &ctx.names.distribution_comment, &ctx.names.site)
+            .await?
+            .map(|d| DistributionRef {
+                id: d.id,
+                arn: d.arn,
+                domain_name: d.domain_name,
+            });
     let known = Known {
         zone_id: Some(zone_id),
         distribution,

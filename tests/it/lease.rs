@@ -419,3 +419,62 @@ async fn a_bucket_squatted_in_another_account_gets_nothing() {
         "no policy was put on the squatter's bucket"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_distribution_is_the_sites_only_with_the_site_tag() {
+    let name = site_name("tagged");
+    let dir = project(&name, "");
+    let up = json_run(dir.path(), &["up"], 0);
+    let id = up["distribution"]["id"].as_str().unwrap().to_owned();
+    let arn = up["distribution"]["arn"].as_str().unwrap().to_owned();
+    let cloudfront = aws_clients(REGION).await.cloudfront;
+    // The tag removed: what is left is a distribution anyone could have given the site's comment.
+    cloudfront
+        .untag_resource()
+        .resource(&arn)
+        .tag_keys(
+            aws_sdk_cloudfront::types::TagKeys::builder()
+                .items("sitewarden:site")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for command in ["plan", "up"] {
+        let stderr = stderr_run(sitewarden_emulated(dir.path()).arg(command), 1);
+        assert!(
+            stderr.contains(&format!(
+                "CloudFront distribution `{id}` has this site's comment `sitewarden:{name}` but \
+                 not the tag `sitewarden:site={name}`"
+            )),
+            "{command}: {stderr}"
+        );
+        assert!(stderr.contains("aws cloudfront tag-resource"), "{stderr}");
+    }
+    // A deploy does not invalidate a distribution that is not the site's.
+    std::fs::write(dir.path().join("dist/index.html"), "<h1>v2</h1>").unwrap();
+    let out = json_run(dir.path(), &["deploy"], 0);
+    assert!(out["invalidation"].is_null(), "{out:#}");
+    assert!(out["requests"].get("CreateInvalidation").is_none());
+
+    // Tagged again, it is the site's.
+    cloudfront
+        .tag_resource()
+        .resource(&arn)
+        .tags(
+            aws_sdk_cloudfront::types::Tags::builder()
+                .items(
+                    aws_sdk_cloudfront::types::Tag::builder()
+                        .key("sitewarden:site")
+                        .value(&name)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let plan = json_run(dir.path(), &["plan", "--infra-only"], 0);
+    assert_eq!(plan["changes"], serde_json::json!([]), "{plan:#}");
+}

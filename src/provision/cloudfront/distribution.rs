@@ -3,7 +3,8 @@
 //! HTTP/2 and 3, IPv6, and the site's certificate and TLS minimum (domain sites).
 //!
 //! Found again by its comment `sitewarden:<site>` confirmed by the `sitewarden:site` tag (or, if
-//! the comment was edited, by the tag on a distribution serving the content bucket). The live
+//! the comment was edited, by the tag on a distribution serving the content bucket); an untagged
+//! distribution with the site's comment is refused, never taken over. The live
 //! config is compared property by property with the desired one; an update keeps the
 //! `CallerReference` and what sitewarden does not manage (WAF web ACL, geo restrictions).
 //!
@@ -24,7 +25,7 @@ use aws_sdk_cloudfront::types::{
 
 use super::{Distribution, Parts, Properties, diff_properties};
 use crate::config::Config;
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::{AwsResultExt as _, Error, Result};
 use crate::names::{SITE_TAG, SiteNames};
 use crate::provision::{Action, Ctx, DistributionRef, Known, Plan};
 
@@ -35,11 +36,9 @@ const ERROR_CACHING_MIN_TTL: i64 = 10;
 /// Deployments usually take minutes; past this something is wrong on AWS's side.
 const MAX_DEPLOY_WAIT: Duration = Duration::from_mins(45);
 
-/// A distribution that belongs to this site.
+/// A distribution that belongs to this site (it carries `sitewarden:site=<site>`).
 struct Found {
     reference: DistributionRef,
-    /// Whether it carries `sitewarden:site=<site>` (a comment match alone may lack the tag).
-    tagged: bool,
 }
 
 pub(super) async fn reconcile(
@@ -48,7 +47,6 @@ pub(super) async fn reconcile(
     parts: &Parts,
     plan: &mut Plan,
 ) -> Result<Distribution> {
-    let cloudfront = &ctx.aws.cloudfront;
     let resource = resource(ctx);
     let found = find(ctx).await?;
     if let Some(domain) = &ctx.config.site.domain
@@ -101,23 +99,6 @@ pub(super) async fn reconcile(
             desired.restrictions = live.restrictions;
             update(ctx, id, etag, desired, &resource).await?;
             wait_deployed(ctx, id, &resource).await?;
-        }
-    }
-    if !found.tagged {
-        ctx.change(
-            plan,
-            &resource,
-            Action::Update,
-            format!("tag {SITE_TAG}={}", ctx.names.site),
-        );
-        if ctx.apply {
-            cloudfront
-                .tag_resource()
-                .resource(&found.reference.arn)
-                .tags(site_tags(ctx)?)
-                .send()
-                .await
-                .op("TagResource", &resource)?;
         }
     }
     ctx.settled(plan, &resource);
@@ -222,7 +203,8 @@ async fn find(ctx: &Ctx<'_>) -> Result<Option<Found>> {
     let cloudfront = &ctx.aws.cloudfront;
     let resource = resource(ctx);
     let origin = origin_domain(&ctx.names.content_bucket, &ctx.aws.region);
-    // Comment matches first; distributions serving the content bucket only if the tag confirms.
+    // Comment matches first, then distributions serving the content bucket: either is the site's
+    // only if the tag confirms it.
     let (mut by_comment, mut by_origin) = (Vec::new(), Vec::new());
     let mut pages = cloudfront.list_distributions().into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -243,40 +225,61 @@ async fn find(ctx: &Ctx<'_>) -> Result<Option<Found>> {
             }
         }
     }
-    let comment_matches = by_comment.len();
-    for (i, summary) in by_comment.into_iter().chain(by_origin).enumerate() {
-        let reference = reference(ctx, summary.id, summary.domain_name);
-        let tags = cloudfront
-            .list_tags_for_resource()
-            .resource(&reference.arn)
-            .send()
-            .await
-            .op("ListTagsForResource", &resource)?
-            .tags
-            .and_then(|t| t.items)
-            .unwrap_or_default();
-        match tags
-            .iter()
-            .find(|t| t.key == SITE_TAG)
-            .and_then(|t| t.value.as_deref())
-        {
+    let mut untagged = None;
+    for summary in by_comment.iter().chain(&by_origin) {
+        match site_tag(ctx.aws, &summary.arn).await? {
             Some(site) if site == ctx.names.site => {
-                return Ok(Some(Found {
-                    reference,
-                    tagged: true,
-                }));
+                let reference = reference(ctx, summary.id.clone(), summary.domain_name.clone());
+                return Ok(Some(Found { reference }));
             }
-            None if i < comment_matches => {
-                return Ok(Some(Found {
-                    reference,
-                    tagged: false,
-                }));
+            None if summary.comment == ctx.names.distribution_comment => {
+                untagged.get_or_insert(summary.id.clone());
             }
             // Another site's, or only serving the bucket without the tag: not ours.
             _ => {}
         }
     }
+    if let Some(id) = untagged {
+        return Err(Error::failure_with_hint(
+            format!(
+                "CloudFront distribution `{id}` has this site's comment `{}` but not the tag \
+                 `{SITE_TAG}={}`: sitewarden does not take over a distribution on its comment alone",
+                ctx.names.distribution_comment, ctx.names.site
+            ),
+            format!(
+                "if it is this site's, tag it (`aws cloudfront tag-resource --resource \
+                 arn:aws:cloudfront::{}:distribution/{id} --tags 'Items=[{{Key={SITE_TAG},Value={}}}]'`); \
+                 otherwise change its comment",
+                ctx.account, ctx.names.site
+            ),
+        ));
+    }
     Ok(None)
+}
+
+/// The `sitewarden:site` tag of a distribution, if it has one.
+async fn site_tag(aws: &crate::aws::Aws, arn: &str) -> Result<Option<String>> {
+    Ok(aws
+        .cloudfront
+        .list_tags_for_resource()
+        .resource(arn)
+        .send()
+        .await
+        .op(
+            "ListTagsForResource",
+            &format!("cloudfront distribution `{arn}`"),
+        )?
+        .tags
+        .and_then(|t| t.items)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|t| t.key == SITE_TAG)
+        .and_then(|t| t.value))
+}
+
+/// Whether the distribution `arn` carries `sitewarden:site=<site>`.
+pub(super) async fn tagged_for(aws: &crate::aws::Aws, arn: &str, site: &str) -> Result<bool> {
+    Ok(site_tag(aws, arn).await?.as_deref() == Some(site))
 }
 
 async fn get_config(

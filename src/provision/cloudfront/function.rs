@@ -6,7 +6,7 @@
 
 use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::primitives::Blob;
-use aws_sdk_cloudfront::types::{FunctionConfig, FunctionRuntime, FunctionStage};
+use aws_sdk_cloudfront::types::{FunctionConfig, FunctionRuntime, FunctionStage, Tag, Tags};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization as _;
@@ -47,6 +47,17 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
             .name(&name)
             .function_config(config)
             .function_code(Blob::new(code))
+            // The site tag on create: the provisioning policy allows CreateFunction only with it.
+            .tags(
+                Tags::builder()
+                    .items(
+                        Tag::builder()
+                            .key(crate::names::SITE_TAG)
+                            .value(&ctx.names.site)
+                            .build()?,
+                    )
+                    .build(),
+            )
             .send()
             .await
             .op("CreateFunction", &resource)?;

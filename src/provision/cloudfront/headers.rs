@@ -157,7 +157,7 @@ pub(super) fn desired(name: &str, headers: &Headers) -> Result<ResponseHeadersPo
         .strict_transport_security(
             ResponseHeadersPolicyStrictTransportSecurity::builder()
                 .r#override(true)
-                .include_subdomains(true)
+                .include_subdomains(headers.hsts_include_subdomains)
                 .preload(headers.hsts_preload)
                 .access_control_max_age_sec(HSTS_MAX_AGE)
                 .build()?,
@@ -336,6 +336,25 @@ mod tests {
             Some(format!("{DEFAULT_PERMISSIONS_POLICY} (override)").as_str())
         );
         assert_eq!(value("X-XSS-Protection"), None);
+        assert!(DEFAULT_CSP.contains("form-action 'self'"));
+        assert!(!DEFAULT_PERMISSIONS_POLICY.contains("interest-cohort"));
+    }
+
+    #[test]
+    fn include_subdomains_can_be_turned_off() {
+        let apex = Headers {
+            hsts_include_subdomains: false,
+            ..Headers::default()
+        };
+        let live = properties(&desired("p", &headers(false)).unwrap());
+        let want = properties(&desired("p", &apex).unwrap());
+        assert_eq!(
+            diff_properties(&live, &want),
+            [
+                "Strict-Transport-Security max-age=63072000; includeSubDomains (override) → \
+              max-age=63072000 (override)"
+            ]
+        );
     }
 
     #[test]

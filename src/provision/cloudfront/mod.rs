@@ -24,12 +24,14 @@ pub fn check(config: &crate::config::Config) -> Result<()> {
 use super::{Ctx, DistributionRef, Known, Plan};
 use crate::error::Result;
 
-/// The distribution whose comment is `comment` (`sitewarden:<site>`): one `ListDistributions` pass.
-/// For callers that only need to reach the site's distribution (deploy, DNS cleanup); `reconcile`
-/// also confirms the tag.
+/// The site's distribution: its comment is `comment` (`sitewarden:<site>`) and it carries the tag
+/// `sitewarden:site=<site>`. One `ListDistributions` pass, plus one `ListTagsForResource` per
+/// comment match: a comment anyone can type is not enough to make a distribution the site's (a
+/// deploy would otherwise invalidate, and DNS point at, a stranger's distribution).
 pub async fn find_by_comment(
     aws: &crate::aws::Aws,
     comment: &str,
+    site: &str,
 ) -> Result<Option<aws_sdk_cloudfront::types::DistributionSummary>> {
     use crate::error::AwsResultExt as _;
     let mut pages = aws.cloudfront.list_distributions().into_paginator().send();
@@ -37,13 +39,12 @@ pub async fn find_by_comment(
         let list = page
             .op("ListDistributions", "CloudFront distributions")?
             .distribution_list;
-        let found = list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|d| d.comment == comment);
-        if found.is_some() {
-            return Ok(found);
+        for summary in list.and_then(|l| l.items).unwrap_or_default() {
+            if summary.comment == comment
+                && distribution::tagged_for(aws, &summary.arn, site).await?
+            {
+                return Ok(Some(summary));
+            }
         }
     }
     Ok(None)
