@@ -126,7 +126,7 @@ pub struct Tls {
 
 pub const DEFAULT_CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
                                base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-/// `interest-cohort` (FLoC) is gone from browsers; naming it only earns console warnings.
+/// `interest-cohort` (Federated Learning of Cohorts) is gone from browsers; naming it only earns console warnings.
 pub const DEFAULT_PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=()";
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
