@@ -21,7 +21,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::error::{Error, Result};
-use crate::settings::Settings;
 
 /// The region of every global-service API sitewarden uses.
 pub const US_EAST_1: &str = "us-east-1";
@@ -119,6 +118,14 @@ macro_rules! client {
     };
 }
 
+/// Where the clients get their credentials and endpoint (`--profile`, `--endpoint-url`).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    /// One endpoint for every service (the local emulator); S3 then uses path-style addressing.
+    pub endpoint_url: Option<String>,
+}
+
 /// The AWS clients of one command run.
 #[derive(Debug, Clone)]
 pub struct Aws {
@@ -140,7 +147,11 @@ pub struct Aws {
 impl Aws {
     /// Loads credentials and builds the clients. `region` is the site's region if the config names
     /// one; otherwise the profile's or environment's region is used.
-    pub async fn connect(settings: &Settings, region: Option<String>) -> Result<Aws> {
+    pub async fn connect(
+        options: impl Into<ConnectOptions>,
+        region: Option<String>,
+    ) -> Result<Aws> {
+        let settings = options.into();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5))
             .timeout_config(

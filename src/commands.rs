@@ -6,49 +6,11 @@ use std::io::IsTerminal as _;
 
 use serde::Serialize;
 
-use crate::aws::Aws;
-use crate::config::Config;
 use crate::error::{Error, Exit, Result};
-use crate::names::SiteNames;
 use crate::output::Printer;
 use crate::provision::{self, Ctx, DistributionRef, Plan};
-use crate::settings::Settings;
-
-/// A loaded config with its AWS clients and resource names.
-pub struct Session {
-    pub config: Config,
-    pub aws: Aws,
-    pub account: String,
-    pub names: SiteNames,
-}
-
-impl Session {
-    pub async fn open(settings: &Settings) -> Result<Session> {
-        let config = settings.load_config()?;
-        let aws = Aws::connect(settings, settings.site_region(&config)).await?;
-        let account = aws.account_id().await?;
-        let names = SiteNames::new(&config, &account);
-        Ok(Session {
-            config,
-            aws,
-            account,
-            names,
-        })
-    }
-
-    pub fn ctx<'a>(&'a self, printer: &'a Printer, apply: bool, wait: bool) -> Ctx<'a> {
-        Ctx {
-            aws: &self.aws,
-            config: &self.config,
-            names: &self.names,
-            account: &self.account,
-            printer,
-            apply,
-            wait,
-            adopt: None,
-        }
-    }
-}
+pub use crate::site::Session;
+use crate::site::Settings;
 
 #[derive(Debug, Serialize)]
 pub struct Summary {

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use crate::config::DnsMode;
 use crate::names::SiteNames;
-use crate::provision::{Ctx, dns, policy};
+use crate::policy;
+use crate::provision::{Ctx, dns};
 
 pub const DEPLOY_POLICY: &str = include_str!("../templates/iam-deploy-policy.json");
 pub const PROVISION_POLICY: &str = include_str!("../templates/iam-provision-policy.json");

@@ -10,7 +10,7 @@ use crate::cli::InitArgs;
 use crate::config::{Config, DomainName, Region, SiteName};
 use crate::error::{Error, Result};
 use crate::output::{Printer, escape};
-use crate::settings::Settings;
+use crate::site::Settings;
 
 const TEMPLATE: &str = include_str!("../templates/sitewarden.toml");
 

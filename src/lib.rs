@@ -11,9 +11,12 @@ pub mod error;
 pub mod iam;
 pub mod init;
 pub mod names;
+pub mod observe;
 pub mod output;
+pub mod policy;
 pub mod provision;
 pub mod settings;
+pub mod site;
 pub mod validate;
 
 use clap::CommandFactory as _;

@@ -2,10 +2,27 @@
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, DomainName};
 
 /// Tag key on every resource sitewarden creates; its value is the site name.
 pub const SITE_TAG: &str = "sitewarden:site";
+
+/// The site's names: the domain first, then the aliases. Empty for a domainless site.
+pub fn site_names(config: &Config) -> Vec<&DomainName> {
+    config
+        .site
+        .domain
+        .iter()
+        .chain(&config.site.aliases)
+        .collect()
+}
+
+/// Whether `host` is an S3 website endpoint (`s3-website-REGION…` or `s3-website.REGION…`, with
+/// the bucket name in front for a CNAME's value).
+pub fn is_website_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host.starts_with("s3-website") || host.contains(".s3-website")
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SiteNames {

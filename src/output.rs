@@ -11,7 +11,17 @@ use std::io::{self, Write};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use crate::settings::OutputSettings;
+/// How output is shown, as `settings` resolved it from the flags and the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputSettings {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    /// Colour on stderr.
+    pub color: bool,
+    /// Whether stderr is a terminal (progress bars only then).
+    pub stderr_terminal: bool,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {

@@ -1,33 +1,13 @@
-//! Resolves flags > environment > `sitewarden.toml` > defaults into one `Settings`.
+//! Resolves flags > environment > `sitewarden.toml` > defaults into one `Settings` (the type lives
+//! in `site`, below the commands that take it; the command line is only read here).
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
 
 use crate::cli::{ColorChoice, GlobalArgs};
-use crate::config::{Config, Region};
+use crate::config::Region;
 use crate::error::{Error, Result};
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub config_path: PathBuf,
-    pub profile: Option<String>,
-    /// `--region`, which wins over `site.region`.
-    pub region: Option<Region>,
-    pub endpoint_url: Option<String>,
-    pub output: OutputSettings,
-    pub yes: bool,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct OutputSettings {
-    pub json: bool,
-    pub quiet: bool,
-    pub verbose: bool,
-    /// Colour on stderr.
-    pub color: bool,
-    /// Whether stderr is a terminal (progress bars only then).
-    pub stderr_terminal: bool,
-}
+pub use crate::output::OutputSettings;
+pub use crate::site::Settings;
 
 impl Settings {
     pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
@@ -74,26 +54,5 @@ impl Settings {
             },
             yes: args.yes,
         })
-    }
-
-    pub fn load_config(&self) -> Result<Config> {
-        Ok(Config::load(&self.config_path)?)
-    }
-
-    /// The region of the content and log buckets: `--region`, then `site.region`; `None` leaves it
-    /// to the AWS profile/environment.
-    pub fn site_region(&self, config: &Config) -> Option<String> {
-        self.region
-            .as_ref()
-            .or(config.site.region.as_ref())
-            .map(|r| r.as_str().to_owned())
-    }
-
-    /// Where the config file lives; relative paths in it (such as `site.source`) start here.
-    pub fn config_dir(&self) -> &Path {
-        self.config_path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
     }
 }

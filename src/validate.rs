@@ -9,7 +9,7 @@ use crate::aws::Aws;
 use crate::error::Result;
 use crate::names::SiteNames;
 use crate::output::{Printer, escape};
-use crate::settings::Settings;
+use crate::site::Settings;
 
 #[derive(Debug, Serialize)]
 pub struct ValidateSummary {

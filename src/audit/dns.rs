@@ -236,7 +236,7 @@ fn not_dangling(sets: &[ResourceRecordSet], distribution: Option<&str>) -> Outco
             (None, None) => Vec::new(),
         };
         for target in targets {
-            let website = crate::provision::dns::is_website_host(&target);
+            let website = crate::names::is_website_host(&target);
             let ours = distribution.is_some_and(|d| bare(d) == target);
             match (&set.r#type, set.alias_target.is_some()) {
                 _ if website => problems.push(format!("{kind} → {target} (S3 website endpoint)")),

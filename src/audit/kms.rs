@@ -189,8 +189,8 @@ mod tests {
 
     #[test]
     fn the_sitewarden_key_policy_is_not_public() {
-        let doc = crate::provision::policy::render(
-            crate::provision::policy::KEY_POLICY,
+        let doc = crate::policy::render(
+            crate::policy::KEY_POLICY,
             &[
                 ("site", Some("docs")),
                 ("account", Some("123456789012")),

@@ -29,10 +29,10 @@ pub use controls::Control;
 pub use report::{Format, Report};
 
 use crate::aws::Aws;
-use crate::commands::Session;
 use crate::error::{Error, Exit, Result};
 use crate::output::Printer;
-use crate::settings::Settings;
+use crate::site::Session;
+use crate::site::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -389,7 +389,7 @@ pub async fn run(settings: &Settings, mut options: Options) -> Result<Exit> {
         options.fail_on,
         aws.requests.snapshot(),
     );
-    let output = crate::settings::OutputSettings {
+    let output = crate::output::OutputSettings {
         json: format != Format::Text,
         ..settings.output
     };
@@ -409,13 +409,7 @@ pub async fn run(settings: &Settings, mut options: Options) -> Result<Exit> {
 async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
     let names = &session.names;
     let config = &session.config;
-    let distribution = match crate::provision::cloudfront::find_by_comment(
-        &session.aws,
-        &names.distribution_comment,
-        &names.site,
-    )
-    .await
-    {
+    let distribution = match crate::observe::distribution::find_site(&session.aws, names).await {
         Ok(Some(d)) => DistributionTarget::Id(d.id),
         Ok(None) => DistributionTarget::Missing(format!(
             "no distribution has the comment `{}` (run `sitewarden up`)",
@@ -438,7 +432,7 @@ async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
                 .map_or_else(|| names.kms_alias.clone(), |k| k.as_str().to_owned()),
         ),
         distribution,
-        domains: crate::provision::dns::site_names(config)
+        domains: crate::names::site_names(config)
             .into_iter()
             .map(ToString::to_string)
             .collect(),

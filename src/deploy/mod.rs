@@ -26,10 +26,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use globset::{GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
-use crate::commands::Session;
 use crate::config::Glob;
 use crate::error::{Error, Result};
 use crate::output::{Printer, escape};
+use crate::site::Session;
 use diff::{Local, Reason};
 use history::DeployRecord;
 use manifest::{Entry, Manifest};
@@ -585,12 +585,7 @@ async fn invalidate_keys<'a>(
     if paths.is_empty() {
         return Ok(None);
     }
-    let found = crate::provision::cloudfront::find_by_comment(
-        &session.aws,
-        &session.names.distribution_comment,
-        &session.names.site,
-    )
-    .await?;
+    let found = crate::observe::distribution::find_site(&session.aws, &session.names).await?;
     let Some(distribution) = found else {
         return Ok(None);
     };

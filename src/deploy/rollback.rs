@@ -14,9 +14,9 @@ use super::manifest::{self, Entry};
 use super::{
     Change, Committing, Options, Recorded, Summary, commit, end_lease, headers, lock, take_lease,
 };
-use crate::commands::Session;
 use crate::error::{AwsResultExt as _, Error, Result};
 use crate::output::{Printer, escape};
+use crate::site::Session;
 
 #[derive(Debug, Serialize)]
 pub struct HistoryEntry {

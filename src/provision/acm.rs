@@ -288,7 +288,8 @@ fn idempotency_token(site: &str, names: &[String]) -> String {
         hash.update(b"\0");
         hash.update(name.as_bytes());
     }
-    crate::deploy::hash::hex(&hash.finalize()[..16])
+    let digest = hash.finalize();
+    format!("{:x}", &digest)[..32].to_owned()
 }
 
 // ---- validation records ------------------------------------------------------------------------

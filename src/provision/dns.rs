@@ -16,7 +16,7 @@ use aws_sdk_route53::types::{
 };
 
 use super::{Action, Ctx, Known, Plan};
-use crate::config::{Config, DnsMode, DomainName};
+use crate::config::{DnsMode, DomainName};
 use crate::error::{AwsResultExt as _, Error, Result};
 
 /// The hosted zone of every CloudFront distribution, the target zone of alias records.
@@ -36,15 +36,7 @@ const INSYNC_TIMEOUT: Duration = Duration::from_mins(10);
 /// Record sets one name can hold (one per type and routing identifier): far below this.
 const SETS_PER_NAME: i32 = 100;
 
-/// The site's names: the domain first, then the aliases. Empty for a domainless site.
-pub fn site_names(config: &Config) -> Vec<&DomainName> {
-    config
-        .site
-        .domain
-        .iter()
-        .chain(&config.site.aliases)
-        .collect()
-}
+pub use crate::names::{is_website_host, site_names};
 
 // ---- hosted zone -------------------------------------------------------------------------------
 
@@ -411,13 +403,6 @@ fn cloudfront_target(set: &ResourceRecordSet) -> Option<&str> {
         .map(|a| a.dns_name.trim_end_matches('.'))
 }
 
-/// Whether `host` is an S3 website endpoint (`s3-website-REGION…` or `s3-website.REGION…`, with
-/// the bucket name in front for a CNAME's value).
-pub fn is_website_host(host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    host.starts_with("s3-website") || host.contains(".s3-website")
-}
-
 /// The S3 website endpoint an alias record points at, if it does.
 pub fn website_target(set: &ResourceRecordSet) -> Option<&str> {
     set.alias_target
@@ -612,12 +597,7 @@ pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
 
 /// The domain name of the site's distribution, found by its comment `sitewarden:<site>`.
 async fn distribution_domain(ctx: &Ctx<'_>) -> Result<Option<String>> {
-    let found = super::cloudfront::find_by_comment(
-        ctx.aws,
-        &ctx.names.distribution_comment,
-        &ctx.names.site,
-    )
-    .await?;
+    let found = crate::observe::distribution::find_site(ctx.aws, ctx.names).await?;
     Ok(found.map(|d| d.domain_name))
 }
 

@@ -161,7 +161,7 @@ async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str
 
 /// Whether a key policy lets CloudFront (OAC) decrypt for `distribution_arn`.
 fn grants_cloudfront_decrypt(doc: &serde_json::Value, distribution_arn: &str) -> bool {
-    crate::audit::policy::allows_cloudfront(doc, "kms:Decrypt", distribution_arn)
+    crate::policy::analysis::allows_cloudfront(doc, "kms:Decrypt", distribution_arn)
 }
 
 fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Value {

@@ -140,7 +140,23 @@ pub struct Ctx<'a> {
     pub adopt: Option<Adoption>,
 }
 
-/// How `adopt` bends the reconciliation of the bucket it takes over (see `crate::adopt`).
+impl crate::site::Session {
+    /// The reconciliation context of this site: `apply` writes, `wait` waits for deployments.
+    pub fn ctx<'a>(&'a self, printer: &'a Printer, apply: bool, wait: bool) -> Ctx<'a> {
+        Ctx {
+            aws: &self.aws,
+            config: &self.config,
+            names: &self.names,
+            account: &self.account,
+            printer,
+            apply,
+            wait,
+            adopt: None,
+        }
+    }
+}
+
+/// How `adopt` bends the reconciliation of the bucket it takes over (see the adopt command).
 #[derive(Debug, Clone, Default)]
 pub struct Adoption {
     /// The site is still served by the bucket's public website endpoint: Block Public Access,
@@ -202,14 +218,13 @@ async fn preflight(ctx: &Ctx<'_>) -> Result<Option<String>> {
         return Ok(None);
     }
     let zone_id = dns::require_zone(ctx).await?;
-    let distribution =
-        cloudfront::find_by_comment(ctx.aws, &ctx.names.distribution_comment, &ctx.names.site)
-            .await?
-            .map(|d| DistributionRef {
-                id: d.id,
-                arn: d.arn,
-                domain_name: d.domain_name,
-            });
+    let distribution = crate::observe::distribution::find_site(ctx.aws, ctx.names)
+        .await?
+        .map(|d| DistributionRef {
+            id: d.id,
+            arn: d.arn,
+            domain_name: d.domain_name,
+        });
     let known = Known {
         zone_id: Some(zone_id),
         distribution,

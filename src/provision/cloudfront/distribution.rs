@@ -227,7 +227,7 @@ async fn find(ctx: &Ctx<'_>) -> Result<Option<Found>> {
     }
     let mut untagged = None;
     for summary in by_comment.iter().chain(&by_origin) {
-        match site_tag(ctx.aws, &summary.arn).await? {
+        match crate::observe::distribution::site_tag(ctx.aws, &summary.arn).await? {
             Some(site) if site == ctx.names.site => {
                 let reference = reference(ctx, summary.id.clone(), summary.domain_name.clone());
                 return Ok(Some(Found { reference }));
@@ -255,31 +255,6 @@ async fn find(ctx: &Ctx<'_>) -> Result<Option<Found>> {
         ));
     }
     Ok(None)
-}
-
-/// The `sitewarden:site` tag of a distribution, if it has one.
-async fn site_tag(aws: &crate::aws::Aws, arn: &str) -> Result<Option<String>> {
-    Ok(aws
-        .cloudfront
-        .list_tags_for_resource()
-        .resource(arn)
-        .send()
-        .await
-        .op(
-            "ListTagsForResource",
-            &format!("cloudfront distribution `{arn}`"),
-        )?
-        .tags
-        .and_then(|t| t.items)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|t| t.key == SITE_TAG)
-        .and_then(|t| t.value))
-}
-
-/// Whether the distribution `arn` carries `sitewarden:site=<site>`.
-pub(super) async fn tagged_for(aws: &crate::aws::Aws, arn: &str, site: &str) -> Result<bool> {
-    Ok(site_tag(aws, arn).await?.as_deref() == Some(site))
 }
 
 async fn get_config(

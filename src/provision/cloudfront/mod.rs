@@ -24,30 +24,13 @@ pub fn check(config: &crate::config::Config) -> Result<()> {
 use super::{Ctx, DistributionRef, Known, Plan};
 use crate::error::Result;
 
-/// The site's distribution: its comment is `comment` (`sitewarden:<site>`) and it carries the tag
-/// `sitewarden:site=<site>`. One `ListDistributions` pass, plus one `ListTagsForResource` per
-/// comment match: a comment anyone can type is not enough to make a distribution the site's (a
-/// deploy would otherwise invalidate, and DNS point at, a stranger's distribution).
+/// The site's distribution (see [`crate::observe::distribution`]).
 pub async fn find_by_comment(
     aws: &crate::aws::Aws,
     comment: &str,
     site: &str,
 ) -> Result<Option<aws_sdk_cloudfront::types::DistributionSummary>> {
-    use crate::error::AwsResultExt as _;
-    let mut pages = aws.cloudfront.list_distributions().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let list = page
-            .op("ListDistributions", "CloudFront distributions")?
-            .distribution_list;
-        for summary in list.and_then(|l| l.items).unwrap_or_default() {
-            if summary.comment == comment
-                && distribution::tagged_for(aws, &summary.arn, site).await?
-            {
-                return Ok(Some(summary));
-            }
-        }
-    }
-    Ok(None)
+    crate::observe::distribution::find(aws, comment, site).await
 }
 
 /// Name of the OAC, the response headers policy and the function of a site.
