@@ -340,6 +340,89 @@ mod tests {
         assert!(!DEFAULT_PERMISSIONS_POLICY.contains("interest-cohort"));
     }
 
+    /// The header tests of the Mozilla HTTP Observatory's scoring (baseline 100; bonuses only
+    /// when the score without them is at least 90; 100 and more is A+), applied to the policy.
+    fn observatory_score(config: &ResponseHeadersPolicyConfig) -> i32 {
+        let security = config.security_headers_config.as_ref().unwrap();
+        let csp = security
+            .content_security_policy
+            .as_ref()
+            .map(|c| c.content_security_policy.clone())
+            .unwrap_or_default();
+        let directive = |name: &str| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|d| d.split_whitespace().next() == Some(name))
+                .map(|d| d.split_whitespace().skip(1).collect::<Vec<_>>())
+        };
+        let script = directive("script-src").or_else(|| directive("default-src"));
+        let (mut penalty, mut bonus) = (0, 0);
+        match &script {
+            None => penalty -= 25,
+            Some(s)
+                if s.iter()
+                    .any(|v| *v == "'unsafe-inline'" || *v == "data:" || *v == "https:") =>
+            {
+                penalty -= 20;
+            }
+            Some(s) if s.contains(&"'unsafe-eval'") => penalty -= 10,
+            Some(_) if directive("default-src") == Some(vec!["'none'"]) => bonus += 10,
+            Some(_) => bonus += 5,
+        }
+        match security.strict_transport_security.as_ref() {
+            None => penalty -= 20,
+            Some(h) if h.access_control_max_age_sec < 15_768_000 => penalty -= 10,
+            Some(h) if h.preload == Some(true) => bonus += 5,
+            Some(_) => {}
+        }
+        if security.content_type_options.is_none() {
+            penalty -= 5;
+        }
+        if directive("frame-ancestors").is_some() {
+            bonus += 5;
+        } else if security.frame_options.is_none() {
+            penalty -= 20;
+        }
+        let private = [
+            "no-referrer",
+            "same-origin",
+            "strict-origin",
+            "strict-origin-when-cross-origin",
+        ];
+        if security
+            .referrer_policy
+            .as_ref()
+            .is_some_and(|r| private.contains(&r.referrer_policy.as_str()))
+        {
+            bonus += 5;
+        }
+        let score = 100 + penalty;
+        if score >= 90 { score + bonus } else { score }
+    }
+
+    #[test]
+    fn the_default_headers_score_a_plus_on_the_observatory_rubric() {
+        let default = observatory_score(&desired("p", &Headers::default()).unwrap());
+        assert_eq!(default, 115, "A+ (100 or more)");
+        let apex = Headers {
+            hsts_include_subdomains: false,
+            ..Headers::default()
+        };
+        assert_eq!(observatory_score(&desired("p", &apex).unwrap()), default);
+        // The model tells weaker sets apart: an inline-script CSP is no A+.
+        let unsafe_inline = Headers {
+            content_security_policy: "default-src 'self' 'unsafe-inline'"
+                .to_owned()
+                .try_into()
+                .unwrap(),
+            ..Headers::default()
+        };
+        assert_eq!(
+            observatory_score(&desired("p", &unsafe_inline).unwrap()),
+            80
+        );
+    }
+
     #[test]
     fn include_subdomains_can_be_turned_off() {
         let apex = Headers {
