@@ -1,0 +1,429 @@
+//! The `sitewarden.toml` model: parsing (with line/column on every type error) and the cross-field
+//! checks that a single value cannot express.
+//!
+//! Values that have a shape (names, domains, globs, ARNs, protocol versions) are newtypes deserialized
+//! through `TryFrom`, so a bad value is reported by `toml` with its exact position. Checks that need
+//! more than one field live in [`Config::validate`] and name the keys involved.
+//!
+//! This file holds the model (sections, enums, defaults) and [`Config::parse`]; `values` the
+//! newtypes and their checks, `validate` the cross-field checks, `redirect` what a redirect may
+//! say, and `error` [`ConfigError`] with its position and hint.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+mod error;
+mod redirect;
+mod validate;
+mod values;
+
+pub use error::ConfigError;
+use error::format_toml_error;
+pub use redirect::redirect_path;
+pub use values::{
+    BucketName, CachePolicyId, DomainName, Glob, HeaderName, HeaderValue, KmsKeyArn,
+    RedirectStatus, Region, SiteName, WebAclArn,
+};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub site: Site,
+    #[serde(default)]
+    pub dns: Dns,
+    #[serde(default)]
+    pub tls: Tls,
+    #[serde(default)]
+    pub headers: Headers,
+    #[serde(default)]
+    pub cache: Vec<CacheRule>,
+    #[serde(default)]
+    pub redirects: Vec<Redirect>,
+    #[serde(default)]
+    pub deploy: Deploy,
+    #[serde(default)]
+    pub logging: Logging,
+    #[serde(default)]
+    pub kms: Kms,
+    #[serde(default)]
+    pub cdn: Cdn,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    pub name: SiteName,
+    pub domain: Option<DomainName>,
+    #[serde(default)]
+    pub aliases: Vec<DomainName>,
+    pub source: PathBuf,
+    pub region: Option<Region>,
+    /// An existing bucket to serve from instead of `<name>-site-<account>`.
+    pub bucket: Option<BucketName>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsMode {
+    #[default]
+    Route53,
+    External,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    #[serde(default)]
+    pub mode: DnsMode,
+    /// The hosted zone; default: the longest hosted zone that contains the domain.
+    pub zone: Option<DomainName>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum TlsMinimum {
+    #[serde(rename = "TLSv1.2_2021")]
+    Tls12_2021,
+    #[default]
+    #[serde(rename = "TLSv1.2_2025")]
+    Tls12_2025,
+    #[serde(rename = "TLSv1.3_2025")]
+    Tls13_2025,
+}
+
+impl TlsMinimum {
+    /// The CloudFront `MinimumProtocolVersion` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMinimum::Tls12_2021 => "TLSv1.2_2021",
+            TlsMinimum::Tls12_2025 => "TLSv1.2_2025",
+            TlsMinimum::Tls13_2025 => "TLSv1.3_2025",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    #[serde(default)]
+    pub minimum: TlsMinimum,
+}
+
+pub const DEFAULT_CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
+                               base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// `interest-cohort` (Federated Learning of Cohorts) is gone from browsers; naming it only earns console warnings.
+pub const DEFAULT_PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=()";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Headers {
+    #[serde(default = "default_csp")]
+    pub content_security_policy: HeaderValue,
+    #[serde(default)]
+    pub hsts_preload: bool,
+    /// HSTS `includeSubDomains`; off only for an apex whose subdomains still serve plain HTTP.
+    #[serde(default = "default_true")]
+    pub hsts_include_subdomains: bool,
+    #[serde(default = "default_permissions_policy")]
+    pub permissions_policy: HeaderValue,
+    /// Further response headers, name → value.
+    #[serde(default)]
+    pub extra: BTreeMap<HeaderName, HeaderValue>,
+}
+
+impl Default for Headers {
+    fn default() -> Self {
+        Headers {
+            content_security_policy: default_csp(),
+            hsts_preload: false,
+            hsts_include_subdomains: true,
+            permissions_policy: default_permissions_policy(),
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_csp() -> HeaderValue {
+    HeaderValue::unchecked(DEFAULT_CSP)
+}
+
+fn default_permissions_policy() -> HeaderValue {
+    HeaderValue::unchecked(DEFAULT_PERMISSIONS_POLICY)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheRule {
+    pub glob: Glob,
+    pub cache_control: HeaderValue,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redirect {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub status: RedirectStatus,
+}
+
+pub const DEFAULT_CONCURRENCY: usize = 16;
+pub const DEFAULT_MASS_DELETE_THRESHOLD: f64 = 0.5;
+pub const DEFAULT_INVALIDATION_LIMIT: usize = 15;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deploy {
+    #[serde(default)]
+    pub exclude: Vec<Glob>,
+    /// Files the secret guard would refuse but that are meant to be published.
+    #[serde(default)]
+    pub allow: Vec<Glob>,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Share of the published files (0 < x ≤ 1) one deploy may delete without `--allow-mass-delete`.
+    #[serde(default = "default_mass_delete_threshold")]
+    pub mass_delete_threshold: f64,
+    /// Serve this file (e.g. `/index.html`) for unknown paths instead of `/404.html`.
+    pub spa_fallback: Option<String>,
+    /// Above this many changed paths, invalidations collapse to wildcards.
+    #[serde(default = "default_invalidation_limit")]
+    pub invalidation_limit: usize,
+}
+
+impl Default for Deploy {
+    fn default() -> Self {
+        Deploy {
+            exclude: Vec::new(),
+            allow: Vec::new(),
+            concurrency: DEFAULT_CONCURRENCY,
+            mass_delete_threshold: DEFAULT_MASS_DELETE_THRESHOLD,
+            spa_fallback: None,
+            invalidation_limit: DEFAULT_INVALIDATION_LIMIT,
+        }
+    }
+}
+
+fn default_concurrency() -> usize {
+    DEFAULT_CONCURRENCY
+}
+fn default_mass_delete_threshold() -> f64 {
+    DEFAULT_MASS_DELETE_THRESHOLD
+}
+fn default_invalidation_limit() -> usize {
+    DEFAULT_INVALIDATION_LIMIT
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Logging {
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    #[serde(default = "default_noncurrent_days")]
+    pub noncurrent_version_days: u32,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Logging {
+            retention_days: default_retention_days(),
+            noncurrent_version_days: default_noncurrent_days(),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    365
+}
+fn default_noncurrent_days() -> u32 {
+    90
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kms {
+    /// Use this existing customer-managed key instead of creating `alias/sitewarden/<name>`.
+    pub key_arn: Option<KmsKeyArn>,
+}
+
+/// The CloudFront edge locations that serve the site (`PriceClass_All`: every location).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum PriceClass {
+    #[serde(rename = "PriceClass_100")]
+    Class100,
+    #[serde(rename = "PriceClass_200")]
+    Class200,
+    #[default]
+    #[serde(rename = "PriceClass_All")]
+    All,
+}
+
+impl PriceClass {
+    /// The CloudFront `PriceClass` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceClass::Class100 => "PriceClass_100",
+            PriceClass::Class200 => "PriceClass_200",
+            PriceClass::All => "PriceClass_All",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cdn {
+    #[serde(default)]
+    pub price_class: PriceClass,
+    /// An AWS WAF (v2, CLOUDFRONT scope) web ACL to attach. Unset: none is attached, and one
+    /// attached outside sitewarden is left in place.
+    pub web_acl_id: Option<WebAclArn>,
+    /// A cache policy instead of the managed `CachingOptimized`.
+    pub cache_policy_id: Option<CachePolicyId>,
+}
+
+impl Config {
+    /// Reads, parses and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: format_toml_error(&e),
+        })?;
+        config
+            .validate()
+            .map_err(|(key, message)| ConfigError::Invalid {
+                path: path.to_owned(),
+                key,
+                message,
+            })?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) const MINIMAL: &str = "[site]\nname = \"docs\"\nsource = \"dist\"\n";
+
+    // Each bad config in these tests is rejected with a message naming the file and the position
+    // or key.
+
+    pub(super) fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("sitewarden.toml")).map_err(|e| e.to_string())
+    }
+
+    pub(super) fn error_of(text: &str) -> String {
+        parse(text).expect_err("config should be rejected")
+    }
+
+    #[test]
+    fn minimal_config_gets_secure_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.site.name.as_str(), "docs");
+        assert!(c.site.domain.is_none());
+        assert_eq!(c.tls.minimum, TlsMinimum::Tls12_2025);
+        assert_eq!(c.dns.mode, DnsMode::Route53);
+        assert!(!c.headers.hsts_preload);
+        assert!(c.headers.hsts_include_subdomains);
+        assert_eq!(c.headers.content_security_policy.as_str(), DEFAULT_CSP);
+        assert_eq!(c.deploy.concurrency, DEFAULT_CONCURRENCY);
+        assert!((c.deploy.mass_delete_threshold - 0.5).abs() < f64::EPSILON);
+        assert_eq!(c.logging.retention_days, 365);
+        assert_eq!(c.logging.noncurrent_version_days, 90);
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse(
+            r#"
+[site]
+name = "example-docs"
+domain = "docs.example.com"
+aliases = ["www.docs.example.com"]
+source = "dist"
+region = "eu-west-1"
+[dns]
+mode = "external"
+zone = "example.com"
+[tls]
+minimum = "TLSv1.3_2025"
+[headers]
+content_security_policy = "default-src 'self'"
+hsts_preload = true
+extra = { "X-Robots-Tag" = "noindex" }
+[[cache]]
+glob = "assets/**"
+cache_control = "public, max-age=31536000, immutable"
+[[redirects]]
+from = "/old-blog/*"
+to = "/blog/:splat"
+status = 308
+[deploy]
+exclude = ["**/*.map"]
+allow = ["keys/public.pem"]
+concurrency = 32
+spa_fallback = "/index.html"
+[logging]
+retention_days = 30
+[kms]
+key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.site.aliases[0].as_str(), "www.docs.example.com");
+        assert_eq!(c.dns.mode, DnsMode::External);
+        assert_eq!(c.tls.minimum.as_str(), "TLSv1.3_2025");
+        assert_eq!(c.redirects[0].status.get(), 308);
+        assert!(c.cache[0].glob.matcher().is_match("assets/app.js"));
+        assert!(!c.cache[0].glob.matcher().is_match("index.html"));
+        assert_eq!(c.headers.extra.len(), 1);
+        assert_eq!(c.deploy.spa_fallback.as_deref(), Some("/index.html"));
+    }
+
+    #[test]
+    fn bad_tls_minimum() {
+        assert_eq!(
+            error_of(&format!("{MINIMAL}[tls]\nminimum = \"TLSv1_2016\"\n")),
+            "invalid config file `sitewarden.toml`: line 5, column 11: unknown variant \
+             `TLSv1_2016`, expected one of `TLSv1.2_2021`, `TLSv1.2_2025`, `TLSv1.3_2025`"
+        );
+    }
+
+    #[test]
+    fn cdn_settings_default_to_every_edge_and_caching_optimized() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.cdn.price_class, PriceClass::All);
+        assert!(c.cdn.web_acl_id.is_none() && c.cdn.cache_policy_id.is_none());
+        let c = parse(&format!(
+            "{MINIMAL}[cdn]\nprice_class = \"PriceClass_100\"\n\
+             web_acl_id = \"arn:aws:wafv2:us-east-1:123456789012:global/webacl/site/0a1b2c3d\"\n\
+             cache_policy_id = \"4135ea2d-6df8-44a3-9df3-4b5a84be39ad\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.cdn.price_class.as_str(), "PriceClass_100");
+        assert!(c.cdn.web_acl_id.is_some() && c.cdn.cache_policy_id.is_some());
+    }
+
+    #[test]
+    fn bad_dns_mode() {
+        assert_eq!(
+            error_of(&format!("{MINIMAL}[dns]\nmode = \"manual\"\n")),
+            "invalid config file `sitewarden.toml`: line 5, column 8: unknown variant `manual`, \
+             expected `route53` or `external`"
+        );
+    }
+}
