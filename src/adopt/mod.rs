@@ -148,8 +148,9 @@ struct Target {
     config_text: Option<String>,
 }
 
-/// Checks the flags (before any AWS call) and reads how the bucket serves the site today.
-async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Result<Target> {
+/// The bucket, domain and site name the flags give (checked before any AWS call); without
+/// `--name`, the name comes from the domain or the bucket.
+fn flags(options: &Options) -> Result<(BucketName, Option<DomainName>, SiteName)> {
     let bucket = BucketName::try_from(options.bucket.clone())
         .map_err(|e| Error::usage(format!("--bucket: {e}")))?;
     let domain = options
@@ -169,6 +170,12 @@ async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Resu
             Error::usage_with_hint(format!("cannot derive a site name: {e}"), "pass --name")
         })?,
     };
+    Ok((bucket, domain, name))
+}
+
+/// Checks the flags (before any AWS call) and reads how the bucket serves the site today.
+async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Result<Target> {
+    let (bucket, domain, name) = flags(options)?;
     let existing = existing_config(settings, &bucket)?;
 
     // The bucket's region decides where the site lives.
@@ -200,15 +207,8 @@ async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Resu
     let (config, config_text) = if let Some(config) = existing {
         (config, None)
     } else {
-        let translated = match &survey.website {
-            Some(website) => translate(&aws.s3, bucket.as_str(), website).await?,
-            None => saved_record(&aws.s3, &log_bucket(&name, &account), bucket.as_str())
-                .await?
-                .unwrap_or_default(),
-        };
-        for skipped in &translated.skipped {
-            printer.warn(format_args!("not carried over from the website: {skipped}"));
-        }
+        let log_bucket = log_bucket(&name, &account);
+        let translated = website_rules(&aws, printer, &survey, &bucket, &log_bucket).await?;
         let text = config_text(&ConfigInput {
             name: &name,
             domain: domain.as_ref(),
@@ -239,6 +239,28 @@ async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Resu
     })
 }
 
+/// The website's redirects for the new config: translated from the website configuration, or,
+/// once step `close` has removed it, the ones step `prepare` saved; what is not carried over is
+/// warned about.
+async fn website_rules(
+    aws: &Aws,
+    printer: &Printer,
+    survey: &Survey,
+    bucket: &BucketName,
+    log_bucket: &str,
+) -> Result<Translated> {
+    let translated = match &survey.website {
+        Some(website) => translate(&aws.s3, bucket.as_str(), website).await?,
+        None => saved_record(&aws.s3, log_bucket, bucket.as_str())
+            .await?
+            .unwrap_or_default(),
+    };
+    for skipped in &translated.skipped {
+        printer.warn(format_args!("not carried over from the website: {skipped}"));
+    }
+    Ok(translated)
+}
+
 pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Result<Exit> {
     let Target {
         aws,
@@ -263,19 +285,7 @@ pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Re
         wait: true,
         adopt: Some(adoption),
     };
-    // Before any change: the domain's zone exists and its records can move to the distribution
-    // (the DNS step's own checks, run as a plan).
-    provision::cloudfront::check(&config)?;
-    if config.site.domain.is_some() && config.dns.mode == crate::config::DnsMode::Route53 {
-        let check = Ctx {
-            apply: false,
-            adopt: ctx.adopt.clone(),
-            ..ctx
-        };
-        provision::dns::reconcile(&check, &Known::default(), &mut Plan::default())
-            .await
-            .map_err(Error::before_any_change)?;
-    }
+    check_before_any_change(&ctx).await?;
     let mut known = Known::default();
     let mut steps = Vec::new();
     let mut stopped_after = None;
@@ -299,15 +309,7 @@ pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Re
         run_step(&ctx, step, &what, &mut known, &mut plan).await?;
         let mut changes = plan.changes;
         if !ctx.apply {
-            // Nothing is applied in a dry run, so later steps see what earlier ones would change:
-            // each change is shown once, at the first step that makes it.
-            changes.retain(|c| {
-                !steps.iter().any(|s: &StepReport| {
-                    s.changes
-                        .iter()
-                        .any(|e| e.resource == c.resource && e.detail == c.detail)
-                })
-            });
+            changes = first_shown(&steps, changes);
         }
         steps.push(StepReport {
             step,
@@ -331,6 +333,37 @@ pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Re
         requests: aws.requests.snapshot(),
     })?;
     Ok(Exit::Success)
+}
+
+/// Before any change: the distribution's settings are valid, and the domain's zone exists and its
+/// records can move to the distribution (the DNS step's own checks, run as a plan).
+async fn check_before_any_change(ctx: &Ctx<'_>) -> Result<()> {
+    let config = ctx.config;
+    provision::cloudfront::check(config)?;
+    if config.site.domain.is_some() && config.dns.mode == crate::config::DnsMode::Route53 {
+        let check = Ctx {
+            apply: false,
+            adopt: ctx.adopt.clone(),
+            ..*ctx
+        };
+        provision::dns::reconcile(&check, &Known::default(), &mut Plan::default())
+            .await
+            .map_err(Error::before_any_change)?;
+    }
+    Ok(())
+}
+
+/// Nothing is applied in a dry run, so later steps see what earlier ones would change: each
+/// change is shown once, at the first step that makes it.
+fn first_shown(earlier: &[StepReport], mut changes: Vec<Change>) -> Vec<Change> {
+    changes.retain(|c| {
+        !earlier.iter().any(|s| {
+            s.changes
+                .iter()
+                .any(|e| e.resource == c.resource && e.detail == c.detail)
+        })
+    });
+    changes
 }
 
 /// A site name from a domain or bucket name: `www.example.com` → `www-example-com`.

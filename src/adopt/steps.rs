@@ -78,99 +78,131 @@ pub(super) async fn run_step(
     plan: &mut Plan,
 ) -> Result<()> {
     match step {
-        Step::Prepare => {
-            provision::kms::reconcile_key(ctx, known, plan).await?;
-            buckets::reconcile_log_bucket(ctx, known, plan).await?;
-            buckets::reconcile_content_bucket(ctx, known, plan).await?;
-            if let Some(website) = &what.survey.website {
-                save_record(ctx, what.survey, website, ctx.config, plan).await?;
-            }
+        Step::Prepare => prepare(ctx, what.survey, known, plan).await,
+        Step::Distribution => distribution(ctx, known, plan).await,
+        Step::Dns => dns(ctx, what.dns_grace, known, plan).await,
+        Step::Close => close(ctx, what, known, plan).await,
+        Step::Config => write_config(ctx, what, plan),
+    }
+}
+
+/// Step 1: the site key, the log bucket and the bucket's settings that leave public read as it
+/// is; the website as it was is saved for a resumed run.
+async fn prepare(ctx: &Ctx<'_>, survey: &Survey, known: &mut Known, plan: &mut Plan) -> Result<()> {
+    provision::kms::reconcile_key(ctx, known, plan).await?;
+    buckets::reconcile_log_bucket(ctx, known, plan).await?;
+    buckets::reconcile_content_bucket(ctx, known, plan).await?;
+    if let Some(website) = &survey.website {
+        save_record(ctx, survey, website, ctx.config, plan).await?;
+    }
+    Ok(())
+}
+
+/// Step 2: CloudFront in front of the bucket, allowed by the key and bucket policies while the
+/// public read still serves the site.
+async fn distribution(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Result<()> {
+    provision::acm::reconcile(ctx, known, plan).await?;
+    provision::cloudfront::reconcile(ctx, known, plan).await?;
+    provision::kms::reconcile_key_policy(ctx, known, plan).await?;
+    buckets::reconcile_content_policy(ctx, known, plan).await
+}
+
+/// Step 3: the domain's records move to the distribution, then public access stays on while
+/// resolvers may still hold the website answer.
+async fn dns(
+    ctx: &Ctx<'_>,
+    grace: Option<Duration>,
+    known: &mut Known,
+    plan: &mut Plan,
+) -> Result<()> {
+    // A resumed run may find the distribution unchanged but still deploying an earlier
+    // change: the live domain moves only onto a deployed distribution.
+    if ctx.apply
+        && let Some(distribution) = &known.distribution
+    {
+        provision::cloudfront::ensure_deployed(ctx, &distribution.id).await?;
+    }
+    let old_ttl = if ctx.apply {
+        website_record_ttl(ctx).await?
+    } else {
+        None
+    };
+    let before = plan.changes.len();
+    provision::dns::reconcile(ctx, known, plan).await?;
+    // Resolvers that cached the website answer keep using it until its TTL runs out: the
+    // bucket keeps serving publicly that long before step `close` ends it.
+    if let Some(ttl) = old_ttl
+        && plan.changes.len() > before
+    {
+        let grace = grace.unwrap_or_else(|| dns_grace(ttl));
+        if !grace.is_zero() {
+            ctx.printer.info(format_args!(
+                "waiting {} s for DNS caches to drop the website endpoint before public \
+                 access ends (--dns-grace to change)",
+                grace.as_secs()
+            ));
+            tokio::time::sleep(grace).await;
         }
-        Step::Distribution => {
-            provision::acm::reconcile(ctx, known, plan).await?;
-            provision::cloudfront::reconcile(ctx, known, plan).await?;
-            provision::kms::reconcile_key_policy(ctx, known, plan).await?;
-            buckets::reconcile_content_policy(ctx, known, plan).await?;
+    }
+    Ok(())
+}
+
+/// Step 4: public read ends (Block Public Access, the secure policy, ACLs off, SSE-KMS), objects
+/// are re-encrypted, and only then website hosting is turned off.
+async fn close(
+    ctx: &Ctx<'_>,
+    what: &StepInput<'_>,
+    known: &mut Known,
+    plan: &mut Plan,
+) -> Result<()> {
+    let close = Ctx {
+        adopt: Some(Adoption::default()),
+        ..*ctx
+    };
+    buckets::reconcile_content_bucket(&close, known, plan).await?;
+    buckets::reconcile_content_policy(&close, known, plan).await?;
+    if what.reencrypt {
+        reencrypt(&close, known.key_arn.as_deref(), plan).await?;
+    }
+    if what.survey.website.is_some() {
+        close.change(
+            plan,
+            format!("s3 bucket {}", ctx.names.content_bucket),
+            Action::Delete,
+            "static website hosting (the distribution serves the site now)",
+        );
+        if close.apply {
+            ctx.aws
+                .s3
+                .delete_bucket_website()
+                .bucket(&ctx.names.content_bucket)
+                .send()
+                .await
+                .op(
+                    "DeleteBucketWebsite",
+                    &format!("bucket `{}`", ctx.names.content_bucket),
+                )?;
         }
-        Step::Dns => {
-            // A resumed run may find the distribution unchanged but still deploying an earlier
-            // change: the live domain moves only onto a deployed distribution.
-            if ctx.apply
-                && let Some(distribution) = &known.distribution
-            {
-                provision::cloudfront::ensure_deployed(ctx, &distribution.id).await?;
-            }
-            let old_ttl = if ctx.apply {
-                website_record_ttl(ctx).await?
-            } else {
-                None
-            };
-            let before = plan.changes.len();
-            provision::dns::reconcile(ctx, known, plan).await?;
-            // Resolvers that cached the website answer keep using it until its TTL runs out: the
-            // bucket keeps serving publicly that long before step `close` ends it.
-            if let Some(ttl) = old_ttl
-                && plan.changes.len() > before
-            {
-                let grace = what.dns_grace.unwrap_or_else(|| dns_grace(ttl));
-                if !grace.is_zero() {
-                    ctx.printer.info(format_args!(
-                        "waiting {} s for DNS caches to drop the website endpoint before public \
-                         access ends (--dns-grace to change)",
-                        grace.as_secs()
-                    ));
-                    tokio::time::sleep(grace).await;
-                }
-            }
-        }
-        Step::Close => {
-            let close = Ctx {
-                adopt: Some(Adoption::default()),
-                ..*ctx
-            };
-            buckets::reconcile_content_bucket(&close, known, plan).await?;
-            buckets::reconcile_content_policy(&close, known, plan).await?;
-            if what.reencrypt {
-                reencrypt(&close, known.key_arn.as_deref(), plan).await?;
-            }
-            if what.survey.website.is_some() {
-                close.change(
-                    plan,
-                    format!("s3 bucket {}", ctx.names.content_bucket),
-                    Action::Delete,
-                    "static website hosting (the distribution serves the site now)",
-                );
-                if close.apply {
-                    ctx.aws
-                        .s3
-                        .delete_bucket_website()
-                        .bucket(&ctx.names.content_bucket)
-                        .send()
-                        .await
-                        .op(
-                            "DeleteBucketWebsite",
-                            &format!("bucket `{}`", ctx.names.content_bucket),
-                        )?;
-                }
-            }
-        }
-        Step::Config => {
-            if let Some(text) = what.config_text {
-                ctx.change(
-                    plan,
-                    format!("file {}", what.config_path.display()),
-                    Action::Create,
-                    "the adopted site's config (`sitewarden deploy` publishes from `site.source`)",
-                );
-                if ctx.apply {
-                    std::fs::write(what.config_path, text).map_err(|e| {
-                        Error::Other(anyhow::anyhow!(
-                            "cannot write `{}`: {e}",
-                            what.config_path.display()
-                        ))
-                    })?;
-                }
-            }
+    }
+    Ok(())
+}
+
+/// Step 5: the adopted site's `sitewarden.toml`, unless one naming this bucket exists already.
+fn write_config(ctx: &Ctx<'_>, what: &StepInput<'_>, plan: &mut Plan) -> Result<()> {
+    if let Some(text) = what.config_text {
+        ctx.change(
+            plan,
+            format!("file {}", what.config_path.display()),
+            Action::Create,
+            "the adopted site's config (`sitewarden deploy` publishes from `site.source`)",
+        );
+        if ctx.apply {
+            std::fs::write(what.config_path, text).map_err(|e| {
+                Error::Other(anyhow::anyhow!(
+                    "cannot write `{}`: {e}",
+                    what.config_path.display()
+                ))
+            })?;
         }
     }
     Ok(())
