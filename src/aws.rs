@@ -230,3 +230,17 @@ fn s3_client(
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
+
+/// `x-amz-copy-source` for the current version of a key.
+pub fn copy_source_current(bucket: &str, key: &str) -> String {
+    const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    format!(
+        "{bucket}/{}",
+        percent_encoding::utf8_percent_encode(key, KEY)
+    )
+}

@@ -4,6 +4,9 @@ use serde::Serialize;
 
 use crate::config::{Config, DomainName};
 
+/// Prefix of sitewarden's private state in the content bucket (denied to CloudFront).
+pub const STATE_PREFIX: &str = ".sitewarden/";
+
 /// Tag key on every resource sitewarden creates; its value is the site name.
 pub const SITE_TAG: &str = "sitewarden:site";
 

@@ -41,6 +41,24 @@ impl Settings {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
     }
+
+    /// The default region of a run with no config (audit or adopt by flags): `--region`, then the
+    /// profile's or environment's, then us-east-1 (CloudFront's; buckets elsewhere are read in
+    /// their own region anyway).
+    pub async fn flags_region(&self) -> String {
+        if let Some(region) = &self.region {
+            return region.as_str().to_owned();
+        }
+        let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
+        if let Some(profile) = &self.profile {
+            chain = chain.profile_name(profile);
+        }
+        chain
+            .build()
+            .region()
+            .await
+            .map_or_else(|| crate::aws::US_EAST_1.to_owned(), |r| r.to_string())
+    }
 }
 
 /// What the AWS clients are built from.

@@ -44,7 +44,7 @@ use crate::error::{Error, Exit, Result};
 use crate::names::SiteNames;
 use crate::output::{Printer, escape};
 use crate::provision::{self, Adoption, Change, Ctx, DistributionRef, Known, Plan};
-use crate::settings::Settings;
+use crate::site::Settings;
 
 use config_text::{ConfigInput, config_text};
 use record::saved_record;
@@ -179,7 +179,7 @@ async fn open(settings: &Settings, printer: &Printer, options: &Options) -> Resu
     let existing = existing_config(settings, &bucket)?;
 
     // The bucket's region decides where the site lives.
-    let probe = Aws::connect(settings, Some(crate::audit::flags_region(settings).await)).await?;
+    let probe = Aws::connect(settings, Some(settings.flags_region().await)).await?;
     let region = bucket_region(&probe, bucket.as_str()).await?;
     let aws = if region == probe.region {
         probe
@@ -423,8 +423,7 @@ async fn refuse_taken_name(
 ) -> Result<()> {
     let names = SiteNames::new(config, account);
     let Some(found) =
-        provision::cloudfront::find_by_comment(aws, &names.distribution_comment, &names.site)
-            .await?
+        crate::observe::distribution::find(aws, &names.distribution_comment, &names.site).await?
     else {
         return Ok(());
     };

@@ -77,7 +77,7 @@ pub(super) async fn reencrypt(ctx: &Ctx<'_>, key_arn: Option<&str>, plan: &mut P
             s3.copy_object()
                 .bucket(&bucket)
                 .key(&key)
-                .copy_source(crate::deploy::history::copy_source_current(&bucket, &key))
+                .copy_source(crate::aws::copy_source_current(&bucket, &key))
                 .metadata_directive(aws_sdk_s3::types::MetadataDirective::Copy)
                 .server_side_encryption(ServerSideEncryption::AwsKms)
                 .ssekms_key_id(&key_arn)

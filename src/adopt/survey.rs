@@ -58,7 +58,7 @@ pub(super) async fn survey(s3: &Client, bucket: &str) -> Result<Survey> {
     let public_statements = policy
         .as_ref()
         .map(|doc| {
-            crate::audit::policy::statements(doc)
+            crate::policy::analysis::statements(doc)
                 .into_iter()
                 .filter(|s| s.allows() && s.everyone())
                 .map(|s| s.value().clone())
@@ -102,7 +102,7 @@ pub(super) async fn served_name(aws: &Aws, bucket: &BucketName) -> Result<Option
     let Ok(name) = DomainName::try_from(bucket.as_str().to_owned()) else {
         return Ok(None); // not a host name, so no website is reached through it
     };
-    let sets = crate::audit::dns::records_of(aws, name.as_str())
+    let sets = crate::observe::dns::records_of(aws, name.as_str())
         .await?
         .unwrap_or_default();
     Ok(sets
@@ -116,7 +116,7 @@ pub(super) async fn served_name(aws: &Aws, bucket: &BucketName) -> Result<Option
 pub(super) async fn website_record_ttl(ctx: &Ctx<'_>) -> Result<Option<Duration>> {
     let mut longest = None;
     for name in provision::dns::site_names(ctx.config) {
-        let sets = crate::audit::dns::records_of(ctx.aws, name.as_str()).await?;
+        let sets = crate::observe::dns::records_of(ctx.aws, name.as_str()).await?;
         for set in sets.unwrap_or_default() {
             if provision::dns::serves_website(&set).is_some() {
                 let ttl = set
@@ -138,7 +138,7 @@ pub(super) async fn list_keys(s3: &Client, bucket: &str) -> Result<Vec<(String, 
         let page = page.op("ListObjectsV2", &format!("bucket `{bucket}`"))?;
         for object in page.contents() {
             if let Some(key) = &object.key
-                && !key.starts_with(crate::deploy::manifest::STATE_PREFIX)
+                && !key.starts_with(crate::names::STATE_PREFIX)
             {
                 keys.push((key.clone(), object.size.unwrap_or(0)));
             }

@@ -72,7 +72,7 @@ async fn missing_validation_records(aws: &Aws, c: &CertificateDetail) -> Result<
         if missing.contains(&name) {
             continue; // one record can validate several names
         }
-        let Some(sets) = super::dns::records_of(aws, &name).await? else {
+        let Some(sets) = crate::observe::dns::records_of(aws, &name).await? else {
             continue;
         };
         let wanted = record.value.trim_end_matches('.').to_ascii_lowercase();

@@ -11,6 +11,7 @@ use super::controls::{DNS_CAA, DNS_DNSSEC, DNS_NO_DANGLING, DNS_QUERY_LOGGING};
 use super::{Finding, Kind, Outcome, Resource, Sink};
 use crate::aws::Aws;
 use crate::error::{AwsResultExt as _, Result};
+use crate::observe::dns::{Zone, bare, public_zones, records_at, within, zone_of};
 
 /// Issuer domains ACM accepts in a CAA `issue` entry.
 const AMAZON_ISSUERS: [&str; 4] = [
@@ -19,8 +20,6 @@ const AMAZON_ISSUERS: [&str; 4] = [
     "awstrust.com",
     "amazonaws.com",
 ];
-/// Record sets one name can hold (one per type and routing identifier): far below this.
-const SETS_PER_NAME: i32 = 100;
 
 /// The names to check and what they should point at.
 pub struct Target<'a> {
@@ -31,13 +30,6 @@ pub struct Target<'a> {
     pub external: bool,
     /// Why the distribution could not be listed: what the names should point at is unknown.
     pub distribution_error: Option<&'a crate::error::Error>,
-}
-
-/// A public hosted zone: id (without `/hostedzone/`) and name (without the trailing dot).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Zone {
-    id: String,
-    name: String,
 }
 
 pub async fn audit(aws: &Aws, target: &Target<'_>, findings: &mut Vec<Finding>) -> Result<()> {
@@ -102,73 +94,6 @@ fn name_resource(name: &str) -> Resource {
         name: name.to_owned(),
         arn: None,
     }
-}
-
-/// Lowercase, without the trailing dot.
-fn bare(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
-}
-
-async fn public_zones(aws: &Aws) -> Result<Vec<Zone>> {
-    let mut zones = Vec::new();
-    let mut pages = aws
-        .route53
-        .list_hosted_zones()
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(zone) = pages.next().await {
-        let zone = zone.op("ListHostedZones", "Route53 hosted zones")?;
-        if zone.config.as_ref().is_some_and(|c| c.private_zone) {
-            continue;
-        }
-        zones.push(Zone {
-            id: zone.id.trim_start_matches("/hostedzone/").to_owned(),
-            name: bare(&zone.name),
-        });
-    }
-    Ok(zones)
-}
-
-fn within(name: &str, zone: &str) -> bool {
-    name == zone || name.ends_with(&format!(".{zone}"))
-}
-
-/// The longest zone containing `name`.
-fn zone_of<'a>(zones: &'a [Zone], name: &str) -> Option<&'a Zone> {
-    zones
-        .iter()
-        .filter(|z| within(name, &z.name))
-        .max_by_key(|z| z.name.len())
-}
-
-/// Every record set at `name` in the longest public zone of this account that holds it; `None`
-/// when no such zone exists (the name's DNS is hosted elsewhere).
-pub(crate) async fn records_of(aws: &Aws, name: &str) -> Result<Option<Vec<ResourceRecordSet>>> {
-    let name = bare(name);
-    let zones = public_zones(aws).await?;
-    match zone_of(&zones, &name) {
-        Some(zone) => records_at(aws, &zone.id, &name).await.map(Some),
-        None => Ok(None),
-    }
-}
-
-async fn records_at(aws: &Aws, zone_id: &str, name: &str) -> Result<Vec<ResourceRecordSet>> {
-    let fqdn = format!("{name}.");
-    let page = aws
-        .route53
-        .list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .start_record_name(&fqdn)
-        .max_items(SETS_PER_NAME)
-        .send()
-        .await
-        .op("ListResourceRecordSets", &format!("records of `{fqdn}`"))?;
-    Ok(page
-        .resource_record_sets
-        .into_iter()
-        .filter(|set| bare(&set.name) == name)
-        .collect())
 }
 
 /// The CAA values at `name` and each parent up to the zone apex, nearest first, stopping at the

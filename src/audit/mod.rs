@@ -373,7 +373,7 @@ pub async fn run(settings: &Settings, mut options: Options) -> Result<Exit> {
         }
     };
     let (aws, account, targets) = if options.targets_given() {
-        let aws = Aws::connect(settings, Some(flags_region(settings).await)).await?;
+        let aws = Aws::connect(settings, Some(settings.flags_region().await)).await?;
         let account = aws.account_id().await?;
         let targets = discover(&aws, &options).await?;
         (aws, account, targets)
@@ -439,23 +439,6 @@ async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
         external_dns: config.dns.mode == crate::config::DnsMode::External,
         artifact: Some(settings.config_path.display().to_string()),
     })
-}
-
-/// The default region of a flags-only audit: `--region`, then the profile's or environment's,
-/// then us-east-1 (CloudFront's; buckets elsewhere are read in their own region anyway).
-pub(crate) async fn flags_region(settings: &Settings) -> String {
-    if let Some(region) = &settings.region {
-        return region.as_str().to_owned();
-    }
-    let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
-    if let Some(profile) = &settings.profile {
-        chain = chain.profile_name(profile);
-    }
-    chain
-        .build()
-        .region()
-        .await
-        .map_or_else(|| crate::aws::US_EAST_1.to_owned(), |r| r.to_string())
 }
 
 /// Resources named by flags, and what they lead to.

@@ -137,19 +137,7 @@ pub fn copy_source(bucket: &str, key: &str, version_id: &str) -> String {
     format!("{}?versionId={version}", copy_source_current(bucket, key))
 }
 
-/// `x-amz-copy-source` for the current version of a key.
-pub fn copy_source_current(bucket: &str, key: &str) -> String {
-    const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    format!(
-        "{bucket}/{}",
-        percent_encoding::utf8_percent_encode(key, KEY)
-    )
-}
+pub use crate::aws::copy_source_current;
 
 /// Keys outside sitewarden's private state.
 pub fn is_site_key(key: &str) -> bool {

@@ -15,8 +15,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata as _;
 
 use crate::error::{AwsResultExt as _, Error, Result};
 
-/// Prefix of sitewarden's private state in the content bucket (denied to CloudFront).
-pub const STATE_PREFIX: &str = ".sitewarden/";
+pub use crate::names::STATE_PREFIX;
 pub const MANIFEST_KEY: &str = ".sitewarden/manifest.json";
 /// User metadata holding each object's SHA-256 (`x-amz-meta-sha256`).
 pub const SHA256_META: &str = "sha256";

@@ -3,3 +3,4 @@
 //! the deploy that invalidates it, the audit that grades it and the DNS step that points at it.
 
 pub mod distribution;
+pub mod dns;

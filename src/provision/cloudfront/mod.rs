@@ -24,15 +24,6 @@ pub fn check(config: &crate::config::Config) -> Result<()> {
 use super::{Ctx, DistributionRef, Known, Plan};
 use crate::error::Result;
 
-/// The site's distribution (see [`crate::observe::distribution`]).
-pub async fn find_by_comment(
-    aws: &crate::aws::Aws,
-    comment: &str,
-    site: &str,
-) -> Result<Option<aws_sdk_cloudfront::types::DistributionSummary>> {
-    crate::observe::distribution::find(aws, comment, site).await
-}
-
 /// Name of the OAC, the response headers policy and the function of a site.
 fn resource_name(ctx: &Ctx<'_>) -> String {
     format!("sitewarden-{}", ctx.names.site)

@@ -1,0 +1,84 @@
+//! Route53 as it is: the account's public hosted zones and the record sets at a name, read the
+//! same way by the audit (CAA, dangling records) and by adopt (what serves the website today).
+
+use aws_sdk_route53::types::ResourceRecordSet;
+
+use crate::aws::Aws;
+use crate::error::{AwsResultExt as _, Result};
+
+/// Record sets one name can hold (one per type and routing identifier): far below this.
+const SETS_PER_NAME: i32 = 100;
+
+/// A public hosted zone: id (without `/hostedzone/`) and name (without the trailing dot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub id: String,
+    pub name: String,
+}
+
+/// Lowercase, without the trailing dot.
+pub fn bare(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+pub async fn public_zones(aws: &Aws) -> Result<Vec<Zone>> {
+    let mut zones = Vec::new();
+    let mut pages = aws
+        .route53
+        .list_hosted_zones()
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(zone) = pages.next().await {
+        let zone = zone.op("ListHostedZones", "Route53 hosted zones")?;
+        if zone.config.as_ref().is_some_and(|c| c.private_zone) {
+            continue;
+        }
+        zones.push(Zone {
+            id: zone.id.trim_start_matches("/hostedzone/").to_owned(),
+            name: bare(&zone.name),
+        });
+    }
+    Ok(zones)
+}
+
+pub fn within(name: &str, zone: &str) -> bool {
+    name == zone || name.ends_with(&format!(".{zone}"))
+}
+
+/// The longest zone containing `name`.
+pub fn zone_of<'a>(zones: &'a [Zone], name: &str) -> Option<&'a Zone> {
+    zones
+        .iter()
+        .filter(|z| within(name, &z.name))
+        .max_by_key(|z| z.name.len())
+}
+
+/// Every record set at `name` in the longest public zone of this account that holds it; `None`
+/// when no such zone exists (the name's DNS is hosted elsewhere).
+pub async fn records_of(aws: &Aws, name: &str) -> Result<Option<Vec<ResourceRecordSet>>> {
+    let name = bare(name);
+    let zones = public_zones(aws).await?;
+    match zone_of(&zones, &name) {
+        Some(zone) => records_at(aws, &zone.id, &name).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+pub async fn records_at(aws: &Aws, zone_id: &str, name: &str) -> Result<Vec<ResourceRecordSet>> {
+    let fqdn = format!("{name}.");
+    let page = aws
+        .route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(&fqdn)
+        .max_items(SETS_PER_NAME)
+        .send()
+        .await
+        .op("ListResourceRecordSets", &format!("records of `{fqdn}`"))?;
+    Ok(page
+        .resource_record_sets
+        .into_iter()
+        .filter(|set| bare(&set.name) == name)
+        .collect())
+}
