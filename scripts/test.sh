@@ -7,6 +7,14 @@ cd "$(dirname "$0")/.."
 echo "== emulator venv" >&2
 scripts/emulator.sh setup
 
+echo "== module layers (no cycle, no import between provision/deploy/audit, no file over 600 lines)" >&2
+layers=$(python3 scripts/layers.py src)
+echo "$layers" | tail -1 >&2
+if [ "$(echo "$layers" | tail -1)" != "layers: 0 cycle(s) among top-level modules, 0 sibling import(s), 0 file(s) over 600 lines" ]; then
+  echo "$layers" >&2
+  exit 1
+fi
+
 echo "== cargo fmt --check" >&2
 cargo fmt --check
 
