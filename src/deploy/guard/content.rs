@@ -60,7 +60,11 @@ static MARKERS: &[(&str, Check)] = &[
 ];
 
 static SEARCH: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::new(MARKERS.iter().map(|(prefix, _)| prefix)).expect("static patterns")
+    // Leftmost-first lets the packed SIMD searcher (Teddy) run; standard semantics would not.
+    AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(MARKERS.iter().map(|(prefix, _)| prefix))
+        .expect("static patterns")
 });
 
 /// Streaming detector, fed chunk by chunk; see the module docs.
