@@ -1,7 +1,8 @@
 //! Stage 1, walk: the files under the source folder, as S3 keys.
 //!
-//! Keys are the relative paths with `/` separators in Unicode NFC (what browsers send). Symlinks
-//! are followed only when their target stays inside the source folder; `exclude` globs drop files.
+//! Keys are the relative paths with `/` separators in Unicode NFC (what browsers send); two files
+//! whose names differ only in normalisation would be one key, so they are refused. Symlinks are
+//! followed only when their target stays inside the source folder; `exclude` globs drop files.
 
 use std::path::{Path, PathBuf};
 
@@ -44,7 +45,8 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
             escape(&root.display().to_string())
         )));
     }
-    let mut files = Vec::new();
+    // Each file with its path as found on disk (before NFC), for the collision error.
+    let mut files: Vec<(LocalFile, String)> = Vec::new();
     let mut skipped = Skipped::default();
     let walker = ignore::WalkBuilder::new(&canonical_root)
         .standard_filters(false)
@@ -94,7 +96,8 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
                 )
             })?
             .len();
-        files.push(LocalFile { key, path, size });
+        let on_disk = relative.to_str().expect("checked by key_of").to_owned();
+        files.push((LocalFile { key, path, size }, on_disk));
     }
     if files.is_empty() {
         return Err(Error::usage_with_hint(
@@ -105,8 +108,37 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
             "build the site first; a deploy of an empty folder would delete the whole site",
         ));
     }
-    files.sort_by(|a, b| a.key.cmp(&b.key));
-    Ok((files, skipped))
+    files.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    if let Some(pair) = files.windows(2).find(|w| w[0].0.key == w[1].0.key) {
+        return Err(Error::usage_with_hint(
+            format!(
+                "`{}` and `{}` are both published as `{}`: their names differ only in Unicode \
+                 normalisation, and S3 keys are NFC (what browsers send), so one would \
+                 overwrite the other",
+                spelled(&pair[0].1),
+                spelled(&pair[1].1),
+                escape(&pair[0].0.key)
+            ),
+            "rename or remove one of them",
+        ));
+    }
+    Ok((files.into_iter().map(|(f, _)| f).collect(), skipped))
+}
+
+/// `path` with every non-ASCII character as its code point (`cafe\u{301}`), so two names that
+/// look the same on a terminal can be told apart.
+fn spelled(path: &str) -> String {
+    use std::fmt::Write as _;
+    let escaped = escape(path);
+    let mut out = String::with_capacity(escaped.len());
+    for c in escaped.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+    out
 }
 
 fn key_of(relative: &Path) -> Result<String> {
@@ -177,6 +209,34 @@ mod tests {
         assert_eq!(keys, ["alias.html", "docs/page.html", "index.html"]);
         assert_eq!(skipped.outside_links, ["leak.txt"]);
         assert_eq!(skipped.folder_links, ["manual"]);
+    }
+
+    #[test]
+    fn names_equal_after_nfc_are_refused_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("menu")).unwrap();
+        std::fs::write(dir.path().join("menu/caf\u{e9}.html"), "precomposed").unwrap();
+        std::fs::write(dir.path().join("menu/cafe\u{301}.html"), "decomposed").unwrap();
+        let err = walk(dir.path(), &GlobSet::empty()).unwrap_err();
+        assert!(matches!(err, Error::Usage { .. }));
+        assert_eq!(
+            err.to_string(),
+            "`menu/cafe\\u{301}.html` and `menu/caf\\u{e9}.html` are both published as \
+             `menu/caf\u{e9}.html`: their names differ only in Unicode normalisation, and S3 \
+             keys are NFC (what browsers send), so one would overwrite the other"
+        );
+        // Folders collide the same way.
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["\u{c5}ngstr\u{f6}m", "A\u{30a}ngstro\u{308}m"] {
+            std::fs::create_dir(dir.path().join(folder)).unwrap();
+            std::fs::write(dir.path().join(folder).join("index.html"), "x").unwrap();
+        }
+        let err = walk(dir.path(), &GlobSet::empty()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("index.html` are both published as"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -345,7 +345,7 @@ async fn a_lost_manifest_is_rebuilt_from_object_metadata() {
 fn secrets_are_refused_and_nothing_is_uploaded() {
     let site = Site::up("secrets", "");
     site.write(".env", "TOKEN=1");
-    site.write("js/config.js", "const key = 'AKIAIOSFODNN7EXAMPLE';");
+    site.write("js/config.js", &format!("const key = {};", fake_aws_key()));
     let out = sitewarden_emulated(site.path())
         .args(["deploy"])
         .output()
@@ -357,7 +357,7 @@ fn secrets_are_refused_and_nothing_is_uploaded() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("  .env: environment file (.env*)"),
+        stderr.contains("  .env: environment file (.env*, *.env, .envrc) [env-file]"),
         "{stderr}"
     );
     assert!(
@@ -712,4 +712,115 @@ fn the_state_prefix_cannot_be_published_over() {
         std::fs::read_to_string(&config).unwrap() + "[deploy]\nexclude = [\".sitewarden/**\"]\n";
     std::fs::write(&config, text).unwrap();
     assert_eq!(site.deploy(&[], 0)["uploaded"], 4);
+}
+
+/// An AWS access key id with a secret next to it, assembled so that the source does not look
+/// like it leaks one.
+fn fake_aws_key() -> String {
+    let id = ["AK", "IA", "Q3T7VXZ2MB5NC4LD"].concat();
+    format!(
+        "{{ accessKeyId: '{id}', secretAccessKey: 'k9Jd8Xq2Lm4Np7Rs1Tv3Wy5Za6Bc0De/Fg+HiJkL' }}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_kinds_of_secret_are_refused_each_with_its_rule_and_the_allow_entry() {
+    let site = Site::up("guardkinds", "");
+    let github = ["gh", "p_", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"].concat();
+    site.write(
+        "js/app.min.js",
+        &format!("!function(){{var t=\"{github}\";}}();"),
+    );
+    site.write("infra/terraform.tfstate", "{\"version\": 4}");
+    site.write("backup/db.sql", "INSERT INTO users VALUES (1, 'admin');");
+    let key_header = ["-----BEGIN ", "OPENSSH PRIV", "ATE KEY-----"].concat();
+    let body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW";
+    site.write(
+        "keys/deploy.txt",
+        &format!("{key_header}\n{body}\n{body}\n"),
+    );
+    // Documentation that shows the header, and a Stripe test key: published.
+    site.write(
+        "docs/keys.html",
+        "<h2>-----BEGIN PRIVATE KEY-----</h2><p>starts a PKCS#8 key</p><script>s='sk_test_4eC39HqLyjWDarjtT1zdp7dc'</script>",
+    );
+    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["deploy"]), 2);
+    assert!(
+        stderr.contains("refusing to publish 4 file(s) that look like secrets"),
+        "{stderr}"
+    );
+    for line in [
+        "  infra/terraform.tfstate: Terraform state, which records every secret it manages (*.tfstate*, .terraform/) [terraform-state]; to publish it on purpose: `deploy.allow = [\"infra/terraform.tfstate\"]`",
+        "  backup/db.sql: database dump (*.sql, *.sql.gz and other *.sql.*, *.dump) [database-dump]; to publish it on purpose: `deploy.allow = [\"backup/db.sql\"]`",
+        "  js/app.min.js: contains a GitHub personal access token (ghp_...) [github-pat]; to publish it on purpose: `deploy.allow = [\"js/app.min.js\"]`",
+        "  keys/deploy.txt: contains an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----) [openssh-private-key]; to publish it on purpose: `deploy.allow = [\"keys/deploy.txt\"]`",
+    ] {
+        assert!(stderr.lines().any(|l| l == line), "{line}\n in:\n{stderr}");
+    }
+    assert!(!stderr.contains("docs/keys.html"), "{stderr}");
+    let listed = aws_clients("eu-west-1")
+        .await
+        .s3
+        .list_objects_v2()
+        .bucket(&site.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(0), "nothing uploaded");
+
+    // Allowed on purpose, the bundle is published; the rest is excluded.
+    let config = site.path().join("sitewarden.toml");
+    let text = std::fs::read_to_string(&config).unwrap()
+        + "[deploy]\nallow = [\"js/app.min.js\"]\nexclude = [\"infra/**\", \"backup/**\", \"keys/**\"]\n";
+    std::fs::write(&config, text).unwrap();
+    assert_eq!(site.deploy(&[], 0)["uploaded"], 6);
+    assert!(
+        String::from_utf8(object(&site.bucket, "js/app.min.js").await.0)
+            .unwrap()
+            .contains(&github)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_equal_after_nfc_are_refused_at_walk() {
+    let name = site_name("nfc");
+    let dir = project(&name, "");
+    std::fs::write(dir.path().join("dist/caf\u{e9}.html"), "precomposed").unwrap();
+    std::fs::write(dir.path().join("dist/cafe\u{301}.html"), "decomposed").unwrap();
+    let stderr = crate::support::stderr_run(sitewarden_emulated(dir.path()).args(["deploy"]), 2);
+    assert!(
+        stderr.contains(
+            "`cafe\\u{301}.html` and `caf\\u{e9}.html` are both published as `caf\u{e9}.html`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: rename or remove one of them"),
+        "{stderr}"
+    );
+    let aws = aws_clients("eu-west-1").await;
+    let bucket = format!("{name}-site-{ACCOUNT}");
+    assert!(aws.s3.head_bucket().bucket(&bucket).send().await.is_err());
+}
+
+#[test]
+#[ignore = "needs `deploy::prepare` to let the guard read every file it does not allow, not only text types"]
+fn files_of_any_type_but_media_are_scanned() {
+    let site = Site::up("guardany", "");
+    let npm = ["np", "m_", "Zq8Xw2Ev4Rt6Yu8Io0Pa1Sd3Fg5Hj7Kl9Mn1"].concat();
+    site.write(".well-known/deploy-token", &format!("token={npm}\n"));
+    site.write("data/export.bin", &format!("\0\0{npm}\0"));
+    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["deploy"]), 2);
+    assert!(
+        stderr.contains("refusing to publish 2 file(s) that look like secrets"),
+        "{stderr}"
+    );
+    for key in [".well-known/deploy-token", "data/export.bin"] {
+        assert!(
+            stderr.contains(&format!(
+                "  {key}: contains an npm access token (npm_...) [npm-token]"
+            )),
+            "{stderr}"
+        );
+    }
 }

@@ -1,0 +1,1 @@
+const admin=require("firebase-admin");admin.initializeApp({credential:admin.credential.cert({projectId:"acme-prod",clientEmail:"site@acme-prod.iam.gserviceaccount.com",privateKey:"-----BEGIN {{cat:PRIV|ATE KEY}}-----\n{{b64:64}}\n{{b64:64}}\n{{b64:64}}\n-----END PRIVATE KEY-----\n"})});
