@@ -152,9 +152,7 @@ pub fn prepare(
         .collect();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let started = std::time::Instant::now();
-    let digests = hash::digest_all(&files, threads, &|i| {
-        headers::is_text(&content_types[i]) && !allow.is_match(&files[i].key)
-    })?;
+    let digests = hash::digest_all(&files, threads, &|i| !allow.is_match(&files[i].key))?;
     let seconds = started.elapsed().as_secs_f64();
     #[allow(clippy::cast_precision_loss)] // a rate for people
     let megabytes = files.iter().map(|f| f.size).sum::<u64>() as f64 / 1e6;

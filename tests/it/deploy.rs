@@ -804,7 +804,6 @@ async fn names_equal_after_nfc_are_refused_at_walk() {
 }
 
 #[test]
-#[ignore = "needs `deploy::prepare` to let the guard read every file it does not allow, not only text types"]
 fn files_of_any_type_but_media_are_scanned() {
     let site = Site::up("guardany", "");
     let npm = ["np", "m_", "Zq8Xw2Ev4Rt6Yu8Io0Pa1Sd3Fg5Hj7Kl9Mn1"].concat();
