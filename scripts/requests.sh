@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ -n "${1:-}" ]; then
-  bin=$1
+  bin=$(realpath "$1")
 else
   cargo build --quiet --manifest-path "$root/Cargo.toml"
   bin="$root/target/debug/sitewarden"
@@ -41,13 +41,13 @@ count() {
     echo "sitewarden $*: exit $status, expected $code" >&2
     exit 1
   fi
-  python3 - "$label" <<PY
+  printf '%s' "$out" | python3 -c '
 import json, sys
-doc = json.loads('''$out''')
+doc = json.load(sys.stdin)
 requests = doc.get("requests") or doc.get("summary", {}).get("requests") or {}
 ops = ", ".join(f"{op} {n}" for op, n in sorted(requests.items()))
 print(f"{sys.argv[1]:<16} {sum(requests.values()):>4}  {ops}")
-PY
+' "$label"
 }
 
 count "plan (empty)" 0 plan
