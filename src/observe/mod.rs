@@ -5,3 +5,4 @@
 pub mod cloudfront;
 pub mod distribution;
 pub mod dns;
+pub mod key;
