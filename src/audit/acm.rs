@@ -12,25 +12,14 @@ use aws_sdk_acm::types::{
 use super::controls::{ACM_KEY_ALGORITHM, ACM_REGION, ACM_RENEWAL, ACM_TRANSPARENCY};
 use super::{Finding, Kind, Outcome, Resource, Sink};
 use crate::aws::{Aws, US_EAST_1};
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::Result;
 
 /// Security Hub's ACM.1 fails a certificate that expires within 30 days.
 const EXPIRY_MARGIN: Duration = Duration::from_hours(30 * 24);
 
 /// Evaluates the certificate `arn` (a distribution's viewer certificate).
 pub async fn audit(aws: &Aws, arn: &str, findings: &mut Vec<Finding>) -> Result<()> {
-    let detail = aws
-        .acm
-        .describe_certificate()
-        .certificate_arn(arn)
-        .send()
-        .await
-        .op("DescribeCertificate", &format!("certificate {arn}"))
-        .and_then(|o| {
-            o.certificate.ok_or_else(|| {
-                anyhow::anyhow!("DescribeCertificate answered without the certificate").into()
-            })
-        });
+    let detail = crate::observe::certificate::detail(aws, arn, &format!("certificate {arn}")).await;
     let name = detail
         .as_ref()
         .ok()

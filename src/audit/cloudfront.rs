@@ -22,7 +22,8 @@ use super::controls::{
 };
 use super::{Finding, Kind, Outcome, Resource, Sink};
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{Error, Result};
+use crate::observe;
 
 /// A year: the HSTS max-age Security Hub, checkov and the preload list ask for at least.
 const HSTS_MIN_AGE: i32 = 31_536_000;
@@ -38,69 +39,16 @@ pub struct DistributionFacts {
     pub origin_buckets: Vec<String>,
 }
 
-/// Which S3 endpoint an origin domain names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum S3Endpoint {
-    Rest,
-    Website,
-}
-
-/// The bucket and endpoint of an S3 origin domain: `<bucket>.s3[.-<region>].amazonaws.com` (REST)
-/// or `<bucket>.s3-website[.-]<region>.amazonaws.com`; `None` for any other origin.
-pub fn origin_bucket(domain: &str) -> Option<(&str, S3Endpoint)> {
-    let host = domain.trim_end_matches('.');
-    let host = host
-        .strip_suffix(".amazonaws.com")
-        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
-    let at = host.rfind(".s3")?;
-    let (bucket, rest) = (&host[..at], &host[at + 3..]);
-    let endpoint = if rest.starts_with("-website") {
-        S3Endpoint::Website
-    } else if rest.is_empty() || rest.starts_with('.') || rest.starts_with('-') {
-        S3Endpoint::Rest
-    } else {
-        return None;
-    };
-    (!bucket.is_empty()).then_some((bucket, endpoint))
-}
-
-pub fn serves_bucket(summary: &DistributionSummary, bucket: &str) -> bool {
-    summary
-        .origins
-        .iter()
-        .flat_map(|o| &o.items)
-        .any(|o| origin_bucket(&o.domain_name).is_some_and(|(b, _)| b.eq_ignore_ascii_case(bucket)))
-}
-
-pub fn serves_name(summary: &DistributionSummary, name: &str) -> bool {
-    let name = name.trim_end_matches('.');
-    summary
-        .aliases
-        .iter()
-        .flat_map(aws_sdk_cloudfront::types::Aliases::items)
-        .any(|a| a.eq_ignore_ascii_case(name))
-}
+pub use crate::observe::distribution::{S3Endpoint, origin_bucket, serves_bucket, serves_name};
 
 /// The id of the first distribution `matches` accepts (one `ListDistributions` pass).
 pub async fn find(
     aws: &Aws,
     matches: impl Fn(&DistributionSummary) -> bool,
 ) -> Result<Option<String>> {
-    let mut pages = aws.cloudfront.list_distributions().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let list = page
-            .op("ListDistributions", "CloudFront distributions")?
-            .distribution_list;
-        if let Some(found) = list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|d| matches(d))
-        {
-            return Ok(Some(found.id));
-        }
-    }
-    Ok(None)
+    Ok(observe::distribution::find_first(aws, matches)
+        .await?
+        .map(|d| d.id))
 }
 
 /// Evaluates the distribution `id`; `None` when it cannot be read (every control then reports the
@@ -111,14 +59,7 @@ pub async fn audit(
     findings: &mut Vec<Finding>,
 ) -> Result<Option<DistributionFacts>> {
     let resource = format!("distribution `{id}`");
-    let found = match aws
-        .cloudfront
-        .get_distribution()
-        .id(id)
-        .send()
-        .await
-        .or_missing(&["NoSuchDistribution"], "GetDistribution", &resource)
-    {
+    let found = match observe::distribution::describe(aws, id, &resource).await {
         Ok(found) => found,
         Err(e) => {
             let unknown = Resource {
@@ -130,7 +71,7 @@ pub async fn audit(
             return Ok(None);
         }
     };
-    let distribution = found.and_then(|o| o.distribution).ok_or_else(|| {
+    let distribution = found.ok_or_else(|| {
         Error::usage_with_hint(
             format!("CloudFront distribution `{id}` does not exist"),
             "`aws cloudfront list-distributions` lists the distribution ids",
@@ -249,15 +190,7 @@ async fn headers_policies(
 ) -> Result<Policies<ResponseHeadersPolicyConfig>> {
     let mut policies = Vec::new();
     for id in distinct(behaviors(config).iter().map(|b| b.headers_policy)) {
-        let policy = aws
-            .cloudfront
-            .get_response_headers_policy()
-            .id(id)
-            .send()
-            .await
-            .op("GetResponseHeadersPolicy", resource)?
-            .response_headers_policy
-            .and_then(|p| p.response_headers_policy_config);
+        let policy = observe::cloudfront::headers_policy(aws, id, resource).await?;
         policies.push((id.to_owned(), policy));
     }
     Ok(policies)
@@ -270,15 +203,7 @@ async fn cache_policies(
 ) -> Result<Policies<CachePolicyConfig>> {
     let mut policies = Vec::new();
     for id in distinct(behaviors(config).iter().map(|b| b.cache_policy)) {
-        let policy = aws
-            .cloudfront
-            .get_cache_policy()
-            .id(id)
-            .send()
-            .await
-            .op("GetCachePolicy", resource)?
-            .cache_policy
-            .and_then(|p| p.cache_policy_config);
+        let policy = observe::cloudfront::cache_policy(aws, id, resource).await?;
         policies.push((id.to_owned(), policy));
     }
     Ok(policies)
@@ -286,49 +211,21 @@ async fn cache_policies(
 
 /// Standard logging v2 deliveries of the distribution's access logs, described for a person.
 async fn log_deliveries(aws: &Aws, distribution_arn: &str) -> Result<Vec<String>> {
-    let resource = "CloudWatch Logs delivery sources (us-east-1)";
-    let mut sources = BTreeSet::new();
-    let mut pages = aws.logs.describe_delivery_sources().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for source in page
-            .op("DescribeDeliverySources", resource)?
-            .delivery_sources
-            .unwrap_or_default()
-        {
-            let ours = source.resource_arns().iter().any(|a| a == distribution_arn);
-            if ours && source.log_type.as_deref() == Some("ACCESS_LOGS") {
-                sources.extend(source.name);
-            }
-        }
-    }
-    let mut deliveries = Vec::new();
-    if sources.is_empty() {
-        return Ok(deliveries);
-    }
-    let mut pages = aws.logs.describe_deliveries().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for delivery in page
-            .op("DescribeDeliveries", resource)?
-            .deliveries
-            .unwrap_or_default()
-        {
-            let Some(source) = delivery
-                .delivery_source_name
-                .filter(|s| sources.contains(s))
-            else {
-                continue;
-            };
-            deliveries.push(format!(
-                "delivery source `{source}` → {} ({})",
+    let deliveries = observe::cloudfront::access_log_deliveries(aws, distribution_arn).await?;
+    Ok(deliveries
+        .into_iter()
+        .map(|delivery| {
+            format!(
+                "delivery source `{}` → {} ({})",
+                delivery.delivery_source_name.unwrap_or_default(),
                 delivery.delivery_destination_arn.unwrap_or_default(),
                 delivery
                     .delivery_destination_type
                     .as_ref()
                     .map_or("unknown type", |t| t.as_str())
-            ));
-        }
-    }
-    Ok(deliveries)
+            )
+        })
+        .collect())
 }
 
 fn origin_buckets(config: &DistributionConfig) -> Vec<String> {
@@ -658,28 +555,6 @@ mod tests {
         Origins, ResponseHeadersPolicySecurityHeadersConfig,
         ResponseHeadersPolicyStrictTransportSecurity, S3OriginConfig, ViewerCertificate,
     };
-
-    #[test]
-    fn origin_domains_name_their_bucket_and_endpoint() {
-        assert_eq!(
-            origin_bucket("docs-site-1.s3.eu-west-1.amazonaws.com"),
-            Some(("docs-site-1", S3Endpoint::Rest))
-        );
-        assert_eq!(
-            origin_bucket("my.bucket.s3.amazonaws.com"),
-            Some(("my.bucket", S3Endpoint::Rest))
-        );
-        assert_eq!(
-            origin_bucket("b.s3-website-us-east-1.amazonaws.com"),
-            Some(("b", S3Endpoint::Website))
-        );
-        assert_eq!(
-            origin_bucket("b.s3-website.eu-west-1.amazonaws.com"),
-            Some(("b", S3Endpoint::Website))
-        );
-        assert_eq!(origin_bucket("example.com"), None);
-        assert_eq!(origin_bucket("api.s3x.amazonaws.com"), None);
-    }
 
     fn behavior(policy: ViewerProtocolPolicy) -> DefaultCacheBehavior {
         DefaultCacheBehavior::builder()

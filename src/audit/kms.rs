@@ -8,7 +8,8 @@ use super::controls::{KMS_NOT_DELETED, KMS_NOT_PUBLIC, KMS_ROTATION};
 use super::policy;
 use super::{Finding, Kind, Outcome, Resource, Sink};
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::Result;
+use crate::observe::key as observe;
 
 /// Evaluates the key `key_id` (id, ARN or alias). `expected`: the key belongs to the configured
 /// site, so its absence fails; otherwise (a key found in a bucket's encryption) an absent or
@@ -21,13 +22,9 @@ pub async fn audit(
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
     let resource = format!("kms key {key_id}");
-    let kms = client_for(aws, key_id);
-    let metadata = match kms.describe_key().key_id(key_id).send().await.or_missing(
-        &["NotFoundException"],
-        "DescribeKey",
-        &resource,
-    ) {
-        Ok(found) => found.and_then(|o| o.key_metadata),
+    let kms = observe::client_for(aws, key_id);
+    let metadata = match observe::key(&kms, key_id, &resource).await {
+        Ok(found) => found,
         Err(e) => {
             Sink::new(findings, key_resource(key_id, None)).unreadable(&e);
             return Ok(());
@@ -47,25 +44,12 @@ pub async fn audit(
         return Ok(()); // an AWS-managed key is the bucket's S3.17 finding
     }
     let mut sink = Sink::new(findings, key_resource(key_id, key.arn.clone()));
-    let rotation = kms
-        .get_key_rotation_status()
-        .key_id(&key.key_id)
-        .send()
-        .await
-        .op("GetKeyRotationStatus", &resource)
-        .map(|o| o.key_rotation_enabled);
+    let rotation = observe::rotation(&kms, &key.key_id, &resource).await;
     sink.check(
         KMS_ROTATION,
         rotation.as_ref().map(|on| rotation_enabled(*on)),
     );
-    let key_policy = kms
-        .get_key_policy()
-        .key_id(&key.key_id)
-        .policy_name("default")
-        .send()
-        .await
-        .op("GetKeyPolicy", &resource)
-        .map(|o| o.policy.and_then(|text| serde_json::from_str(&text).ok()));
+    let key_policy = observe::policy(&kms, &key.key_id, &resource).await;
     sink.check(
         KMS_NOT_PUBLIC,
         key_policy
@@ -74,31 +58,6 @@ pub async fn audit(
     );
     sink.check(KMS_NOT_DELETED, Ok(enabled(&key)));
     Ok(())
-}
-
-/// A client in the key's region: a bucket in eu-west-1 names its key by an ARN in eu-west-1,
-/// whatever region the audit started in (ids and aliases are looked up in the audit's region).
-fn client_for(aws: &Aws, key_id: &str) -> aws_sdk_kms::Client {
-    match key_region(key_id).filter(|r| *r != aws.region) {
-        // Same interceptors, so its requests are counted with the others.
-        Some(region) => aws_sdk_kms::Client::from_conf(
-            aws.kms
-                .config()
-                .to_builder()
-                .region(aws_sdk_kms::config::Region::new(region.to_owned()))
-                .build(),
-        ),
-        None => aws.kms.clone(),
-    }
-}
-
-/// The region of a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`).
-fn key_region(key_id: &str) -> Option<&str> {
-    let mut parts = key_id.splitn(6, ':');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("arn"), Some(_), Some("kms"), Some(region)) if !region.is_empty() => Some(region),
-        _ => None,
-    }
 }
 
 fn key_resource(key_id: &str, arn: Option<String>) -> Resource {
@@ -172,20 +131,6 @@ mod tests {
     use super::*;
     use crate::audit::Status;
     use serde_json::json;
-
-    #[test]
-    fn a_key_arn_names_its_region() {
-        assert_eq!(
-            key_region("arn:aws:kms:eu-west-1:123456789012:key/1234abcd"),
-            Some("eu-west-1")
-        );
-        assert_eq!(
-            key_region("arn:aws-cn:kms:cn-north-1:123456789012:alias/site"),
-            Some("cn-north-1")
-        );
-        assert_eq!(key_region("1234abcd-12ab-34cd-56ef-1234567890ab"), None);
-        assert_eq!(key_region("alias/site"), None);
-    }
 
     #[test]
     fn the_sitewarden_key_policy_is_not_public() {

@@ -1,5 +1,6 @@
 //! Route53 as it is: the account's public hosted zones and the record sets at a name, read the
-//! same way by the audit (CAA, dangling records) and by adopt (what serves the website today).
+//! same way by provision (the site's zone, its aliases, CAA and validation records), the audit
+//! (CAA, dangling records) and adopt (what serves the website today).
 
 use aws_sdk_route53::types::ResourceRecordSet;
 
@@ -21,7 +22,18 @@ pub fn bare(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// A name as Route53 spells it: lowercase with the trailing dot.
+pub fn fqdn(name: &str) -> String {
+    format!("{}.", bare(name))
+}
+
 pub async fn public_zones(aws: &Aws) -> Result<Vec<Zone>> {
+    public_zones_for(aws, "Route53 hosted zones").await
+}
+
+/// Every public hosted zone of the account (one `ListHostedZones` pass); `resource` names what
+/// they are listed for in errors.
+pub async fn public_zones_for(aws: &Aws, resource: &str) -> Result<Vec<Zone>> {
     let mut zones = Vec::new();
     let mut pages = aws
         .route53
@@ -30,9 +42,9 @@ pub async fn public_zones(aws: &Aws) -> Result<Vec<Zone>> {
         .items()
         .send();
     while let Some(zone) = pages.next().await {
-        let zone = zone.op("ListHostedZones", "Route53 hosted zones")?;
+        let zone = zone.op("ListHostedZones", resource)?;
         if zone.config.as_ref().is_some_and(|c| c.private_zone) {
-            continue;
+            continue; // a private zone does not answer the internet (nor ACM's validation)
         }
         zones.push(Zone {
             id: zone.id.trim_start_matches("/hostedzone/").to_owned(),
@@ -65,20 +77,22 @@ pub async fn records_of(aws: &Aws, name: &str) -> Result<Option<Vec<ResourceReco
     }
 }
 
+/// Every record set at exactly `name` (any case, with or without the trailing dot).
 pub async fn records_at(aws: &Aws, zone_id: &str, name: &str) -> Result<Vec<ResourceRecordSet>> {
-    let fqdn = format!("{name}.");
+    let name = fqdn(name);
+    // Sets are listed in name order, so the ones at `name` come first from `StartRecordName`.
     let page = aws
         .route53
         .list_resource_record_sets()
         .hosted_zone_id(zone_id)
-        .start_record_name(&fqdn)
+        .start_record_name(&name)
         .max_items(SETS_PER_NAME)
         .send()
         .await
-        .op("ListResourceRecordSets", &format!("records of `{fqdn}`"))?;
+        .op("ListResourceRecordSets", &format!("records of `{name}`"))?;
     Ok(page
         .resource_record_sets
         .into_iter()
-        .filter(|set| bare(&set.name) == name)
+        .filter(|set| fqdn(&set.name) == name)
         .collect())
 }

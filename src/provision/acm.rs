@@ -25,6 +25,7 @@ use super::{Action, Ctx, Known, Plan};
 use crate::config::DnsMode;
 use crate::error::{AwsResultExt as _, Error, Result};
 use crate::names::SITE_TAG;
+use crate::observe::certificate;
 
 const VALIDATION_TTL: i64 = 300;
 /// DNS validation usually takes minutes once the records resolve.
@@ -148,70 +149,24 @@ async fn observe(
     let Some(domain) = &ctx.config.site.domain else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let acm = &ctx.aws.acm;
     let resource = resource(domain.as_str());
-    let (mut ours, mut others) = (Vec::new(), Vec::new());
-    let mut summaries = acm
-        .list_certificates()
-        .set_certificate_statuses((!statuses.is_empty()).then(|| statuses.to_vec()))
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(summary) = summaries.next().await {
-        let summary = summary.op("ListCertificates", &resource)?;
-        let Some(arn) = summary.certificate_arn.as_deref() else {
-            continue;
-        };
-        // sitewarden requests its certificates with the domain as DomainName: only those can be
-        // the site's, so only they cost a tag lookup.
-        if summary.domain_name.as_deref() != Some(domain.as_str())
-            || !tagged_for_site(ctx, arn, &resource).await?
-        {
-            others.push(summary);
-            continue;
-        }
-        let detail = acm
-            .describe_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await
-            .op("DescribeCertificate", &resource)?
-            .certificate;
-        ours.extend(detail);
-    }
-    Ok((ours, others))
-}
-
-async fn tagged_for_site(ctx: &Ctx<'_>, arn: &str, resource: &str) -> Result<bool> {
-    let tags = ctx
-        .aws
-        .acm
-        .list_tags_for_certificate()
-        .certificate_arn(arn)
-        .send()
-        .await
-        .op("ListTagsForCertificate", resource)?
-        .tags
-        .unwrap_or_default();
-    Ok(tags
-        .iter()
-        .any(|t| t.key == SITE_TAG && t.value.as_deref() == Some(ctx.names.site.as_str())))
+    let found = certificate::site_certificates(
+        ctx.aws,
+        domain.as_str(),
+        &ctx.names.site,
+        statuses,
+        &resource,
+    )
+    .await?;
+    Ok((found.ours, found.others))
 }
 
 /// Describes the certificate, waiting (bounded) until a pending one lists its validation records.
 async fn describe(ctx: &Ctx<'_>, arn: &str) -> Result<CertificateDetail> {
     let mut attempt = 1;
     loop {
-        let certificate = ctx
-            .aws
-            .acm
-            .describe_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await
-            .op("DescribeCertificate", &format!("acm certificate {arn}"))?
-            .certificate
-            .ok_or_else(|| anyhow::anyhow!("DescribeCertificate answered without a certificate"))?;
+        let certificate =
+            certificate::detail(ctx.aws, arn, &format!("acm certificate {arn}")).await?;
         if records_ready(&certificate) || attempt == RECORDS_ATTEMPTS {
             return Ok(certificate);
         }

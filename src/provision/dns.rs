@@ -18,6 +18,7 @@ use aws_sdk_route53::types::{
 use super::{Action, Ctx, Known, Plan};
 use crate::config::{DnsMode, DomainName};
 use crate::error::{AwsResultExt as _, Error, Result};
+use crate::observe::dns as observe;
 
 /// The hosted zone of every CloudFront distribution, the target zone of alias records.
 pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
@@ -33,8 +34,6 @@ const AMAZON_ISSUERS: [&str; 4] = [
 const CAA_TTL: i64 = 3600;
 /// Route53 usually propagates a change to all its name servers within a minute.
 const INSYNC_TIMEOUT: Duration = Duration::from_mins(10);
-/// Record sets one name can hold (one per type and routing identifier): far below this.
-const SETS_PER_NAME: i32 = 100;
 
 pub use crate::names::{is_website_host, site_names};
 
@@ -55,26 +54,15 @@ pub async fn find_zone(ctx: &Ctx<'_>) -> Result<Option<String>> {
         return Ok(None);
     };
     let resource = format!("the hosted zone of `{domain}`");
-    let mut zones = Vec::new();
-    let mut pages = ctx
-        .aws
-        .route53
-        .list_hosted_zones()
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(zone) = pages.next().await {
-        let zone = zone.op("ListHostedZones", &resource)?;
-        if zone.config.as_ref().is_some_and(|c| c.private_zone) {
-            continue; // a private zone does not answer the internet (nor ACM's validation)
-        }
-        let name = zone.name.trim_end_matches('.').to_ascii_lowercase();
+    let zones: Vec<Zone> = observe::public_zones_for(ctx.aws, &resource)
+        .await?
+        .into_iter()
         // Zones whose names are not plain host names (escaped characters) cannot hold the site.
-        if let Ok(name) = DomainName::try_from(name) {
-            let id = zone.id.trim_start_matches("/hostedzone/").to_owned();
-            zones.push(Zone { id, name });
-        }
-    }
+        .filter_map(|z| {
+            let name = DomainName::try_from(z.name).ok()?;
+            Some(Zone { id: z.id, name })
+        })
+        .collect();
     let zone = pick_zone(
         &zones,
         domain,
@@ -152,10 +140,7 @@ fn pick_zone<'a>(
 
 // ---- records: observe and write ----------------------------------------------------------------
 
-/// A name as Route53 spells it: lowercase with the trailing dot.
-pub fn fqdn(name: &str) -> String {
-    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
-}
+pub use crate::observe::dns::fqdn;
 
 /// Every record set at exactly `name`.
 pub async fn records_at(
@@ -163,23 +148,7 @@ pub async fn records_at(
     zone_id: &str,
     name: &str,
 ) -> Result<Vec<ResourceRecordSet>> {
-    let name = fqdn(name);
-    // Sets are listed in name order, so the ones at `name` come first from `StartRecordName`.
-    let page = ctx
-        .aws
-        .route53
-        .list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .start_record_name(&name)
-        .max_items(SETS_PER_NAME)
-        .send()
-        .await
-        .op("ListResourceRecordSets", &format!("records of `{name}`"))?;
-    Ok(page
-        .resource_record_sets
-        .into_iter()
-        .filter(|set| fqdn(&set.name) == name)
-        .collect())
+    observe::records_at(ctx.aws, zone_id, name).await
 }
 
 /// One record change as the plan shows it, with the call that makes it (`None` while the record's

@@ -7,6 +7,7 @@ use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
 use super::{Action, Ctx, Known, Plan, policy};
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::observe::key as observe;
 
 /// Finds (or creates) the key and keeps rotation on and the key usable.
 pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Result<()> {
@@ -48,13 +49,7 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
                 .op("EnableKey", &resource)?;
         }
     }
-    let rotation = kms
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
-        .op("GetKeyRotationStatus", &resource)?
-        .key_rotation_enabled;
+    let rotation = observe::rotation(kms, &key_id, &resource).await?;
     if !rotation {
         ctx.change(
             plan,
@@ -89,7 +84,7 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
     };
     let resource = format!("kms key {}", ctx.names.kms_alias);
     let desired = key_policy(ctx, known.distribution.as_ref().map(|d| d.arn.as_str()));
-    let observed = read_policy(ctx, key_arn, &resource).await?;
+    let observed = observe::policy(&ctx.aws.kms, key_arn, &resource).await?;
     if observed.is_some_and(|o| policy::same(&o, &desired)) {
         ctx.settled(plan, &resource);
         return Ok(());
@@ -114,29 +109,10 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
     Ok(())
 }
 
-/// The key's `default` policy, parsed (`None`: unreadable JSON).
-async fn read_policy(
-    ctx: &Ctx<'_>,
-    key_arn: &str,
-    resource: &str,
-) -> Result<Option<serde_json::Value>> {
-    Ok(ctx
-        .aws
-        .kms
-        .get_key_policy()
-        .key_id(key_arn)
-        .policy_name("default")
-        .send()
-        .await
-        .op("GetKeyPolicy", resource)?
-        .policy
-        .and_then(|p| policy::parse(&p)))
-}
-
 /// Warns when the key of `kms.key_arn` does not let CloudFront decrypt for the distribution: the
 /// site's SSE-KMS objects cannot be served until its policy has the statement printed.
 async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str) {
-    let observed = read_policy(ctx, key_arn, &format!("kms key {key_arn}")).await;
+    let observed = observe::policy(&ctx.aws.kms, key_arn, &format!("kms key {key_arn}")).await;
     let grants = match &observed {
         Ok(doc) => doc
             .as_ref()
@@ -175,18 +151,9 @@ fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Valu
     )
 }
 
+/// The site's key by its alias; `None` when it does not exist.
 pub async fn observe(kms: &Client, alias: &str) -> Result<Option<KeyMetadata>> {
-    Ok(kms
-        .describe_key()
-        .key_id(alias)
-        .send()
-        .await
-        .or_missing(
-            &["NotFoundException"],
-            "DescribeKey",
-            &format!("kms key {alias}"),
-        )?
-        .and_then(|o| o.key_metadata))
+    observe::key(kms, alias, &format!("kms key {alias}")).await
 }
 
 fn diff_state(key: &KeyMetadata) -> Option<String> {

@@ -14,13 +14,13 @@ use unicode_normalization::UnicodeNormalization as _;
 use super::resource_name;
 use crate::config::{Config, redirect_path};
 use crate::error::{AwsResultExt as _, Error, Result};
+use crate::observe::cloudfront as observe;
 use crate::provision::{Action, Ctx, Plan};
 
 const TEMPLATE: &str = include_str!("../../../templates/viewer-request.js");
 const PLACEHOLDER: &str = "SITEWARDEN_CONFIG";
 /// CloudFront's limit on a function's code size.
 const MAX_CODE_BYTES: usize = 10 * 1024;
-const NOT_FOUND: &[&str] = &["NoSuchFunctionExists"];
 
 /// Returns the function ARN; `None` in `plan` when it would be created.
 pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<String>> {
@@ -29,7 +29,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
     let resource = format!("cloudfront function {name}");
     let code = render(ctx.config)?;
     let config = function_config(&ctx.names.site)?;
-    let Some(development) = describe(cloudfront, &name).await? else {
+    let Some(development) = observe::function(ctx.aws, &name).await? else {
         ctx.change(
             plan,
             &resource,
@@ -62,10 +62,13 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
             .await
             .op("CreateFunction", &resource)?;
         publish(cloudfront, &name, created.e_tag).await?;
-        return Ok(Some(function_arn(created.function_summary, &resource)?));
+        return Ok(Some(observe::function_arn(
+            created.function_summary,
+            &resource,
+        )?));
     };
     let arn = development.arn.clone();
-    let live_code = stage_code(cloudfront, &name, FunctionStage::Development).await?;
+    let live_code = observe::function_code(ctx.aws, &name, FunctionStage::Development).await?;
     if live_code.as_deref() != Some(code.as_bytes()) || development.runtime != config.runtime {
         ctx.change(
             plan,
@@ -88,7 +91,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
         return Ok(Some(arn));
     }
     // The distribution runs LIVE: DEVELOPMENT code that was never published does not count.
-    if stage_code(cloudfront, &name, FunctionStage::Live).await? != live_code {
+    if observe::function_code(ctx.aws, &name, FunctionStage::Live).await? != live_code {
         ctx.change(
             plan,
             &resource,
@@ -107,7 +110,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
     let resource = format!("cloudfront function {name}");
-    let Some(development) = describe(cloudfront, &name).await? else {
+    let Some(development) = observe::function(ctx.aws, &name).await? else {
         return Ok(());
     };
     ctx.change(
@@ -126,71 +129,6 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
             .op("DeleteFunction", &resource)?;
     }
     Ok(())
-}
-
-struct Described {
-    arn: String,
-    etag: Option<String>,
-    runtime: FunctionRuntime,
-}
-
-async fn describe(cloudfront: &Client, name: &str) -> Result<Option<Described>> {
-    let resource = format!("cloudfront function {name}");
-    let Some(out) = cloudfront
-        .describe_function()
-        .name(name)
-        .stage(FunctionStage::Development)
-        .send()
-        .await
-        .or_missing(NOT_FOUND, "DescribeFunction", &resource)?
-    else {
-        return Ok(None);
-    };
-    let runtime = out
-        .function_summary
-        .as_ref()
-        .and_then(|s| s.function_config.as_ref())
-        .map_or_else(|| FunctionRuntime::from("unknown"), |c| c.runtime.clone());
-    Ok(Some(Described {
-        arn: function_arn(out.function_summary, &resource)?,
-        etag: out.e_tag,
-        runtime,
-    }))
-}
-
-fn function_arn(
-    summary: Option<aws_sdk_cloudfront::types::FunctionSummary>,
-    resource: &str,
-) -> Result<String> {
-    summary
-        .and_then(|s| s.function_metadata)
-        .map(|m| m.function_arn)
-        .ok_or_else(|| {
-            Error::Other(anyhow::anyhow!(
-                "CloudFront answered without the ARN of {resource}"
-            ))
-        })
-}
-
-/// The code of one stage; `None` when the stage has none (LIVE before the first publish).
-async fn stage_code(
-    cloudfront: &Client,
-    name: &str,
-    stage: FunctionStage,
-) -> Result<Option<Vec<u8>>> {
-    Ok(cloudfront
-        .get_function()
-        .name(name)
-        .stage(stage)
-        .send()
-        .await
-        .or_missing(
-            NOT_FOUND,
-            "GetFunction",
-            &format!("cloudfront function {name}"),
-        )?
-        .and_then(|o| o.function_code)
-        .map(Blob::into_inner))
 }
 
 async fn publish(cloudfront: &Client, name: &str, etag: Option<String>) -> Result<()> {

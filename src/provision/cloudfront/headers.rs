@@ -5,14 +5,12 @@
 //! `X-XSS-Protection` is deliberately not set: browsers removed their XSS auditors, the header can
 //! itself introduce leaks, and the Content-Security-Policy is the protection that works.
 
-use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::types::{
-    FrameOptionsList, ReferrerPolicyList, ResponseHeadersPolicy, ResponseHeadersPolicyConfig,
+    FrameOptionsList, ReferrerPolicyList, ResponseHeadersPolicyConfig,
     ResponseHeadersPolicyContentSecurityPolicy, ResponseHeadersPolicyContentTypeOptions,
     ResponseHeadersPolicyCustomHeader, ResponseHeadersPolicyCustomHeadersConfig,
     ResponseHeadersPolicyFrameOptions, ResponseHeadersPolicyReferrerPolicy,
     ResponseHeadersPolicySecurityHeadersConfig, ResponseHeadersPolicyStrictTransportSecurity,
-    ResponseHeadersPolicyType,
 };
 
 use super::{Properties, diff_properties, resource_name};
@@ -29,7 +27,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
     let name = resource_name(ctx);
     let resource = format!("cloudfront response headers policy {name}");
     let desired = desired(&name, &ctx.config.headers)?;
-    let Some(live) = observe(cloudfront, &name).await? else {
+    let Some(live) = crate::observe::cloudfront::headers_policy_named(ctx.aws, &name).await? else {
         ctx.change(
             plan,
             &resource,
@@ -87,7 +85,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
     let resource = format!("cloudfront response headers policy {name}");
-    let Some(live) = observe(cloudfront, &name).await? else {
+    let Some(live) = crate::observe::cloudfront::headers_policy_named(ctx.aws, &name).await? else {
         return Ok(());
     };
     ctx.change(
@@ -113,43 +111,6 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
             .op("DeleteResponseHeadersPolicy", &resource)?;
     }
     Ok(())
-}
-
-/// The account's custom policy with this name (names are unique per account).
-async fn observe(cloudfront: &Client, name: &str) -> Result<Option<ResponseHeadersPolicy>> {
-    // ListResponseHeadersPolicies has no SDK paginator: follow the markers.
-    let mut marker = None;
-    loop {
-        let list = cloudfront
-            .list_response_headers_policies()
-            .r#type(ResponseHeadersPolicyType::Custom)
-            .set_marker(marker)
-            .send()
-            .await
-            .op(
-                "ListResponseHeadersPolicies",
-                &format!("cloudfront response headers policy {name}"),
-            )?
-            .response_headers_policy_list;
-        let Some(list) = list else { return Ok(None) };
-        let found = list
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|s| s.response_headers_policy)
-            .find(|p| {
-                p.response_headers_policy_config
-                    .as_ref()
-                    .is_some_and(|c| c.name == name)
-            });
-        if found.is_some() {
-            return Ok(found);
-        }
-        marker = list.next_marker.filter(|m| !m.is_empty());
-        if marker.is_none() {
-            return Ok(None);
-        }
-    }
 }
 
 pub(super) fn desired(name: &str, headers: &Headers) -> Result<ResponseHeadersPolicyConfig> {

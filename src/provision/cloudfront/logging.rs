@@ -3,17 +3,16 @@
 //! `sitewarden-<site>-cf-s3` (the log bucket under the CloudFront prefix) and the delivery linking
 //! them. Legacy logging is not used: it needs an ACL-enabled bucket.
 
-use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::types::{Delivery, DeliveryDestinationConfiguration};
+use aws_sdk_cloudwatchlogs::types::DeliveryDestinationConfiguration;
 
 use super::Distribution;
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::observe::cloudfront::{
+    ACCESS_LOGS, deliveries_of, delivery_destination, delivery_source_arns,
+};
 use crate::provision::buckets::CLOUDFRONT_LOG_PREFIX;
 use crate::provision::{Action, Ctx, Plan};
-
-const LOG_TYPE: &str = "ACCESS_LOGS";
-const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
 struct Names {
     source: String,
@@ -47,7 +46,7 @@ pub(super) async fn reconcile(
         names.source, names.destination
     );
     let existing = match (&destination_arn, source_replaced) {
-        (Some(arn), false) => deliveries(logs, &names.source)
+        (Some(arn), false) => deliveries_of(ctx.aws, &names.source)
             .await?
             .into_iter()
             .any(|d| d.delivery_destination_arn.as_deref() == Some(arn.as_str())),
@@ -83,7 +82,10 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     // Deliveries first: a source or destination in use cannot be deleted.
     delete_deliveries(ctx, &names.source, plan).await?;
     let source = format!("cloudwatch logs delivery source {}", names.source);
-    if get_source_arns(logs, &names.source).await?.is_some() {
+    if delivery_source_arns(ctx.aws, &names.source)
+        .await?
+        .is_some()
+    {
         ctx.change(plan, &source, Action::Delete, "delete delivery source");
         if ctx.apply {
             logs.delete_delivery_source()
@@ -94,7 +96,10 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
         }
     }
     let destination = format!("cloudwatch logs delivery destination {}", names.destination);
-    if get_destination(logs, &names.destination).await?.is_some() {
+    if delivery_destination(ctx.aws, &names.destination)
+        .await?
+        .is_some()
+    {
         ctx.change(
             plan,
             &destination,
@@ -124,18 +129,21 @@ async fn reconcile_destination(
         "arn:aws:s3:::{}/{CLOUDFRONT_LOG_PREFIX}",
         ctx.names.log_bucket
     );
-    let live = get_destination(logs, name).await?;
+    let live = delivery_destination(ctx.aws, name).await?;
     let (action, detail) = match &live {
-        Some((arn, target)) if *target == desired => {
+        Some(live) if live.target == desired => {
             ctx.settled(plan, &resource);
-            return Ok(Some(arn.clone()));
+            return Ok(Some(live.arn.clone()));
         }
-        Some((_, target)) => (Action::Update, format!("destination {target} → {desired}")),
+        Some(live) => (
+            Action::Update,
+            format!("destination {} → {desired}", live.target),
+        ),
         None => (Action::Create, format!("S3 destination {desired}")),
     };
     ctx.change(plan, &resource, action, detail);
     if !ctx.apply {
-        return Ok(live.map(|(arn, _)| arn));
+        return Ok(live.map(|l| l.arn));
     }
     let put = logs
         .put_delivery_destination()
@@ -164,7 +172,7 @@ async fn reconcile_source(
 ) -> Result<bool> {
     let logs = &ctx.aws.logs;
     let resource = format!("cloudwatch logs delivery source {name}");
-    let live = get_source_arns(logs, name).await?;
+    let live = delivery_source_arns(ctx.aws, name).await?;
     let current = live
         .as_ref()
         .is_some_and(|arns| distribution_arn.is_some_and(|d| arns.iter().any(|a| a == d)));
@@ -194,7 +202,7 @@ async fn reconcile_source(
             plan,
             &resource,
             Action::Create,
-            format!("{LOG_TYPE} of {target}"),
+            format!("{ACCESS_LOGS} of {target}"),
         );
     }
     if ctx.apply
@@ -203,7 +211,7 @@ async fn reconcile_source(
         logs.put_delivery_source()
             .name(name)
             .resource_arn(arn)
-            .log_type(LOG_TYPE)
+            .log_type(ACCESS_LOGS)
             .tags(SITE_TAG, &ctx.names.site)
             .send()
             .await
@@ -212,65 +220,8 @@ async fn reconcile_source(
     Ok(true)
 }
 
-/// The resource ARNs a delivery source logs, if it exists.
-async fn get_source_arns(logs: &Client, name: &str) -> Result<Option<Vec<String>>> {
-    Ok(logs
-        .get_delivery_source()
-        .name(name)
-        .send()
-        .await
-        .or_missing(
-            NOT_FOUND,
-            "GetDeliverySource",
-            &format!("cloudwatch logs delivery source {name}"),
-        )?
-        .and_then(|o| o.delivery_source)
-        .map(|s| s.resource_arns.unwrap_or_default()))
-}
-
-/// A destination's ARN and the resource it writes to, if it exists.
-async fn get_destination(logs: &Client, name: &str) -> Result<Option<(String, String)>> {
-    Ok(logs
-        .get_delivery_destination()
-        .name(name)
-        .send()
-        .await
-        .or_missing(
-            NOT_FOUND,
-            "GetDeliveryDestination",
-            &format!("cloudwatch logs delivery destination {name}"),
-        )?
-        .and_then(|o| o.delivery_destination)
-        .map(|d| {
-            let target = d
-                .delivery_destination_configuration
-                .map(|c| c.destination_resource_arn)
-                .unwrap_or_default();
-            (d.arn.unwrap_or_default(), target)
-        }))
-}
-
-/// The deliveries whose source is `source`.
-async fn deliveries(logs: &Client, source: &str) -> Result<Vec<Delivery>> {
-    let mut found = Vec::new();
-    let mut pages = logs.describe_deliveries().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.op(
-            "DescribeDeliveries",
-            &format!("cloudwatch logs deliveries of {source}"),
-        )?;
-        found.extend(
-            page.deliveries
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|d| d.delivery_source_name.as_deref() == Some(source)),
-        );
-    }
-    Ok(found)
-}
-
 async fn delete_deliveries(ctx: &Ctx<'_>, source: &str, plan: &mut Plan) -> Result<()> {
-    for delivery in deliveries(&ctx.aws.logs, source).await? {
+    for delivery in deliveries_of(ctx.aws, source).await? {
         let Some(id) = delivery.id else { continue };
         let resource = format!("cloudwatch logs delivery {id} of {source}");
         ctx.change(plan, &resource, Action::Delete, "delete delivery");

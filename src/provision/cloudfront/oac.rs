@@ -1,7 +1,6 @@
 //! The Origin Access Control `sitewarden-<site>`: CloudFront signs every request to the S3 origin
 //! (`SigV4`, always), so the bucket can stay private and trust only this distribution.
 
-use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::types::{
     OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
     OriginAccessControlSigningProtocols, OriginAccessControlSummary,
@@ -17,7 +16,8 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
     let name = resource_name(ctx);
     let resource = format!("cloudfront origin access control {name}");
     let desired = desired(&name)?;
-    let Some(live) = observe(cloudfront, &name).await? else {
+    let Some(live) = crate::observe::cloudfront::origin_access_control(ctx.aws, &name).await?
+    else {
         ctx.change(
             plan,
             &resource,
@@ -67,7 +67,8 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
     let resource = format!("cloudfront origin access control {name}");
-    let Some(live) = observe(cloudfront, &name).await? else {
+    let Some(live) = crate::observe::cloudfront::origin_access_control(ctx.aws, &name).await?
+    else {
         return Ok(());
     };
     ctx.change(
@@ -93,28 +94,6 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
             .op("DeleteOriginAccessControl", &resource)?;
     }
     Ok(())
-}
-
-/// The account's OAC with this name (OAC names are unique per account).
-async fn observe(cloudfront: &Client, name: &str) -> Result<Option<OriginAccessControlSummary>> {
-    let mut pages = cloudfront
-        .list_origin_access_controls()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.op(
-            "ListOriginAccessControls",
-            &format!("cloudfront origin access control {name}"),
-        )?;
-        let items = page
-            .origin_access_control_list
-            .and_then(|l| l.items)
-            .unwrap_or_default();
-        if let Some(found) = items.into_iter().find(|o| o.name == name) {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
 }
 
 fn desired(name: &str) -> Result<OriginAccessControlConfig> {

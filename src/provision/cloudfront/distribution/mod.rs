@@ -23,6 +23,7 @@ use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, 
 use super::{Distribution, Parts, diff_properties};
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::observe::distribution as observe;
 use crate::provision::{Action, Ctx, DistributionRef, Known, Plan};
 use desired::{create_detail, desired};
 use find::find;
@@ -50,7 +51,7 @@ pub(super) async fn reconcile(
     }
     let certificate = known.certificate_arn.as_deref();
     let live = match &found {
-        Some(found) => Some(get_config(ctx, &found.reference.id, &resource).await?),
+        Some(found) => Some(observe::config(ctx.aws, &found.reference.id, &resource).await?),
         None => None,
     };
     let reference = live.as_ref().map_or_else(
@@ -148,7 +149,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     if !ctx.apply {
         return Ok(());
     }
-    let (mut config, mut etag) = get_config(ctx, id, &resource).await?;
+    let (mut config, mut etag) = observe::config(ctx.aws, id, &resource).await?;
     if config.enabled {
         config.enabled = false;
         etag = update(ctx, id, etag, config, &resource).await?;
@@ -184,25 +185,6 @@ fn caller_reference(ctx: &Ctx<'_>) -> String {
     format!("sitewarden:{}:{millis}", ctx.names.site)
 }
 
-async fn get_config(
-    ctx: &Ctx<'_>,
-    id: &str,
-    resource: &str,
-) -> Result<(DistributionConfig, Option<String>)> {
-    let out = ctx
-        .aws
-        .cloudfront
-        .get_distribution_config()
-        .id(id)
-        .send()
-        .await
-        .op("GetDistributionConfig", resource)?;
-    let config = out.distribution_config.ok_or_else(|| {
-        anyhow::anyhow!("GetDistributionConfig answered without the config of {id}")
-    })?;
-    Ok((config, out.e_tag))
-}
-
 /// Returns the new `ETag`.
 async fn update(
     ctx: &Ctx<'_>,
@@ -229,17 +211,7 @@ async fn update(
 /// still deploying: `adopt` calls this before moving a live domain onto the distribution.
 pub async fn ensure_deployed(ctx: &Ctx<'_>, id: &str) -> Result<()> {
     let resource = resource(ctx);
-    let status = ctx
-        .aws
-        .cloudfront
-        .get_distribution()
-        .id(id)
-        .send()
-        .await
-        .op("GetDistribution", &resource)?
-        .distribution
-        .map(|d| d.status)
-        .unwrap_or_default();
+    let status = observe::status(ctx.aws, id, &resource).await?;
     if status == "Deployed" {
         return Ok(());
     }
