@@ -2,5 +2,6 @@
 //! one question about a resource has one answer: the site's distribution is found the same way by
 //! the deploy that invalidates it, the audit that grades it and the DNS step that points at it.
 
+pub mod bucket;
 pub mod distribution;
 pub mod dns;
