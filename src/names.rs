@@ -27,6 +27,19 @@ pub fn is_website_host(host: &str) -> bool {
     host.starts_with("s3-website") || host.contains(".s3-website")
 }
 
+/// The log bucket of `site` in `account`: `<site>-logs-<account>`.
+pub fn log_bucket(site: &str, account: &str) -> String {
+    format!("{site}-logs-{account}")
+}
+
+/// The site whose log bucket in `account` is named `bucket`, if the name has that form.
+pub fn log_bucket_site<'a>(bucket: &'a str, account: &str) -> Option<&'a str> {
+    bucket
+        .strip_suffix(account)?
+        .strip_suffix("-logs-")
+        .filter(|site| !site.is_empty())
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SiteNames {
     pub site: String,
@@ -47,7 +60,7 @@ impl SiteNames {
                 .bucket
                 .as_ref()
                 .map_or_else(|| format!("{site}-site-{account}"), ToString::to_string),
-            log_bucket: format!("{site}-logs-{account}"),
+            log_bucket: log_bucket(site, account),
             kms_alias: format!("alias/sitewarden/{site}"),
             distribution_comment: format!("sitewarden:{site}"),
         }
@@ -71,6 +84,16 @@ mod tests {
         assert_eq!(names.log_bucket, "docs-logs-123456789012");
         assert_eq!(names.kms_alias, "alias/sitewarden/docs");
         assert_eq!(names.distribution_comment, "sitewarden:docs");
+    }
+
+    #[test]
+    fn a_log_bucket_name_gives_back_its_site() {
+        let account = "123456789012";
+        let name = log_bucket("docs", account);
+        assert_eq!(log_bucket_site(&name, account), Some("docs"));
+        assert_eq!(log_bucket_site("docs-site-123456789012", account), None);
+        assert_eq!(log_bucket_site("docs-logs-210987654321", account), None);
+        assert_eq!(log_bucket_site("-logs-123456789012", account), None);
     }
 
     #[test]

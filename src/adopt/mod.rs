@@ -389,7 +389,7 @@ pub fn site_name_from(text: &str) -> String {
 }
 
 fn log_bucket(name: &SiteName, account: &str) -> String {
-    format!("{}-logs-{account}", name.as_str())
+    crate::names::log_bucket(name.as_str(), account)
 }
 
 /// The config file already there: a resumed adoption of this bucket, used as is; any other site's

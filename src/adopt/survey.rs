@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::aws::Aws;
 use crate::config::{BucketName, DomainName};
 use crate::error::{AwsResultExt as _, Error, Result};
-use crate::provision::{self, Ctx, buckets};
+use crate::observe::bucket::{self as observe, Location, PublicAccessBlock};
+use crate::provision::{self, Ctx};
 
 /// The TTL resolvers give an alias answer (an alias record has none of its own).
 pub(super) const ALIAS_TTL: Duration = Duration::from_mins(1);
@@ -34,27 +35,8 @@ impl Survey {
 }
 
 pub(super) async fn survey(s3: &Client, bucket: &str) -> Result<Survey> {
-    let resource = format!("bucket `{bucket}`");
-    let website = s3
-        .get_bucket_website()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["NoSuchWebsiteConfiguration"],
-            "GetBucketWebsite",
-            &resource,
-        )?
-        .map(|o| {
-            let mut w = WebsiteConfiguration::builder();
-            w = w
-                .set_index_document(o.index_document)
-                .set_error_document(o.error_document)
-                .set_redirect_all_requests_to(o.redirect_all_requests_to)
-                .set_routing_rules(o.routing_rules);
-            w.build()
-        });
-    let policy = buckets::observe_policy(s3, bucket).await?;
+    let website = observe::website(s3, bucket).await?;
+    let policy = observe::policy(s3, bucket).await?;
     let public_statements = policy
         .as_ref()
         .map(|doc| {
@@ -65,34 +47,32 @@ pub(super) async fn survey(s3: &Client, bucket: &str) -> Result<Survey> {
                 .collect()
         })
         .unwrap_or_default();
-    let block = buckets::observe_public_access_block(s3, bucket).await?;
-    let public_access_blocked = buckets::diff_public_access_block(block.as_ref()).is_none();
+    let block = observe::public_access_block(s3, bucket).await?;
     Ok(Survey {
         website,
         policy,
         public_statements,
-        public_access_blocked,
+        public_access_blocked: PublicAccessBlock::all_on(block.as_ref()),
     })
 }
 
 /// The region of an existing bucket; a missing bucket is the user's input error.
 pub(super) async fn bucket_region(aws: &Aws, bucket: &str) -> Result<String> {
-    match aws.s3.head_bucket().bucket(bucket).send().await {
-        Ok(out) => Ok(out.bucket_region.unwrap_or_else(|| aws.region.clone())),
-        Err(e) => {
-            let raw = e.raw_response();
-            let region = raw
-                .and_then(|r| r.headers().get("x-amz-bucket-region"))
-                .map(str::to_owned);
-            match (raw.map(|r| r.status().as_u16()), region) {
-                (Some(404), _) => Err(Error::usage_with_hint(
-                    format!("bucket `{bucket}` does not exist"),
-                    "adopt takes over an existing bucket; `sitewarden up` creates a new site",
-                )),
-                (Some(301 | 400), Some(region)) => Ok(region),
-                _ => Err(Error::aws("HeadBucket", format!("bucket `{bucket}`"), e)),
-            }
-        }
+    region_of(observe::locate(aws, bucket).await?, bucket, &aws.region)
+}
+
+/// A bucket that answers without naming a region is in `default_region`, the client's.
+fn region_of(location: Location, bucket: &str, default_region: &str) -> Result<String> {
+    match location {
+        Location::Missing => Err(Error::usage_with_hint(
+            format!("bucket `{bucket}` does not exist"),
+            "adopt takes over an existing bucket; `sitewarden up` creates a new site",
+        )),
+        Location::Refused { .. } => Err(Location::refused(
+            bucket,
+            "check the name, and that these credentials may `s3:ListBucket` on it",
+        )),
+        Location::Ours { region } => Ok(region.unwrap_or_else(|| default_region.to_owned())),
     }
 }
 
@@ -145,4 +125,39 @@ pub(super) async fn list_keys(s3: &Client, bucket: &str) -> Result<Vec<(String, 
         }
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_region_comes_from_the_bucket_and_a_refusal_names_its_likely_cause() {
+        let ours = |region: Option<&str>| Location::Ours {
+            region: region.map(str::to_owned),
+        };
+        assert_eq!(
+            region_of(ours(Some("us-east-2")), "b", "eu-west-1").unwrap(),
+            "us-east-2"
+        );
+        assert_eq!(
+            region_of(ours(None), "b", "eu-west-1").unwrap(),
+            "eu-west-1"
+        );
+        let missing = region_of(Location::Missing, "b", "eu-west-1").unwrap_err();
+        assert_eq!(missing.to_string(), "bucket `b` does not exist");
+        assert_eq!(missing.exit(), crate::error::Exit::Usage);
+        let refused = region_of(Location::Refused { region: None }, "b", "eu-west-1").unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "HeadBucket failed for bucket `b`: AccessDenied: the bucket exists but this account \
+             cannot use it"
+        );
+        assert!(
+            refused
+                .hint()
+                .unwrap()
+                .contains("probably belongs to another account")
+        );
+    }
 }

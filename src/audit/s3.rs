@@ -6,11 +6,9 @@
 //! of itself) are decided here from its role.
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::operation::get_bucket_website::GetBucketWebsiteOutput;
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, ExpirationStatus, Grant, LifecycleRule, LoggingEnabled,
-    ObjectOwnership, Permission, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionRule,
+    BucketVersioningStatus, ExpirationStatus, Grant, LifecycleRule, ObjectOwnership, Permission,
+    ServerSideEncryption, WebsiteConfiguration,
 };
 use serde_json::Value;
 
@@ -21,7 +19,10 @@ use super::controls::{
 };
 use super::policy::{self, Statement, principal_account};
 use super::{BucketRole, Kind, Outcome, Resource, Sink, both};
-use crate::error::{AwsResultExt as _, Result};
+use crate::aws::Aws;
+use crate::error::Result;
+use crate::names;
+use crate::observe::bucket::{self as observe, Encryption, Location, LogTarget, PublicAccessBlock};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
@@ -54,60 +55,27 @@ pub struct BucketFacts {
 /// `HeadBucket` answers with the bucket's region (also on a redirect or a denial), so a bucket
 /// outside the default region is read through a client for its region; a denied `HeadBucket`
 /// still leaves each check to report its own error.
-pub async fn locate(aws: &crate::aws::Aws, bucket: &str) -> Result<Option<Client>> {
-    let region = match aws.s3.head_bucket().bucket(bucket).send().await {
-        Ok(out) => out.bucket_region,
-        Err(e) => {
-            let raw = e.raw_response();
-            let region = raw
-                .and_then(|r| r.headers().get("x-amz-bucket-region"))
-                .map(str::to_owned);
-            match raw.map(|r| r.status().as_u16()) {
-                Some(404) => return Ok(None),
-                Some(301 | 400 | 403) => region,
-                _ => {
-                    return Err(crate::error::Error::aws(
-                        "HeadBucket",
-                        format!("bucket `{bucket}`"),
-                        e,
-                    ));
-                }
-            }
-        }
-    };
-    Ok(Some(match region.filter(|r| *r != aws.region) {
-        // Same interceptors, so its requests are counted with the others.
-        Some(region) => Client::from_conf(
-            aws.s3
-                .config()
-                .to_builder()
-                .region(aws_sdk_s3::config::Region::new(region))
-                .build(),
-        ),
-        None => aws.s3.clone(),
-    }))
+pub async fn locate(aws: &Aws, bucket: &str) -> Result<Option<Client>> {
+    Ok(match observe::locate(aws, bucket).await? {
+        Location::Missing => None,
+        location => Some(observe::client_in(aws, location.region())),
+    })
 }
 
 /// Whether `bucket` is a sitewarden site's log bucket: named `<site>-logs-<account>` and tagged
 /// `sitewarden:site = <site>` (an unreadable tag set counts as no).
 pub async fn is_sitewarden_log_bucket(s3: &Client, account: &str, bucket: &str) -> bool {
-    let Some(site) = bucket.strip_suffix(&format!("-logs-{account}")) else {
+    let Some(site) = names::log_bucket_site(bucket, account) else {
         return false;
     };
-    s3.get_bucket_tagging()
-        .bucket(bucket)
-        .send()
+    observe::tags(s3, bucket)
         .await
-        .is_ok_and(|t| {
-            t.tag_set()
-                .iter()
-                .any(|tag| tag.key == crate::names::SITE_TAG && tag.value == site)
-        })
+        .is_ok_and(|tags| observe::site_tag(&tags) == Some(site))
 }
 
 /// Evaluates the bucket with its regional client (see [`locate`]): one read per control, in
-/// table order, which reads best as one function.
-#[allow(clippy::too_many_lines)]
+/// table order, each control keeping its read's `Result` so a denied read fails only the
+/// controls that need it.
 pub async fn audit(
     s3: &Client,
     account: &str,
@@ -116,35 +84,11 @@ pub async fn audit(
     findings: &mut Vec<super::Finding>,
 ) -> Result<BucketFacts> {
     let mut sink = Sink::new(findings, resource(bucket));
-    let name = format!("bucket `{bucket}`");
-    let name = name.as_str();
-    let policy = observe_policy(s3, bucket, name).await;
-    let policy_public = s3
-        .get_bucket_policy_status()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(&["NoSuchBucketPolicy"], "GetBucketPolicyStatus", name)
-        .map(|o| o.and_then(|o| o.policy_status).and_then(|s| s.is_public));
-    let grants = s3
-        .get_bucket_acl()
-        .bucket(bucket)
-        .send()
-        .await
-        .op("GetBucketAcl", name)
-        .map(|o| o.grants.unwrap_or_default());
+    let policy = observe::policy(s3, bucket).await;
+    let policy_public = observe::policy_status(s3, bucket).await;
+    let grants = observe::acl(s3, bucket).await.map(|acl| acl.grants);
 
-    let block = s3
-        .get_public_access_block()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["NoSuchPublicAccessBlockConfiguration"],
-            "GetPublicAccessBlock",
-            name,
-        )
-        .map(|o| o.and_then(|o| o.public_access_block_configuration));
+    let block = observe::public_access_block(s3, bucket).await;
     sink.check(
         S3_BLOCK_PUBLIC_ACCESS,
         block.as_ref().map(|b| block_public_access(b.as_ref())),
@@ -158,21 +102,7 @@ pub async fn audit(
         public.map(|(p, s, g)| public_read(p, s, g, bucket)),
     );
     sink.check(S3_PUBLIC_WRITE, public.map(|(p, _, g)| public_write(p, g)));
-    let ownership = s3
-        .get_bucket_ownership_controls()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["OwnershipControlsNotFoundError"],
-            "GetBucketOwnershipControls",
-            name,
-        )
-        .map(|o| {
-            o.and_then(|o| o.ownership_controls)
-                .and_then(|c| c.rules.into_iter().next())
-                .map(|r| r.object_ownership)
-        });
+    let ownership = observe::ownership(s3, bucket).await;
     sink.check(
         S3_ACLS_DISABLED,
         ownership.as_ref().map(|o| acls_disabled(o.as_ref())),
@@ -187,66 +117,26 @@ pub async fn audit(
         S3_CROSS_ACCOUNT,
         policy.as_ref().map(|p| cross_account(p.as_ref(), account)),
     );
-    let encryption = s3
-        .get_bucket_encryption()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["ServerSideEncryptionConfigurationNotFoundError"],
-            "GetBucketEncryption",
-            name,
-        )
-        .map(|o| {
-            o.and_then(|o| o.server_side_encryption_configuration)
-                .and_then(|c| c.rules.into_iter().next())
-        });
+    let encryption = observe::encryption(s3, bucket).await;
     sink.check(
         S3_KMS_ENCRYPTION,
         encryption
             .as_ref()
             .map(|e| kms_encryption(e.as_ref(), role)),
     );
-    let logging = s3
-        .get_bucket_logging()
-        .bucket(bucket)
-        .send()
-        .await
-        .op("GetBucketLogging", name)
-        .map(|o| o.logging_enabled);
+    let logging = observe::logging(s3, bucket).await;
     sink.check(
         S3_ACCESS_LOGGING,
         logging.as_ref().map(|l| access_logging(l.as_ref(), role)),
     );
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .op("GetBucketVersioning", name)
-        .map(|o| o.status);
+    let versioning = observe::versioning(s3, bucket).await;
     sink.check(
         S3_VERSIONING,
         versioning.as_ref().map(|v| versioning_enabled(v.as_ref())),
     );
-    let lifecycle = s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["NoSuchLifecycleConfiguration"],
-            "GetBucketLifecycleConfiguration",
-            name,
-        )
-        .map(|o| o.and_then(|o| o.rules).unwrap_or_default());
+    let lifecycle = observe::lifecycle(s3, bucket).await;
     sink.check(S3_LIFECYCLE, lifecycle.as_ref().map(|r| lifecycle_rules(r)));
-    let website = s3
-        .get_bucket_website()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(&["NoSuchWebsiteConfiguration"], "GetBucketWebsite", name);
+    let website = observe::website(s3, bucket).await;
     sink.check(
         S3_NO_WEBSITE,
         website.as_ref().map(|w| no_website(w.as_ref())),
@@ -256,7 +146,7 @@ pub async fn audit(
         kms_key: encryption
             .ok()
             .flatten()
-            .and_then(|rule| customer_key(&rule)),
+            .and_then(|e| e.customer_key().map(str::to_owned)),
     })
 }
 
@@ -272,35 +162,19 @@ fn arn(bucket: &str) -> String {
     format!("arn:aws:s3:::{bucket}")
 }
 
-async fn observe_policy(s3: &Client, bucket: &str, resource: &str) -> Result<Option<Value>> {
-    Ok(s3
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(&["NoSuchBucketPolicy"], "GetBucketPolicy", resource)?
-        .and_then(|o| o.policy)
-        .map(|text| serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
-
 fn statements(policy: Option<&Value>) -> Vec<Statement<'_>> {
     policy.map(policy::statements).unwrap_or_default()
 }
 
-fn block_public_access(config: Option<&PublicAccessBlockConfiguration>) -> Outcome {
+fn block_public_access(config: Option<&PublicAccessBlock>) -> Outcome {
     let Some(c) = config else {
         return Outcome::fail("no Block Public Access configuration on the bucket");
     };
-    let off: Vec<String> = [
-        ("BlockPublicAcls", c.block_public_acls),
-        ("IgnorePublicAcls", c.ignore_public_acls),
-        ("BlockPublicPolicy", c.block_public_policy),
-        ("RestrictPublicBuckets", c.restrict_public_buckets),
-    ]
-    .iter()
-    .filter(|(_, on)| *on != Some(true))
-    .map(|(name, _)| format!("{name} off"))
-    .collect();
+    let off: Vec<String> = c
+        .flags_off()
+        .iter()
+        .map(|name| format!("{name} off"))
+        .collect();
     Outcome::unless(&off, "all four flags on")
 }
 
@@ -425,24 +299,11 @@ fn cross_account(policy: Option<&Value>, account: &str) -> Outcome {
     Outcome::unless(&problems, "no grant to another account")
 }
 
-/// The key of an SSE-KMS rule when it is not the AWS-managed `aws/s3`.
-fn customer_key(rule: &ServerSideEncryptionRule) -> Option<String> {
-    let default = rule.apply_server_side_encryption_by_default.as_ref()?;
-    let key = default.kms_master_key_id.as_deref()?;
-    let kms = matches!(
-        default.sse_algorithm,
-        ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse
-    );
-    (kms && !key.contains("alias/aws/")).then(|| key.to_owned())
-}
-
-fn kms_encryption(rule: Option<&ServerSideEncryptionRule>, bucket_role: BucketRole) -> Outcome {
-    let Some(default) = rule.and_then(|r| r.apply_server_side_encryption_by_default.as_ref())
-    else {
+fn kms_encryption(encryption: Option<&Encryption>, bucket_role: BucketRole) -> Outcome {
+    let Some(encryption) = encryption else {
         return Outcome::fail("no default encryption");
     };
-    let bucket_key = rule.and_then(|r| r.bucket_key_enabled) == Some(true);
-    match (&default.sse_algorithm, bucket_role) {
+    match (&encryption.algorithm, bucket_role) {
         (ServerSideEncryption::Aes256, BucketRole::Log) => Outcome::exception(
             "log bucket: SSE-S3, because S3 server access logging cannot deliver to SSE-KMS targets",
         ),
@@ -450,28 +311,22 @@ fn kms_encryption(rule: Option<&ServerSideEncryptionRule>, bucket_role: BucketRo
             Outcome::fail("SSE-S3 (AES256), not SSE-KMS")
         }
         (ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse, _) => {
-            let key = default.kms_master_key_id.as_deref();
-            match (rule.and_then(customer_key), key, bucket_key) {
-                (None, _, _) => Outcome::fail(format!(
+            match (encryption.customer_key(), encryption.bucket_key) {
+                (None, _) => Outcome::fail(format!(
                     "SSE-KMS with the AWS-managed key {} (cannot be granted to CloudFront)",
-                    key.unwrap_or("aws/s3")
+                    encryption.key.as_deref().unwrap_or("aws/s3")
                 )),
-                (Some(key), _, false) => {
-                    Outcome::fail(format!("SSE-KMS with {key}, bucket key off"))
-                }
-                (Some(key), _, true) => Outcome::pass(format!("SSE-KMS with {key}, bucket key on")),
+                (Some(key), false) => Outcome::fail(format!("SSE-KMS with {key}, bucket key off")),
+                (Some(key), true) => Outcome::pass(format!("SSE-KMS with {key}, bucket key on")),
             }
         }
         (other, _) => Outcome::fail(format!("default encryption {}", other.as_str())),
     }
 }
 
-fn access_logging(logging: Option<&LoggingEnabled>, role: BucketRole) -> Outcome {
+fn access_logging(logging: Option<&LogTarget>, role: BucketRole) -> Outcome {
     match (logging, role) {
-        (Some(l), _) => Outcome::pass(format!(
-            "access logs to s3://{}/{}",
-            l.target_bucket, l.target_prefix
-        )),
+        (Some(l), _) => Outcome::pass(format!("access logs to s3://{}/{}", l.bucket, l.prefix)),
         (None, BucketRole::Log) => Outcome::exception(
             "log bucket: it does not log its own access (each log delivery would log again)",
         ),
@@ -517,7 +372,7 @@ fn lifecycle_rules(rules: &[LifecycleRule]) -> Outcome {
     )
 }
 
-fn no_website(website: Option<&GetBucketWebsiteOutput>) -> Outcome {
+fn no_website(website: Option<&WebsiteConfiguration>) -> Outcome {
     match website {
         None => Outcome::pass("no website configuration"),
         Some(w) => {
@@ -536,8 +391,7 @@ mod tests {
     use super::*;
     use crate::audit::Status;
     use aws_sdk_s3::types::{
-        AbortIncompleteMultipartUpload, Grantee, IndexDocument, NoncurrentVersionExpiration,
-        ServerSideEncryptionByDefault, Type,
+        AbortIncompleteMultipartUpload, Grantee, IndexDocument, NoncurrentVersionExpiration, Type,
     };
     use serde_json::json;
 
@@ -626,12 +480,12 @@ mod tests {
 
     #[test]
     fn block_public_access_names_the_flags_that_are_off() {
-        let config = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(false)
-            .restrict_public_buckets(true)
-            .build();
+        let config = PublicAccessBlock {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: false,
+            restrict_public_buckets: true,
+        };
         assert_eq!(
             block_public_access(Some(&config)).evidence,
             "BlockPublicPolicy off"
@@ -639,21 +493,12 @@ mod tests {
         assert_eq!(block_public_access(None).status, Status::Fail);
     }
 
-    fn rule(
-        algorithm: ServerSideEncryption,
-        key: Option<&str>,
-        bucket_key: bool,
-    ) -> ServerSideEncryptionRule {
-        ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(
-                ServerSideEncryptionByDefault::builder()
-                    .sse_algorithm(algorithm)
-                    .set_kms_master_key_id(key.map(str::to_owned))
-                    .build()
-                    .unwrap(),
-            )
-            .bucket_key_enabled(bucket_key)
-            .build()
+    fn rule(algorithm: ServerSideEncryption, key: Option<&str>, bucket_key: bool) -> Encryption {
+        Encryption {
+            algorithm,
+            key: key.map(str::to_owned),
+            bucket_key,
+        }
     }
 
     #[test]
@@ -664,13 +509,13 @@ mod tests {
             kms_encryption(Some(&good), BucketRole::Content),
             Outcome::pass(format!("SSE-KMS with {key}, bucket key on"))
         );
-        assert_eq!(customer_key(&good).as_deref(), Some(key));
+        assert_eq!(good.customer_key(), Some(key));
         let managed = rule(ServerSideEncryption::AwsKms, Some("alias/aws/s3"), true);
         assert_eq!(
             kms_encryption(Some(&managed), BucketRole::Content).status,
             Status::Fail
         );
-        assert_eq!(customer_key(&managed), None);
+        assert_eq!(managed.customer_key(), None);
         let no_bucket_key = rule(ServerSideEncryption::AwsKms, Some(key), false);
         assert_eq!(
             kms_encryption(Some(&no_bucket_key), BucketRole::Content).status,
@@ -698,11 +543,10 @@ mod tests {
             access_logging(None, BucketRole::Content).status,
             Status::Fail
         );
-        let target = LoggingEnabled::builder()
-            .target_bucket("logs")
-            .target_prefix("s3-access/")
-            .build()
-            .unwrap();
+        let target = LogTarget {
+            bucket: "logs".to_owned(),
+            prefix: "s3-access/".to_owned(),
+        };
         assert_eq!(
             access_logging(Some(&target), BucketRole::Content).evidence,
             "access logs to s3://logs/s3-access/"
@@ -744,7 +588,7 @@ mod tests {
 
     #[test]
     fn website_hosting_fails() {
-        let website = GetBucketWebsiteOutput::builder()
+        let website = WebsiteConfiguration::builder()
             .index_document(
                 IndexDocument::builder()
                     .suffix("index.html")

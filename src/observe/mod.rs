@@ -2,6 +2,7 @@
 //! one question about a resource has one answer: the site's distribution is found the same way by
 //! the deploy that invalidates it, the audit that grades it and the DNS step that points at it.
 
+pub mod bucket;
 pub mod certificate;
 pub mod cloudfront;
 pub mod distribution;

@@ -8,6 +8,7 @@ use aws_sdk_s3::types::{
 
 use super::Ctx;
 use crate::error::{AwsResultExt as _, Result};
+use crate::observe::bucket::{self as observe, PublicAccessBlock};
 
 pub(super) async fn reconcile_public_access_block(
     ctx: &Ctx<'_>,
@@ -16,7 +17,7 @@ pub(super) async fn reconcile_public_access_block(
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
     if let Some(detail) =
-        diff_public_access_block(observe_public_access_block(s3, bucket).await?.as_ref())
+        diff_public_access_block(observe::public_access_block(s3, bucket).await?.as_ref())
     {
         update(detail);
         if ctx.apply {
@@ -32,7 +33,7 @@ pub(super) async fn reconcile_ownership(
     update: &mut impl FnMut(String),
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
-    if let Some(detail) = diff_ownership(observe_ownership(s3, bucket).await?.as_ref()) {
+    if let Some(detail) = diff_ownership(observe::ownership(s3, bucket).await?.as_ref()) {
         update(detail);
         if ctx.apply {
             put_ownership(s3, bucket).await?;
@@ -41,41 +42,13 @@ pub(super) async fn reconcile_ownership(
     Ok(())
 }
 
-pub async fn observe_public_access_block(
-    s3: &Client,
-    bucket: &str,
-) -> Result<Option<PublicAccessBlockConfiguration>> {
-    Ok(s3
-        .get_public_access_block()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["NoSuchPublicAccessBlockConfiguration"],
-            "GetPublicAccessBlock",
-            &format!("bucket `{bucket}`"),
-        )?
-        .and_then(|o| o.public_access_block_configuration))
-}
+/// The Block Public Access reader, under the name adopt used before it moved to `observe`.
+pub use observe::public_access_block as observe_public_access_block;
 
-pub fn diff_public_access_block(
-    observed: Option<&PublicAccessBlockConfiguration>,
-) -> Option<String> {
-    let flags = observed.map(|c| {
-        [
-            ("BlockPublicAcls", c.block_public_acls()),
-            ("IgnorePublicAcls", c.ignore_public_acls()),
-            ("BlockPublicPolicy", c.block_public_policy()),
-            ("RestrictPublicBuckets", c.restrict_public_buckets()),
-        ]
-    });
-    let off: Vec<&str> = match &flags {
+pub fn diff_public_access_block(observed: Option<&PublicAccessBlock>) -> Option<String> {
+    let off = match observed {
         None => vec!["all four flags"],
-        Some(flags) => flags
-            .iter()
-            .filter(|(_, on)| *on != Some(true))
-            .map(|(n, _)| *n)
-            .collect(),
+        Some(config) => config.flags_off(),
     };
     (!off.is_empty()).then(|| format!("turn on Block Public Access ({})", off.join(", ")))
 }
@@ -99,22 +72,6 @@ async fn put_public_access_block(s3: &Client, bucket: &str) -> Result<()> {
 
 // ---- Object ownership --------------------------------------------------------------------------
 
-async fn observe_ownership(s3: &Client, bucket: &str) -> Result<Option<ObjectOwnership>> {
-    Ok(s3
-        .get_bucket_ownership_controls()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["OwnershipControlsNotFoundError"],
-            "GetBucketOwnershipControls",
-            &format!("bucket `{bucket}`"),
-        )?
-        .and_then(|o| o.ownership_controls)
-        .and_then(|c| c.rules.into_iter().next())
-        .map(|r| r.object_ownership))
-}
-
 fn diff_ownership(observed: Option<&ObjectOwnership>) -> Option<String> {
     match observed {
         Some(ObjectOwnership::BucketOwnerEnforced) => None,
@@ -131,18 +88,7 @@ fn diff_ownership(observed: Option<&ObjectOwnership>) -> Option<String> {
 /// private first (Block Public Access already ignores it; object ACLs stop counting once disabled).
 async fn put_ownership(s3: &Client, bucket: &str) -> Result<()> {
     let resource = format!("bucket `{bucket}`");
-    let acl = s3
-        .get_bucket_acl()
-        .bucket(bucket)
-        .send()
-        .await
-        .op("GetBucketAcl", &resource)?;
-    let owner = acl.owner.as_ref().and_then(|o| o.id.as_deref());
-    let beyond_owner = acl.grants().iter().any(|g| {
-        g.grantee.as_ref().and_then(|p| p.id.as_deref()) != owner
-            || g.permission != Some(aws_sdk_s3::types::Permission::FullControl)
-    });
-    if beyond_owner {
+    if observe::acl(s3, bucket).await?.beyond_owner() {
         s3.put_bucket_acl()
             .bucket(bucket)
             .acl(aws_sdk_s3::types::BucketCannedAcl::Private)
@@ -173,12 +119,12 @@ mod tests {
 
     #[test]
     fn block_public_access_names_the_flags_that_are_off() {
-        let partly = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(false)
-            .restrict_public_buckets(true)
-            .build();
+        let partly = PublicAccessBlock {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            block_public_policy: false,
+            restrict_public_buckets: true,
+        };
         assert_eq!(
             diff_public_access_block(Some(&partly)).unwrap(),
             "turn on Block Public Access (BlockPublicPolicy)"
@@ -187,12 +133,10 @@ mod tests {
             diff_public_access_block(None).unwrap(),
             "turn on Block Public Access (all four flags)"
         );
-        let all = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(true)
-            .restrict_public_buckets(true)
-            .build();
+        let all = PublicAccessBlock {
+            block_public_policy: true,
+            ..partly
+        };
         assert_eq!(diff_public_access_block(Some(&all)), None);
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{AwsResultExt as _, Error, Result};
 /// buckets and their data stay.
 pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan, delete_content: bool) -> Result<()> {
     for bucket in [&ctx.names.content_bucket, &ctx.names.log_bucket] {
-        if !exists(&ctx.aws.s3, bucket).await? {
+        if !exists(ctx.aws, bucket).await? {
             continue;
         }
         if ctx

@@ -9,6 +9,7 @@ use aws_sdk_s3::types::{
 
 use super::Ctx;
 use crate::error::{AwsResultExt as _, Result};
+use crate::observe::bucket::{self as observe, Encryption as ObservedEncryption};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Encryption {
@@ -25,45 +26,14 @@ pub(super) async fn reconcile(
     update: &mut impl FnMut(String),
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
-    if let Some(detail) = diff_encryption(observe_encryption(s3, bucket).await?.as_ref(), desired) {
+    if let Some(detail) = diff_encryption(observe::encryption(s3, bucket).await?.as_ref(), desired)
+    {
         update(detail);
         if ctx.apply {
             put_encryption(s3, bucket, desired).await?;
         }
     }
     Ok(())
-}
-
-#[derive(Debug)]
-struct ObservedEncryption {
-    algorithm: ServerSideEncryption,
-    key: Option<String>,
-    bucket_key: bool,
-}
-
-async fn observe_encryption(s3: &Client, bucket: &str) -> Result<Option<ObservedEncryption>> {
-    let out = s3
-        .get_bucket_encryption()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["ServerSideEncryptionConfigurationNotFoundError"],
-            "GetBucketEncryption",
-            &format!("bucket `{bucket}`"),
-        )?;
-    Ok(out
-        .and_then(|o| o.server_side_encryption_configuration)
-        .and_then(|c| c.rules.into_iter().next())
-        .and_then(|rule| {
-            let bucket_key = rule.bucket_key_enabled == Some(true);
-            rule.apply_server_side_encryption_by_default
-                .map(|d| ObservedEncryption {
-                    algorithm: d.sse_algorithm,
-                    key: d.kms_master_key_id,
-                    bucket_key,
-                })
-        }))
 }
 
 fn diff_encryption(observed: Option<&ObservedEncryption>, desired: &Encryption) -> Option<String> {

@@ -10,6 +10,7 @@ use aws_sdk_s3::types::{
 
 use super::Ctx;
 use crate::error::{AwsResultExt as _, Result};
+use crate::observe::bucket as observe;
 
 /// The lifecycle rule sitewarden owns on a bucket, reduced to the values it sets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub(super) async fn reconcile_versioning(
     update: &mut impl FnMut(String),
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
-    if let Some(detail) = diff_versioning(observe_versioning(s3, bucket).await?.as_ref()) {
+    if let Some(detail) = diff_versioning(observe::versioning(s3, bucket).await?.as_ref()) {
         update(detail);
         if ctx.apply {
             put_versioning(s3, bucket).await?;
@@ -42,7 +43,7 @@ pub(super) async fn reconcile(
     update: &mut impl FnMut(String),
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
-    if let Some(detail) = diff_lifecycle(&observe_lifecycle(s3, bucket).await?, desired) {
+    if let Some(detail) = diff_lifecycle(&observe::lifecycle(s3, bucket).await?, desired) {
         update(detail);
         if ctx.apply {
             put_lifecycle(s3, bucket, desired).await?;
@@ -52,16 +53,6 @@ pub(super) async fn reconcile(
 }
 
 // ---- Versioning --------------------------------------------------------------------------------
-
-async fn observe_versioning(s3: &Client, bucket: &str) -> Result<Option<BucketVersioningStatus>> {
-    Ok(s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .op("GetBucketVersioning", &format!("bucket `{bucket}`"))?
-        .status)
-}
 
 fn diff_versioning(observed: Option<&BucketVersioningStatus>) -> Option<String> {
     match observed {
@@ -86,21 +77,6 @@ async fn put_versioning(s3: &Client, bucket: &str) -> Result<()> {
 }
 
 // ---- Lifecycle ---------------------------------------------------------------------------------
-
-async fn observe_lifecycle(s3: &Client, bucket: &str) -> Result<Vec<LifecycleRule>> {
-    Ok(s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["NoSuchLifecycleConfiguration"],
-            "GetBucketLifecycleConfiguration",
-            &format!("bucket `{bucket}`"),
-        )?
-        .map(|o| o.rules.unwrap_or_default())
-        .unwrap_or_default())
-}
 
 fn summarize_rule(rule: &LifecycleRule, id: &'static str) -> Option<Lifecycle> {
     if rule.status != ExpirationStatus::Enabled {
@@ -150,7 +126,7 @@ fn diff_lifecycle(observed: &[LifecycleRule], desired: &Lifecycle) -> Option<Str
 async fn put_lifecycle(s3: &Client, bucket: &str, desired: &Lifecycle) -> Result<()> {
     let resource = format!("bucket `{bucket}`");
     // Keep the bucket's other rules: sitewarden owns only its own rule id.
-    let mut rules: Vec<LifecycleRule> = observe_lifecycle(s3, bucket)
+    let mut rules: Vec<LifecycleRule> = observe::lifecycle(s3, bucket)
         .await?
         .into_iter()
         .filter(|r| r.id.as_deref() != Some(desired.id))

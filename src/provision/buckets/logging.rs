@@ -5,16 +5,17 @@ use aws_sdk_s3::types::{BucketLoggingStatus, LoggingEnabled};
 
 use super::Ctx;
 use crate::error::{AwsResultExt as _, Result};
+use crate::observe::bucket::{self as observe, LogTarget};
 
 /// `target` is the log bucket and the key prefix.
 pub(super) async fn reconcile(
     ctx: &Ctx<'_>,
     bucket: &str,
-    target: &(String, String),
+    target: &LogTarget,
     update: &mut impl FnMut(String),
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
-    if let Some(detail) = diff_logging(observe_logging(s3, bucket).await?.as_ref(), target) {
+    if let Some(detail) = diff_logging(observe::logging(s3, bucket).await?.as_ref(), target) {
         update(detail);
         if ctx.apply {
             put_logging(s3, bucket, target).await?;
@@ -23,31 +24,24 @@ pub(super) async fn reconcile(
     Ok(())
 }
 
-async fn observe_logging(s3: &Client, bucket: &str) -> Result<Option<(String, String)>> {
-    Ok(s3
-        .get_bucket_logging()
-        .bucket(bucket)
-        .send()
-        .await
-        .op("GetBucketLogging", &format!("bucket `{bucket}`"))?
-        .logging_enabled
-        .map(|l| (l.target_bucket, l.target_prefix)))
+fn diff_logging(observed: Option<&LogTarget>, desired: &LogTarget) -> Option<String> {
+    (observed != Some(desired)).then(|| {
+        format!(
+            "server access logs to s3://{}/{}",
+            desired.bucket, desired.prefix
+        )
+    })
 }
 
-fn diff_logging(observed: Option<&(String, String)>, desired: &(String, String)) -> Option<String> {
-    (observed != Some(desired))
-        .then(|| format!("server access logs to s3://{}/{}", desired.0, desired.1))
-}
-
-async fn put_logging(s3: &Client, bucket: &str, (target, prefix): &(String, String)) -> Result<()> {
+async fn put_logging(s3: &Client, bucket: &str, target: &LogTarget) -> Result<()> {
     s3.put_bucket_logging()
         .bucket(bucket)
         .bucket_logging_status(
             BucketLoggingStatus::builder()
                 .logging_enabled(
                     LoggingEnabled::builder()
-                        .target_bucket(target)
-                        .target_prefix(prefix)
+                        .target_bucket(&target.bucket)
+                        .target_prefix(&target.prefix)
                         .build()?,
                 )
                 .build(),

@@ -24,7 +24,9 @@ use lifecycle::Lifecycle;
 pub use policy::{content_policy, observe_policy, reconcile_content_policy};
 
 use super::{Action, Ctx, Known, Plan};
+use crate::aws::Aws;
 use crate::error::{AwsResultExt as _, Error, Result};
+use crate::observe::bucket::{self as observe, Location, LogTarget};
 
 /// Prefix of S3 server access logs in the log bucket.
 pub const ACCESS_LOG_PREFIX: &str = "s3-access/";
@@ -36,7 +38,7 @@ struct Desired<'a> {
     name: &'a str,
     encryption: Encryption,
     lifecycle: Lifecycle,
-    logging: Option<(String, String)>,
+    logging: Option<LogTarget>,
     /// Written with the other aspects (log bucket) or later in `reconcile_content_policy`.
     policy: Option<Value>,
     /// `adopt` before the DNS switch: leave public access, ownership and encryption as they are.
@@ -85,7 +87,10 @@ pub async fn reconcile_content_bucket(
             noncurrent_days: to_i32(ctx.config.logging.noncurrent_version_days),
             abort_multipart_days: ABORT_MULTIPART_DAYS,
         },
-        logging: Some((ctx.names.log_bucket.clone(), ACCESS_LOG_PREFIX.to_owned())),
+        logging: Some(LogTarget {
+            bucket: ctx.names.log_bucket.clone(),
+            prefix: ACCESS_LOG_PREFIX.to_owned(),
+        }),
         policy: None,
         keep_public: ctx.adopt.as_ref().is_some_and(|a| a.keep_public),
     };
@@ -101,7 +106,7 @@ async fn reconcile_bucket(
     let s3 = &ctx.aws.s3;
     let name = desired.name;
     let resource = format!("s3 bucket {name}");
-    let created = if exists(s3, name).await? {
+    let created = if exists(ctx.aws, name).await? {
         false
     } else {
         ctx.change(
@@ -163,23 +168,34 @@ fn to_i32(days: u32) -> i32 {
 
 // ---- existence -------------------------------------------------------------------------------
 
-/// Whether the bucket exists and is ours. A bucket owned by another account is an error.
-pub async fn exists(s3: &Client, bucket: &str) -> Result<bool> {
-    let resource = format!("bucket `{bucket}`");
-    match s3.head_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(true),
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Err(Error::Aws {
+/// Whether the bucket exists and is ours (one `HeadBucket`).
+pub async fn exists(aws: &Aws, bucket: &str) -> Result<bool> {
+    usable(&observe::locate(aws, bucket).await?, bucket, &aws.region)
+}
+
+/// A bucket this account cannot use (most likely another account's) is an error, and so is one
+/// in another region than the site's: the site's clients cannot configure it.
+fn usable(location: &Location, bucket: &str, site_region: &str) -> Result<bool> {
+    match location {
+        Location::Missing => Ok(false),
+        Location::Refused { .. } => Err(Location::refused(
+            bucket,
+            "set `site.bucket` or choose another `site.name`",
+        )),
+        Location::Ours {
+            region: Some(region),
+        } if region != site_region => Err(Error::Aws {
             operation: "HeadBucket",
-            resource: resource.clone(),
-            code: "AccessDenied".to_owned(),
-            message: "the bucket exists but this account cannot use it".to_owned(),
+            resource: format!("bucket `{bucket}`"),
+            code: "PermanentRedirect".to_owned(),
+            message: format!(
+                "the bucket is in `{region}`, not in the site's region `{site_region}`"
+            ),
             hint: Some(format!(
-                "bucket names are global: {resource} probably belongs to another account; set \
-                 `site.bucket` or choose another `site.name`"
+                "set `site.region = \"{region}\"`: the site's buckets and key live in one region"
             )),
         }),
-        Err(e) => Err(Error::aws("HeadBucket", resource, e)),
+        Location::Ours { .. } => Ok(true),
     }
 }
 
@@ -201,4 +217,36 @@ async fn create(s3: &Client, bucket: &str, region: &str) -> Result<()> {
         .await
         .op("CreateBucket", &format!("bucket `{bucket}`"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_is_usable_only_when_ours_and_in_the_site_region() {
+        let ours = |region: Option<&str>| Location::Ours {
+            region: region.map(str::to_owned),
+        };
+        assert!(!usable(&Location::Missing, "b", "eu-west-1").unwrap());
+        assert!(usable(&ours(Some("eu-west-1")), "b", "eu-west-1").unwrap());
+        assert!(usable(&ours(None), "b", "eu-west-1").unwrap());
+        let elsewhere = usable(&ours(Some("us-east-2")), "b", "eu-west-1").unwrap_err();
+        assert_eq!(
+            elsewhere.to_string(),
+            "HeadBucket failed for bucket `b`: PermanentRedirect: the bucket is in `us-east-2`, \
+             not in the site's region `eu-west-1`"
+        );
+        let refused = usable(&Location::Refused { region: None }, "b", "eu-west-1").unwrap_err();
+        assert!(
+            refused.hint().unwrap().contains("another account"),
+            "{refused}"
+        );
+        assert!(
+            refused
+                .hint()
+                .unwrap()
+                .ends_with("choose another `site.name`")
+        );
+    }
 }

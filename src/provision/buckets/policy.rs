@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::{Action, Ctx, Known, Plan, exists};
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SiteNames;
+use crate::observe::bucket as observe;
 use crate::provision::policy as template;
 
 /// The content bucket's policy names the distribution, so it is reconciled after CloudFront.
@@ -17,8 +18,8 @@ pub async fn reconcile_content_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut P
         desired = while_public(desired, &adoption.public_statements);
     }
     let resource = format!("s3 bucket {bucket}");
-    let observed = if exists(&ctx.aws.s3, bucket).await? {
-        observe_policy(&ctx.aws.s3, bucket).await?
+    let observed = if exists(ctx.aws, bucket).await? {
+        observe::policy(&ctx.aws.s3, bucket).await?
     } else {
         None
     };
@@ -71,7 +72,7 @@ pub(super) async fn reconcile(
     update: &mut impl FnMut(String),
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
-    if let Some(detail) = diff_policy(observe_policy(s3, bucket).await?.as_ref(), desired) {
+    if let Some(detail) = diff_policy(observe::policy(s3, bucket).await?.as_ref(), desired) {
         update(detail);
         if ctx.apply {
             put_policy(s3, bucket, desired).await?;
@@ -80,20 +81,8 @@ pub(super) async fn reconcile(
     Ok(())
 }
 
-pub async fn observe_policy(s3: &Client, bucket: &str) -> Result<Option<Value>> {
-    Ok(s3
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["NoSuchBucketPolicy"],
-            "GetBucketPolicy",
-            &format!("bucket `{bucket}`"),
-        )?
-        .and_then(|o| o.policy)
-        .map(|text| template::parse(&text).unwrap_or(Value::Null)))
-}
+/// The policy reader, under the name adopt used before it moved to `observe`.
+pub use observe::policy as observe_policy;
 
 fn diff_policy(observed: Option<&Value>, desired: &Value) -> Option<String> {
     if observed.is_some_and(|o| template::same(o, desired)) {

@@ -6,6 +6,7 @@ use aws_sdk_s3::types::{Tag, Tagging};
 use super::Ctx;
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::observe::bucket as observe;
 
 pub(super) async fn reconcile(
     ctx: &Ctx<'_>,
@@ -13,28 +14,13 @@ pub(super) async fn reconcile(
     update: &mut impl FnMut(String),
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
-    if let Some(detail) = diff_tags(&observe_tags(s3, bucket).await?, &ctx.names.site) {
+    if let Some(detail) = diff_tags(&observe::tags(s3, bucket).await?, &ctx.names.site) {
         update(detail);
         if ctx.apply {
             put_tags(s3, bucket, &ctx.names.site).await?;
         }
     }
     Ok(())
-}
-
-async fn observe_tags(s3: &Client, bucket: &str) -> Result<Vec<Tag>> {
-    Ok(s3
-        .get_bucket_tagging()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_missing(
-            &["NoSuchTagSet", "NoSuchTagSetError"],
-            "GetBucketTagging",
-            &format!("bucket `{bucket}`"),
-        )?
-        .map(|o| o.tag_set)
-        .unwrap_or_default())
 }
 
 fn diff_tags(observed: &[Tag], site: &str) -> Option<String> {
@@ -46,7 +32,7 @@ fn diff_tags(observed: &[Tag], site: &str) -> Option<String> {
 
 async fn put_tags(s3: &Client, bucket: &str, site: &str) -> Result<()> {
     // Keep the bucket's other tags.
-    let mut tags: Vec<Tag> = observe_tags(s3, bucket)
+    let mut tags: Vec<Tag> = observe::tags(s3, bucket)
         .await?
         .into_iter()
         .filter(|t| t.key != SITE_TAG)
