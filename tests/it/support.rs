@@ -379,11 +379,30 @@ impl Run {
         let status = out.status.code().unwrap_or(-1);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        match self.check(status, &stdout, &stderr) {
+            Ok(json) => Output {
+                status,
+                stdout,
+                stderr,
+                json,
+            },
+            Err(failed) => panic!("{}", self.report(&failed, status, &stdout, &stderr)),
+        }
+    }
+
+    /// Every check of the run on what it printed: the JSON document on stdout if one is
+    /// expected, or each check that failed.
+    fn check(
+        &self,
+        status: i32,
+        stdout: &str,
+        stderr: &str,
+    ) -> Result<Option<serde_json::Value>, Vec<String>> {
         let mut failed = Vec::new();
         if !self.statuses.contains(&status) {
             failed.push(format!("exit code {status}, expected {:?}", self.statuses));
         }
-        // The defaults follow the code the run ended with, when it is one of those expected.
+        // The defaults follow the code the run ended with.
         let error = ERROR_CODES.contains(&status);
         let error_line = stderr.lines().find(|l| strip_ansi(l).starts_with("error:"));
         match (error, error_line) {
@@ -393,7 +412,7 @@ impl Run {
         }
         let mut json = None;
         if self.json != Json::No && !(error && stdout.is_empty()) {
-            match serde_json::from_str(&stdout) {
+            match serde_json::from_str(stdout) {
                 Ok(value) => json = Some(value),
                 Err(e) => failed.push(format!("stdout is not a JSON document: {e}")),
             }
@@ -401,26 +420,37 @@ impl Run {
             failed.push(format!("exit code {status} with data on stdout"));
         }
         for (stream, text, expects) in [
-            ("stdout", &stdout, &self.stdout),
-            ("stderr", &stderr, &self.stderr),
+            ("stdout", stdout, &self.stdout),
+            ("stderr", stderr, &self.stderr),
         ] {
             for expect in expects.iter().filter(|e| !e.holds(text)) {
-                failed.push(format!("{stream} {expect}: no"));
+                failed.push(format!("{stream} {expect}: it does not"));
             }
         }
-        assert!(
-            failed.is_empty(),
-            "{}\n\n$ {}\n(in {})\nexit code: {status}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}--- end ---",
+        if failed.is_empty() {
+            Ok(json)
+        } else {
+            Err(failed)
+        }
+    }
+
+    /// The failed checks, the command, its exit code, stdout and stderr.
+    fn report(&self, failed: &[String], status: i32, stdout: &str, stderr: &str) -> String {
+        let end = |text: &str| {
+            if text.ends_with('\n') || text.is_empty() {
+                ""
+            } else {
+                "\n"
+            }
+        };
+        format!(
+            "{}\n\n$ {}\n(in {})\nexit code: {status}\n--- stdout ---\n{stdout}{}--- stderr ---\n{stderr}{}--- end ---",
             failed.join("\n"),
             self.command_line(),
             self.dir.display(),
-        );
-        Output {
-            status,
-            stdout,
-            stderr,
-            json,
-        }
+            end(stdout),
+            end(stderr),
+        )
     }
 
     /// The command as a shell line, with the environment it sets on top of the defaults.
@@ -1132,4 +1162,176 @@ pub async fn site_key(site: &str) -> aws_sdk_kms::types::KeyMetadata {
         .unwrap_or_else(|e| panic!("key of site {site}: {e:?}"))
         .key_metadata
         .expect("key metadata")
+}
+
+/// The checks of [`Run`] on given output, and its report of a real run that fails them.
+mod run_checks {
+    use super::Run;
+
+    /// A run whose checks are tried on output given here (nothing is executed).
+    fn run() -> Run {
+        Run::new("/nonexistent").offline()
+    }
+
+    fn failed(result: Result<Option<serde_json::Value>, Vec<String>>) -> Vec<String> {
+        result.expect_err("a check fails")
+    }
+
+    #[test]
+    fn the_exit_code_is_checked() {
+        assert_eq!(
+            failed(run().check(1, "", "error: boom\n")),
+            ["exit code 1, expected [0]"]
+        );
+        assert_eq!(run().status(4).check(4, "", ""), Ok(None));
+    }
+
+    #[test]
+    fn an_error_exit_needs_an_error_line_and_no_data_on_stdout() {
+        assert_eq!(
+            failed(run().status(2).check(2, "", "warning: only this\n")),
+            ["exit code 2 without an `error:` line"]
+        );
+        assert_eq!(
+            failed(run().status(1).check(1, "data\n", "error: boom\n")),
+            ["exit code 1 with data on stdout"]
+        );
+        let coloured = "\u{1b}[1;31merror:\u{1b}[0m boom\n";
+        assert_eq!(run().status(2).check(2, "", coloured), Ok(None));
+    }
+
+    #[test]
+    fn a_result_exit_has_no_error_line() {
+        assert_eq!(
+            failed(run().check(0, "", "warning: w\nerror: boom\n")),
+            ["exit code 0 with \"error: boom\""]
+        );
+        assert_eq!(
+            failed(run().status(3).check(3, "", "error: boom\n")),
+            ["exit code 3 with \"error: boom\""]
+        );
+        assert_eq!(
+            run().check(0, "", "warning: not an error: line\n"),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn json_stdout_is_parsed_and_must_be_one_document() {
+        assert_eq!(
+            run().json().check(0, "{\"uploaded\": 1}\n", ""),
+            Ok(Some(serde_json::json!({"uploaded": 1})))
+        );
+        let bad = failed(run().json().check(0, "uploaded 1\n", ""));
+        assert!(
+            bad.len() == 1 && bad[0].starts_with("stdout is not a JSON document: "),
+            "{bad:?}"
+        );
+        failed(run().json_stdout().check(0, "", ""));
+        // An error prints nothing on stdout, or its JSON document.
+        assert_eq!(
+            run().json().status(2).check(2, "", "error: boom\n"),
+            Ok(None)
+        );
+        assert_eq!(
+            run().json().status(2).check(2, "{}", "error: boom\n"),
+            Ok(Some(serde_json::json!({})))
+        );
+        assert!(run().argv().is_empty() && run().json().argv() == ["--json"]);
+        assert!(run().json_stdout().argv().is_empty());
+    }
+
+    #[test]
+    fn every_expectation_is_checked() {
+        let run = run()
+            .stdout_is("b")
+            .stdout_contains("b")
+            .stdout_lacks("a")
+            .stdout_starts_with("b")
+            .stdout_ends_with("c")
+            .stderr_is("")
+            .stderr_contains("y")
+            .stderr_lacks("x")
+            .stderr_starts_with("y")
+            .stderr_ends_with("z");
+        assert_eq!(
+            failed(run.check(0, "a\n", "x\n")),
+            [
+                "stdout is \"b\": it does not",
+                "stdout contains \"b\": it does not",
+                "stdout does not contain \"a\": it does not",
+                "stdout starts with \"b\": it does not",
+                "stdout ends with \"c\": it does not",
+                "stderr is \"\": it does not",
+                "stderr contains \"y\": it does not",
+                "stderr does not contain \"x\": it does not",
+                "stderr starts with \"y\": it does not",
+                "stderr ends with \"z\": it does not",
+            ]
+        );
+        let holds = super::Run::new("/nonexistent")
+            .stdout_is("bc")
+            .stdout_contains("b")
+            .stdout_lacks("a")
+            .stdout_starts_with("b")
+            .stdout_ends_with("c")
+            .stderr_contains("y")
+            .stderr_lacks("x")
+            .stderr_starts_with("y")
+            .stderr_ends_with("z");
+        assert_eq!(holds.check(0, "bc", "yz"), Ok(None));
+    }
+
+    #[test]
+    fn with_several_exit_codes_the_defaults_follow_the_actual_one() {
+        let race = || run().status_one_of([0, 1]);
+        assert_eq!(race().check(1, "", "error: locked\n"), Ok(None));
+        assert_eq!(race().check(0, "", ""), Ok(None));
+        assert_eq!(
+            failed(race().check(1, "", "")),
+            ["exit code 1 without an `error:` line"]
+        );
+        assert_eq!(
+            failed(race().check(2, "", "error: boom\n")),
+            ["exit code 2, expected [0, 1]"]
+        );
+    }
+
+    #[test]
+    fn a_failed_run_reports_the_command_exit_code_stdout_and_stderr() {
+        let dir = tempfile::tempdir().unwrap();
+        let panic = std::panic::catch_unwind(|| {
+            Run::new(dir.path())
+                .offline()
+                .arg("--no-such-flag")
+                .stdout_contains("never")
+                .run()
+        })
+        .expect_err("the run fails its checks");
+        let report = panic.downcast_ref::<String>().expect("a formatted message");
+        for part in [
+            "exit code 2, expected [0]\n",
+            "stdout contains \"never\": it does not\n",
+            "\n$ sitewarden --no-such-flag\n",
+            &format!("(in {})\n", dir.path().display()),
+            "exit code: 2\n--- stdout ---\n--- stderr ---\nerror: unexpected argument '--no-such-flag'",
+        ] {
+            assert!(report.contains(part), "{part:?} not in:\n{report}");
+        }
+        assert!(report.ends_with("\n--- end ---"), "{report}");
+    }
+
+    #[test]
+    fn the_command_line_shows_the_environment_endpoint_and_flags() {
+        let run = Run::new("/nonexistent")
+            .env("AWS_ACCESS_KEY_ID", "deny+kms:CreateKey")
+            .endpoint("http://127.0.0.1:9")
+            .json()
+            .args(["deploy", "--wait-for-lock", "5 days"]);
+        assert_eq!(
+            run.command_line(),
+            "AWS_ACCESS_KEY_ID=deny+kms:CreateKey sitewarden --endpoint-url http://127.0.0.1:9 \
+             --json deploy --wait-for-lock '5 days'"
+        );
+    }
 }
