@@ -10,9 +10,7 @@ use aws_sdk_route53::types::RrType;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use crate::support::{
-    aws_clients, emulator, json_run, site_name, sitewarden_emulated, write_calls,
-};
+use crate::support::{Run, aws_clients, emulator, site_name, write_calls};
 
 const REGION: &str = "eu-west-1";
 const STEPS: [&str; 5] = ["prepare", "distribution", "dns", "close", "config"];
@@ -69,7 +67,7 @@ fn adopt(dir: &Path, poc: &Poc, extra: &[&str]) -> Value {
         "0",
     ];
     args.extend_from_slice(extra);
-    json_run(dir, &args, 0)
+    Run::new(dir).json().args(args).run().into_json()
 }
 
 /// Where the domain's A record points: the alias target host.
@@ -251,9 +249,9 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
 
     // The PoC fails the baseline where it matters.
-    let before = json_run(
-        dir.path(),
-        &[
+    let before = Run::new(dir.path())
+        .json()
+        .args([
             "audit",
             "--bucket",
             &poc.bucket,
@@ -261,9 +259,10 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
             &poc.domain,
             "--fail-on",
             "high",
-        ],
-        3,
-    );
+        ])
+        .status(3)
+        .run()
+        .into_json();
     let failed: Vec<String> = failures(&before);
     for id in [
         "S3.2",
@@ -403,14 +402,18 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
     }
 
     // The adopted site passes the baseline, from its new config.
-    let after = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+    let after = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "low"])
+        .run()
+        .into_json();
     assert_eq!(failures(&after), Vec::<String>::new());
     // And from flags alone, started in another region: the bucket names its key by an ARN in
     // eu-west-1, which is where the key is read.
     let elsewhere = tempfile::tempdir().unwrap();
-    let flags = json_run(
-        elsewhere.path(),
-        &[
+    let flags = Run::new(elsewhere.path())
+        .json()
+        .args([
             "--region",
             "us-east-1",
             "audit",
@@ -420,9 +423,9 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
             &poc.domain,
             "--fail-on",
             "low",
-        ],
-        0,
-    );
+        ])
+        .run()
+        .into_json();
     assert_eq!(failures(&flags), Vec::<String>::new());
     assert!(
         flags["findings"]
@@ -433,11 +436,11 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
         "the key's rotation was read: {flags:#}"
     );
     // From the domain alone: the distribution serving it, its certificate, bucket and key.
-    let by_domain = json_run(
-        elsewhere.path(),
-        &["audit", "--domain", &poc.domain, "--fail-on", "low"],
-        0,
-    );
+    let by_domain = Run::new(elsewhere.path())
+        .json()
+        .args(["audit", "--domain", &poc.domain, "--fail-on", "low"])
+        .run()
+        .into_json();
     assert_eq!(failures(&by_domain), Vec::<String>::new());
     let kinds: std::collections::BTreeSet<&str> = by_domain["findings"]
         .as_array()
@@ -466,17 +469,20 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
 
     // The written config drives the other commands: nothing to plan, and `deploy` publishes the
     // source folder over the adopted objects, invalidating what CloudFront has cached of them.
-    json_run(
-        dir.path(),
-        &["plan", "--infra-only", "--detailed-exitcode"],
-        0,
-    );
+    Run::new(dir.path())
+        .json()
+        .args(["plan", "--infra-only", "--detailed-exitcode"])
+        .run();
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(dist.join("about")).unwrap();
     std::fs::write(dist.join("index.html"), "<h1>Adopted</h1>\n").unwrap();
     std::fs::write(dist.join("about/index.html"), "<h1>About</h1>\n").unwrap();
     std::fs::write(dist.join("404.html"), "<h1>Not found</h1>\n").unwrap();
-    let deployed = json_run(dir.path(), &["deploy", "--allow-mass-delete"], 0);
+    let deployed = Run::new(dir.path())
+        .json()
+        .args(["deploy", "--allow-mass-delete"])
+        .run()
+        .into_json();
     assert_eq!(deployed["uploaded"], 3, "{deployed:#}");
     assert_eq!(deployed["deleted"], 4, "{deployed:#}");
     assert!(
@@ -504,7 +510,10 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
         index.body.collect().await.unwrap().into_bytes().as_ref(),
         b"<h1>Adopted</h1>\n"
     );
-    json_run(dir.path(), &["plan", "--detailed-exitcode"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["plan", "--detailed-exitcode"])
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -524,7 +533,11 @@ async fn adopt_interrupted_after_any_step_completes_on_rerun() {
             poc.objects,
             "after stopping at {stop}"
         );
-        let report = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+        let report = Run::new(dir.path())
+            .json()
+            .args(["audit", "--fail-on", "low"])
+            .run()
+            .into_json();
         assert_eq!(
             failures(&report),
             Vec::<String>::new(),
@@ -606,7 +619,7 @@ async fn a_resumed_adopt_waits_for_deployment_and_completes_without_reencrypting
     let other = build_poc("taken");
     let elsewhere = tempfile::tempdir().unwrap();
     let site = first["site"].as_str().unwrap();
-    let out = sitewarden_emulated(elsewhere.path())
+    Run::new(elsewhere.path())
         .args([
             "adopt",
             "--bucket",
@@ -615,14 +628,9 @@ async fn a_resumed_adopt_waits_for_deployment_and_completes_without_reencrypting
             &other.domain,
         ])
         .args(["--name", site])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains(&format!("site name `{site}` is taken")),
-        "{stderr}"
-    );
+        .status(2)
+        .stderr_contains(format!("site name `{site}` is taken"))
+        .run();
     assert_eq!(versioning(&other).await, None, "nothing changed");
 }
 
@@ -651,22 +659,13 @@ async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
 
     // A domain without a hosted zone is refused before anything changes.
     let nowhere = format!("{}.sitewarden-nozone.test", site_name("nozone"));
-    let stderr = crate::support::stderr_run(
-        sitewarden_emulated(dir.path()).args([
-            "adopt",
-            "--bucket",
-            &poc.bucket,
-            "--domain",
-            &nowhere,
-        ]),
-        2,
-    );
-    assert!(
-        stderr.contains(&format!(
+    Run::new(dir.path())
+        .args(["adopt", "--bucket", &poc.bucket, "--domain", &nowhere])
+        .status(2)
+        .stderr_contains(format!(
             "no public Route53 hosted zone contains `{nowhere}`"
-        )),
-        "{stderr}"
-    );
+        ))
+        .run();
     assert_eq!(versioning(&poc).await, None, "nothing was changed");
 
     // The domain served by a CNAME to the website endpoint instead of an alias.
@@ -707,39 +706,38 @@ async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
         .unwrap();
 
     // No --domain: the record at the bucket's name tells which domain moves first.
-    let out = sitewarden_emulated(dir.path())
+    let out = Run::new(dir.path())
         .args(["adopt", "--bucket", &poc.bucket, "--dns-grace", "1"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains(&format!(
+        .stderr_contains(format!(
             "no --domain: `{}` serves from the bucket's website endpoint",
             poc.domain
-        )),
-        "{stderr}"
-    );
+        ))
+        .run();
+    let stderr = &out.stderr;
     // Public access outlives the old record's TTL by the grace, and ends only after it.
-    let waited = stderr.find("waiting 1 s for DNS caches").expect(&stderr);
-    let closed = stderr.find("step 4/5 close").expect(&stderr);
+    let waited = stderr.find("waiting 1 s for DNS caches").expect(stderr);
+    let closed = stderr.find("step 4/5 close").expect(stderr);
     assert!(waited < closed, "{stderr}");
     let config = std::fs::read_to_string(dir.path().join("sitewarden.toml")).unwrap();
     assert!(
         config.contains(&format!("domain = \"{}\"", poc.domain)),
         "{config}"
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = &out.stdout;
     let distribution = stdout
         .lines()
         .find_map(|l| l.strip_prefix("CloudFront: https://"))
         .and_then(|l| l.split_whitespace().next())
-        .expect(&stdout);
+        .expect(stdout);
     assert_eq!(record_sets(&poc, RrType::Cname).await, Vec::new());
     assert_eq!(a_record_target(&poc).await, distribution);
     assert_eq!(record_sets(&poc, RrType::Aaaa).await.len(), 1);
     assert_eq!(object_digests(&poc).await, poc.objects);
-    let report = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "low"])
+        .run()
+        .into_json();
     assert_eq!(failures(&report), Vec::<String>::new());
 
     // ACM renews only while the validation record stays: without it, ACM.1 fails.
@@ -768,7 +766,12 @@ async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
         .send()
         .await
         .unwrap();
-    let report = json_run(dir.path(), &["audit", "--fail-on", "medium"], 3);
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "medium"])
+        .status(3)
+        .run()
+        .into_json();
     let failed = failures(&report);
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert!(
@@ -780,27 +783,21 @@ async fn a_website_on_a_cname_is_adopted_without_naming_the_domain() {
 #[test]
 fn adopt_refuses_bad_input_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        sitewarden_emulated(dir.path())
+    let refused = |args: &[&str]| {
+        Run::new(dir.path())
             .args(["--region", REGION, "adopt"])
             .args(args)
-            .output()
-            .unwrap()
+            .status(2)
     };
-    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
 
-    let out = run(&["--bucket", "Not_A_Bucket"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--bucket"), "{}", stderr(&out));
+    refused(&["--bucket", "Not_A_Bucket"])
+        .stderr_contains("--bucket")
+        .run();
 
     let missing = format!("{}-nowhere", site_name("adopt-missing"));
-    let out = run(&["--bucket", &missing]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains(&format!("bucket `{missing}` does not exist")),
-        "{}",
-        stderr(&out)
-    );
+    refused(&["--bucket", &missing])
+        .stderr_contains(format!("bucket `{missing}` does not exist"))
+        .run();
 
     // A config file for another site is never overwritten.
     std::fs::write(
@@ -808,15 +805,10 @@ fn adopt_refuses_bad_input_and_changes_nothing() {
         "[site]\nname = \"other\"\nsource = \"dist\"\n",
     )
     .unwrap();
-    let out = run(&["--bucket", &missing, "--stop-after", "nowhere"]);
-    assert_eq!(out.status.code(), Some(2));
-    let out = run(&["--bucket", &missing]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("describes site `other`"),
-        "{}",
-        stderr(&out)
-    );
+    refused(&["--bucket", &missing, "--stop-after", "nowhere"]).run();
+    refused(&["--bucket", &missing])
+        .stderr_contains("describes site `other`")
+        .run();
     assert_eq!(
         std::fs::read_to_string(dir.path().join("sitewarden.toml")).unwrap(),
         "[site]\nname = \"other\"\nsource = \"dist\"\n"

@@ -9,9 +9,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::Value;
 
-use crate::support::{
-    aws_clients, json_run, project, site_name, sitewarden_emulated, stdout_json, write_calls,
-};
+use crate::support::{Run, aws_clients, project, site_name, write_calls};
 
 const REGION: &str = "eu-west-1";
 
@@ -100,7 +98,13 @@ async fn the_public_website_poc_fails_with_the_right_ids_and_audit_only_reads() 
     let dir = tempfile::tempdir().unwrap();
     let args = ["--region", REGION, "audit", "--bucket", &bucket];
 
-    let report = json_run(dir.path(), &[&args[..], &["--fail-on", "high"]].concat(), 3);
+    let report = Run::new(dir.path())
+        .json()
+        .args(args)
+        .args(["--fail-on", "high"])
+        .status(3)
+        .run()
+        .into_json();
     let got = statuses(&report, &bucket);
     for id in [
         "S3.8",
@@ -168,16 +172,22 @@ async fn the_public_website_poc_fails_with_the_right_ids_and_audit_only_reads() 
     assert_eq!(report["failed"], true);
 
     // Without --fail-on the report is the same and the exit code 0.
-    let lenient = json_run(dir.path(), &args, 0);
+    let lenient = Run::new(dir.path()).json().args(args).run().into_json();
     assert_eq!(lenient["summary"], report["summary"]);
     assert_eq!(lenient["failed"], false);
     // Only medium failures would not trip `--fail-on high`; `low` trips on everything.
-    json_run(dir.path(), &[&args[..], &["--fail-on", "low"]].concat(), 3);
+    Run::new(dir.path())
+        .json()
+        .args(args)
+        .args(["--fail-on", "low"])
+        .status(3)
+        .run();
 
-    let text = sitewarden_emulated(dir.path()).args(args).output().unwrap();
-    let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains(&format!("s3 bucket {bucket}\n")), "{text}");
-    assert!(text.contains("  FAIL       high    S3.8 "), "{text}");
+    Run::new(dir.path())
+        .args(args)
+        .stdout_contains(format!("s3 bucket {bucket}\n"))
+        .stdout_contains("  FAIL       high    S3.8 ")
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,16 +195,16 @@ async fn sarif_has_one_result_per_failure_for_code_scanning() {
     let bucket = insecure_poc().await;
     let dir = tempfile::tempdir().unwrap();
     let args = ["--region", REGION, "audit", "--bucket", &bucket];
-    let report = json_run(dir.path(), &args, 0);
+    let report = Run::new(dir.path()).json().args(args).run().into_json();
     let failures = findings_with_status(&report, "fail");
 
-    let out = sitewarden_emulated(dir.path())
+    let sarif = Run::new(dir.path())
         .args(args)
         .args(["--format", "sarif", "--fail-on", "high"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let sarif = stdout_json(&out);
+        .json_stdout()
+        .status(3)
+        .run()
+        .into_json();
     assert_eq!(sarif["version"], "2.1.0");
     assert!(sarif["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
     let run = &sarif["runs"][0];
@@ -244,22 +254,28 @@ async fn sarif_has_one_result_per_failure_for_code_scanning() {
     }
 
     // `--json` is `--format json`; it cannot also ask for SARIF.
-    let conflict = sitewarden_emulated(dir.path())
-        .arg("--json")
+    Run::new(dir.path())
+        .json()
         .args(args)
         .args(["--format", "sarif"])
-        .output()
-        .unwrap();
-    assert_eq!(conflict.status.code(), Some(2));
+        .status(2)
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_site_built_by_up_passes_every_control() {
     let site = site_name("audit-up");
     let dir = project(&site, "");
-    json_run(dir.path(), &["up", "--infra-only"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
 
-    let report = json_run(dir.path(), &["audit", "--fail-on", "low"], 0);
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "low"])
+        .run()
+        .into_json();
     let failures: Vec<String> = findings_with_status(&report, "fail")
         .iter()
         .map(|f| {
@@ -340,11 +356,11 @@ async fn a_site_built_by_up_passes_every_control() {
     let arn = distributions[0]["resource"]["arn"].as_str().unwrap();
     let id = arn.rsplit('/').next().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let by_flag = json_run(
-        elsewhere.path(),
-        &["audit", "--distribution", id, "--fail-on", "low"],
-        0,
-    );
+    let by_flag = Run::new(elsewhere.path())
+        .json()
+        .args(["audit", "--distribution", id, "--fail-on", "low"])
+        .run()
+        .into_json();
     assert_eq!(
         findings_with_status(&by_flag, "fail").len(),
         0,
@@ -362,11 +378,11 @@ async fn a_site_built_by_up_passes_every_control() {
     }
 
     // The log bucket named by --bucket is graded as a log bucket, with its exceptions.
-    let by_log = json_run(
-        elsewhere.path(),
-        &["audit", "--bucket", &logs, "--fail-on", "low"],
-        0,
-    );
+    let by_log = Run::new(elsewhere.path())
+        .json()
+        .args(["audit", "--bucket", &logs, "--fail-on", "low"])
+        .run()
+        .into_json();
     let log_status = statuses(&by_log, &logs);
     assert_eq!(log_status["S3.17"], "exception", "{by_log:#}");
     assert_eq!(log_status["S3.9"], "exception", "{by_log:#}");
@@ -396,7 +412,12 @@ async fn a_site_built_by_up_passes_every_control() {
         .send()
         .await
         .unwrap();
-    let report = json_run(dir.path(), &["audit", "--fail-on", "high"], 3);
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "high"])
+        .status(3)
+        .run()
+        .into_json();
     let key_status = statuses(&report, &format!("alias/sitewarden/{site}"));
     assert_eq!(key_status["KMS.5"], "fail", "{report:#}");
 }
@@ -405,24 +426,21 @@ async fn a_site_built_by_up_passes_every_control() {
 async fn a_denied_read_is_an_error_on_its_checks_and_the_rest_still_runs() {
     let site = site_name("audit-denied");
     let dir = project(&site, "");
-    json_run(dir.path(), &["up", "--infra-only"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
 
     // A principal without s3:GetBucketLogging and kms:DescribeKey (the emulator's `deny+` keys).
-    let out = sitewarden_emulated(dir.path())
+    let report = Run::new(dir.path())
         .env(
             "AWS_ACCESS_KEY_ID",
             "deny+s3:GetBucketLogging+kms:DescribeKey",
         )
-        .args(["--json", "audit", "--fail-on", "low"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = stdout_json(&out);
+        .json()
+        .args(["audit", "--fail-on", "low"])
+        .run()
+        .into_json();
     let errors: Vec<(String, String)> = findings_with_status(&report, "error")
         .iter()
         .map(|f| {
@@ -459,14 +477,12 @@ async fn a_denied_read_is_an_error_on_its_checks_and_the_rest_still_runs() {
     assert_eq!(findings_with_status(&report, "fail").len(), 0);
 
     // Without cloudfront:ListDistributions the distribution is ungraded; the buckets are not.
-    let out = sitewarden_emulated(dir.path())
+    let report = Run::new(dir.path())
         .env("AWS_ACCESS_KEY_ID", "deny+cloudfront:ListDistributions")
-        .args(["--json", "audit", "--fail-on", "low"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report = stdout_json(&out);
+        .json()
+        .args(["audit", "--fail-on", "low"])
+        .run()
+        .into_json();
     let distribution = format!("sitewarden:{site}");
     let graded = statuses(&report, &distribution);
     assert!(!graded.is_empty(), "{report:#}");
@@ -519,9 +535,9 @@ async fn a_bucket_encrypting_with_a_missing_key_fails_the_key_controls() {
         .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let report = json_run(
-        dir.path(),
-        &[
+    let report = Run::new(dir.path())
+        .json()
+        .args([
             "--region",
             REGION,
             "audit",
@@ -529,9 +545,10 @@ async fn a_bucket_encrypting_with_a_missing_key_fails_the_key_controls() {
             &bucket,
             "--fail-on",
             "high",
-        ],
-        3,
-    );
+        ])
+        .status(3)
+        .run()
+        .into_json();
     let key_status = statuses(&report, key);
     assert_eq!(
         key_status.get("KMS.3").map(String::as_str),
@@ -556,13 +573,12 @@ fn names_given_by_flags_are_checked_before_any_call() {
         (["--domain", "not a domain"], "--domain:"),
     ] {
         // Port 9 (discard) on 127.0.0.1: a call would fail with a connection error, not exit 2.
-        let out = crate::support::sitewarden(dir.path())
-            .args(["--endpoint-url", "http://127.0.0.1:9", "audit"])
+        Run::new(dir.path())
+            .endpoint("http://127.0.0.1:9")
+            .arg("audit")
             .args(args)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+            .status(2)
+            .stderr_contains(expected)
+            .run();
     }
 }

@@ -2,17 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{ACCOUNT, aws_clients, project, site_name, sitewarden_emulated, stdout_json};
+use crate::support::{ACCOUNT, Run, aws_clients, project, site_name};
 
 #[test]
 fn validate_reports_identity_names_and_requests() {
     let site = site_name("validate");
     let dir = project(&site, "");
-    let out = sitewarden_emulated(dir.path())
-        .args(["--json", "validate"])
-        .assert()
-        .success();
-    let json = stdout_json(out.get_output());
+    let json = Run::new(dir.path())
+        .json()
+        .arg("validate")
+        .run()
+        .into_json();
     assert_eq!(json["account"], ACCOUNT);
     assert_eq!(json["region"], "eu-west-1");
     assert_eq!(
@@ -34,30 +34,24 @@ fn validate_reports_identity_names_and_requests() {
 fn validate_text_goes_to_stdout_and_region_flag_wins() {
     let site = site_name("text");
     let dir = project(&site, "");
-    let out = sitewarden_emulated(dir.path())
+    Run::new(dir.path())
         .args(["--region", "ap-southeast-2", "validate"])
-        .assert()
-        .success();
-    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert!(stdout.starts_with("sitewarden.toml is valid\n"), "{stdout}");
-    assert!(
-        stdout.contains("  region          ap-southeast-2\n"),
-        "{stdout}"
-    );
-    assert!(out.get_output().stderr.is_empty());
+        .stdout_starts_with("sitewarden.toml is valid\n")
+        .stdout_contains("  region          ap-southeast-2\n")
+        .stderr_is("")
+        .run();
 }
 
 #[test]
 fn unreachable_aws_is_a_runtime_failure() {
     let dir = project(&site_name("offline"), "");
-    crate::support::sitewarden(dir.path())
-        .args(["--endpoint-url", "http://127.0.0.1:9", "validate"])
+    Run::new(dir.path())
+        .endpoint("http://127.0.0.1:9")
+        .arg("validate")
         .timeout(std::time::Duration::from_mins(2))
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains(
-            "error: GetCallerIdentity failed for the AWS credentials: RequestFailed",
-        ));
+        .status(1)
+        .stderr_contains("error: GetCallerIdentity failed for the AWS credentials: RequestFailed")
+        .run();
 }
 
 #[tokio::test]
@@ -99,18 +93,18 @@ async fn clients_count_requests_by_operation() {
 fn iam_policy_prints_a_policy_for_the_site() {
     let site = site_name("iam");
     let dir = project(&site, "");
-    let out = sitewarden_emulated(dir.path())
+    let policy = Run::new(dir.path())
         .args(["iam-policy", "--for", "deploy"])
-        .assert()
-        .success();
-    let policy: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        .json_stdout()
+        .run()
+        .into_json();
     assert_eq!(policy["Version"], "2012-10-17");
     assert_eq!(
         policy["Statement"][0]["Resource"],
         format!("arn:aws:s3:::{site}-site-{ACCOUNT}")
     );
-    sitewarden_emulated(dir.path())
+    Run::new(dir.path())
         .args(["iam-policy", "--for", "everything"])
-        .assert()
-        .code(2);
+        .status(2)
+        .run();
 }

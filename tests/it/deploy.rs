@@ -2,9 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{
-    ACCOUNT, aws_clients, emulator, json_run, project, site_name, sitewarden_emulated, write_calls,
-};
+use crate::support::{ACCOUNT, Run, aws_clients, emulator, project, site_name, write_calls};
 
 struct Site {
     name: String,
@@ -17,7 +15,10 @@ impl Site {
     fn up(prefix: &str, extra_config: &str) -> Site {
         let name = site_name(prefix);
         let dir = project(&name, extra_config);
-        json_run(dir.path(), &["up", "--infra-only"], 0);
+        Run::new(dir.path())
+            .json()
+            .args(["up", "--infra-only"])
+            .run();
         let site = Site {
             bucket: format!("{name}-site-{ACCOUNT}"),
             name,
@@ -44,8 +45,14 @@ impl Site {
         self.dir.path()
     }
 
-    fn deploy(&self, args: &[&str], code: i32) -> serde_json::Value {
-        json_run(self.path(), &[&["deploy"], args].concat(), code)
+    /// `deploy ARGS --json`, which must succeed; its summary.
+    fn deploy(&self, args: &[&str]) -> serde_json::Value {
+        Run::new(self.path())
+            .json()
+            .arg("deploy")
+            .args(args)
+            .run()
+            .into_json()
     }
 }
 
@@ -92,7 +99,7 @@ async fn object(bucket: &str, key: &str) -> (Vec<u8>, String, String, Option<Str
 async fn deploy_publishes_content_and_headers_then_uploads_nothing() {
     let site = Site::up("publish", "");
     site.write("odd name/a b#?%+ caf\u{e9}.txt", "odd");
-    let first = site.deploy(&[], 0);
+    let first = site.deploy(&[]);
     assert_eq!(first["uploaded"], 5);
     assert_eq!(first["deleted"], 0);
     assert!(
@@ -150,7 +157,7 @@ async fn deploy_publishes_content_and_headers_then_uploads_nothing() {
     );
 
     // Nothing changed: no upload, and only reads (manifest, one listing).
-    let second = site.deploy(&[], 0);
+    let second = site.deploy(&[]);
     assert_eq!(
         (second["uploaded"].as_u64(), second["unchanged"].as_u64()),
         (Some(0), Some(5))
@@ -164,7 +171,7 @@ async fn deploy_publishes_content_and_headers_then_uploads_nothing() {
 
     // A changed file with special characters: invalidated under its URL-encoded path.
     site.write("odd name/a b#?%+ caf\u{e9}.txt", "odd v2");
-    let third = site.deploy(&[], 0);
+    let third = site.deploy(&[]);
     assert_eq!(
         third["invalidation"]["paths"],
         serde_json::json!(["/odd%20name/a%20b%23%3F%25%2B%20caf%C3%A9.txt"])
@@ -180,13 +187,13 @@ async fn deploy_publishes_content_and_headers_then_uploads_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn changes_upload_only_what_changed_in_safe_order() {
     let site = Site::up("order", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     let log_start = std::fs::metadata(&emulator().log).unwrap().len();
     site.write("index.html", "<h1>home v2</h1>");
     site.write("docs/index.html", "<h1>docs v2</h1>");
     site.write("assets/app.3f9a1c2b.css", "body{color:red}");
     site.remove("favicon.ico");
-    let out = site.deploy(&["--allow-mass-delete"], 0);
+    let out = site.deploy(&["--allow-mass-delete"]);
     assert_eq!(
         keys(&out["uploads"]),
         ["assets/app.3f9a1c2b.css", "docs/index.html", "index.html"]
@@ -262,12 +269,12 @@ async fn changes_upload_only_what_changed_in_safe_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn header_rule_change_reuploads_only_matching_files() {
     let site = Site::up("headers", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     let config = site.path().join("sitewarden.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str("[[cache]]\nglob = \"*.ico\"\ncache_control = \"public, max-age=86400\"\n");
     std::fs::write(&config, text).unwrap();
-    let out = site.deploy(&[], 0);
+    let out = site.deploy(&[]);
     assert_eq!(
         out["uploads"],
         serde_json::json!([{"key": "favicon.ico", "reason": "headers"}])
@@ -279,7 +286,7 @@ async fn header_rule_change_reuploads_only_matching_files() {
 #[tokio::test(flavor = "multi_thread")]
 async fn out_of_band_edits_are_restored() {
     let site = Site::up("drift", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     let aws = aws_clients("eu-west-1").await;
     aws.s3
         .put_object()
@@ -296,7 +303,7 @@ async fn out_of_band_edits_are_restored() {
         .send()
         .await
         .unwrap();
-    let out = site.deploy(&[], 0);
+    let out = site.deploy(&[]);
     assert_eq!(
         out["uploads"],
         serde_json::json!([{"key": "favicon.ico", "reason": "drift"}, {"key": "index.html", "reason": "drift"}])
@@ -307,7 +314,7 @@ async fn out_of_band_edits_are_restored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_manifest_is_rebuilt_from_object_metadata() {
     let site = Site::up("rebuild", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     let aws = aws_clients("eu-west-1").await;
     aws.s3
         .put_object()
@@ -317,7 +324,7 @@ async fn a_lost_manifest_is_rebuilt_from_object_metadata() {
         .send()
         .await
         .unwrap();
-    let out = site.deploy(&[], 0);
+    let out = site.deploy(&[]);
     assert_eq!(
         out["uploaded"], 0,
         "metadata sha256 proves the objects are current"
@@ -333,7 +340,7 @@ async fn a_lost_manifest_is_rebuilt_from_object_metadata() {
         .await
         .unwrap();
     site.write("index.html", "<h1>home v2</h1>");
-    let out = site.deploy(&[], 0);
+    let out = site.deploy(&[]);
     assert_eq!(out["uploaded"], 1);
     assert_eq!(
         out["invalidation"]["paths"],
@@ -346,50 +353,35 @@ fn secrets_are_refused_and_nothing_is_uploaded() {
     let site = Site::up("secrets", "");
     site.write(".env", "TOKEN=1");
     site.write("js/config.js", &format!("const key = {};", fake_aws_key()));
-    let out = sitewarden_emulated(site.path())
-        .args(["deploy"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("refusing to publish 2 file(s) that look like secrets"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("  .env: environment file (.env*, *.env, .envrc) [env-file]"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("  js/config.js: contains an AWS access key id"),
-        "{stderr}"
-    );
+    Run::new(site.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("refusing to publish 2 file(s) that look like secrets")
+        .stderr_contains("  .env: environment file (.env*, *.env, .envrc) [env-file]")
+        .stderr_contains("  js/config.js: contains an AWS access key id")
+        .run();
     // Allowed on purpose: published.
     let config = site.path().join("sitewarden.toml");
     let text = std::fs::read_to_string(&config).unwrap()
         + "[deploy]\nallow = [\"js/config.js\"]\nexclude = [\".env\"]\n";
     std::fs::write(&config, text).unwrap();
-    let ok = site.deploy(&[], 0);
+    let ok = site.deploy(&[]);
     assert_eq!(ok["uploaded"], 5);
 }
 
 #[test]
 fn mass_delete_needs_a_flag() {
     let site = Site::up("mass", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     for key in ["docs/index.html", "assets/app.3f9a1c2b.css", "favicon.ico"] {
         site.remove(key);
     }
-    let out = sitewarden_emulated(site.path())
-        .args(["deploy"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("would delete 3 of the 4 published files (75%")
-    );
-    let ok = site.deploy(&["--allow-mass-delete"], 0);
+    Run::new(site.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("would delete 3 of the 4 published files (75%")
+        .run();
+    let ok = site.deploy(&["--allow-mass-delete"]);
     assert_eq!(ok["deleted"], 3);
 }
 
@@ -397,46 +389,62 @@ fn mass_delete_needs_a_flag() {
 fn dry_run_writes_nothing() {
     let site = Site::up("dry", "");
     // `plan` shows the content `up` would publish, next to the infrastructure (none pending).
-    let plan = json_run(site.path(), &["plan", "--detailed-exitcode"], 4);
+    let plan = Run::new(site.path())
+        .json()
+        .args(["plan", "--detailed-exitcode"])
+        .status(4)
+        .run()
+        .into_json();
     assert_eq!(plan["changes"], serde_json::json!([]));
     assert_eq!(plan["deploy"]["uploaded"], 4);
     assert_eq!(plan["deploy"]["dry_run"], true);
     assert_eq!(write_calls(&plan["requests"]), Vec::<String>::new());
-    let out = site.deploy(&["--dry-run"], 0);
+    let out = site.deploy(&["--dry-run"]);
     assert_eq!(out["uploaded"], 4);
     assert!(out["deploy_id"].is_null());
     assert_eq!(write_calls(&out["requests"]), Vec::<String>::new());
     assert_eq!(
-        site.deploy(&[], 0)["uploaded"],
+        site.deploy(&[])["uploaded"],
         4,
         "the dry run uploaded nothing"
     );
-    let plan = json_run(site.path(), &["plan", "--detailed-exitcode"], 0);
+    let plan = Run::new(site.path())
+        .json()
+        .args(["plan", "--detailed-exitcode"])
+        .run()
+        .into_json();
     assert_eq!(plan["deploy"]["unchanged"], 4);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rollback_restores_the_previous_deploy() {
     let site = Site::up("rollback", "");
-    let v1 = site.deploy(&[], 0);
+    let v1 = site.deploy(&[]);
     site.write("index.html", "<h1>v2</h1>");
     site.write("new.html", "new");
     // In CI the deploy records the commit it publishes.
     let sha = "4f2c3b1a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b";
-    let out = sitewarden_emulated(site.path())
+    let v2 = Run::new(site.path())
         .env("GITHUB_SHA", sha)
-        .args(["--json", "deploy"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let v2 = crate::support::stdout_json(&out);
+        .json()
+        .arg("deploy")
+        .run()
+        .into_json();
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>v2</h1>");
 
-    let dry = json_run(site.path(), &["rollback", "--dry-run"], 0);
+    let dry = Run::new(site.path())
+        .json()
+        .args(["rollback", "--dry-run"])
+        .run()
+        .into_json();
     assert_eq!(keys(&dry["uploads"]), ["index.html"]);
     assert_eq!(write_calls(&dry["requests"]), Vec::<String>::new());
 
-    let back = json_run(site.path(), &["rollback"], 0);
+    let back = Run::new(site.path())
+        .json()
+        .args(["rollback"])
+        .run()
+        .into_json();
     assert_eq!(keys(&back["deletes"]), ["new.html"]);
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>home</h1>");
     let aws = aws_clients("eu-west-1").await;
@@ -450,9 +458,17 @@ async fn rollback_restores_the_previous_deploy() {
             .is_err()
     );
 
-    let history = json_run(site.path(), &["history"], 0);
+    let history = Run::new(site.path())
+        .json()
+        .args(["history"])
+        .run()
+        .into_json();
     // The CI policy `iam-policy --for deploy` allows every call of these runs.
-    let policy = json_run(site.path(), &["iam-policy", "--for", "deploy"], 0);
+    let policy = Run::new(site.path())
+        .json()
+        .args(["iam-policy", "--for", "deploy"])
+        .run()
+        .into_json();
     let facts = crate::support::SiteFacts::read(&site.name, &[&site.bucket], None, None).await;
     crate::support::assert_policy_allows(
         &policy,
@@ -473,20 +489,14 @@ async fn rollback_restores_the_previous_deploy() {
     assert_eq!(deploys[2]["rollback_of"], v1["deploy_id"]);
     assert_eq!(deploys[2]["current"], true);
     // Rolling back again goes further back, not forward to v2: v1 was the first deploy.
-    let again = sitewarden_emulated(site.path())
+    Run::new(site.path())
         .args(["rollback", "--dry-run"])
-        .output()
-        .unwrap();
-    assert_eq!(again.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&again.stderr)
-            .contains("there is no earlier deploy to roll back to"),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+        .status(2)
+        .stderr_contains("there is no earlier deploy to roll back to")
+        .run();
     // The next deploy from the (v2) folder puts v2 back.
     assert_eq!(
-        keys(&site.deploy(&[], 0)["uploads"]),
+        keys(&site.deploy(&[])["uploads"]),
         ["index.html", "new.html"]
     );
 }
@@ -500,11 +510,15 @@ async fn large_files_go_multipart_with_checksums() {
         text
     });
     site.write("video/big.txt", &big);
-    let out = site.deploy(&[], 0);
+    let out = site.deploy(&[]);
     assert_eq!(out["requests"]["CreateMultipartUpload"], 1);
     assert_eq!(out["requests"]["UploadPart"], 3);
     assert_eq!(out["requests"]["CompleteMultipartUpload"], 1);
-    let policy = json_run(site.path(), &["iam-policy", "--for", "deploy"], 0);
+    let policy = Run::new(site.path())
+        .json()
+        .args(["iam-policy", "--for", "deploy"])
+        .run()
+        .into_json();
     let facts = crate::support::SiteFacts::read(&site.name, &[&site.bucket], None, None).await;
     crate::support::assert_policy_allows(&policy, &facts, &[&out["requests"]]);
     assert_eq!(
@@ -512,7 +526,7 @@ async fn large_files_go_multipart_with_checksums() {
         big.len()
     );
     assert_eq!(
-        site.deploy(&[], 0)["uploaded"],
+        site.deploy(&[])["uploaded"],
         0,
         "multipart ETags are not MD5s, and are not compared as such"
     );
@@ -523,12 +537,11 @@ fn missing_source_is_a_usage_error() {
     let name = site_name("nosource");
     let dir = project(&name, "");
     std::fs::remove_dir_all(dir.path().join("dist")).unwrap();
-    let out = sitewarden_emulated(dir.path())
-        .args(["deploy"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("hint: build the site first"));
+    Run::new(dir.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("hint: build the site first")
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -536,16 +549,7 @@ async fn up_reconciles_then_deploys_and_refuses_bad_input_first() {
     let name = site_name("upall");
     let dir = project(&name, "");
     std::fs::write(dir.path().join("dist/.env"), "SECRET=1").unwrap();
-    let out = sitewarden_emulated(dir.path())
-        .args(["up"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    Run::new(dir.path()).arg("up").status(2).run();
     let aws = aws_clients("eu-west-1").await;
     let bucket = format!("{name}-site-{ACCOUNT}");
     assert!(
@@ -554,14 +558,14 @@ async fn up_reconciles_then_deploys_and_refuses_bad_input_first() {
     );
 
     std::fs::remove_file(dir.path().join("dist/.env")).unwrap();
-    let up = json_run(dir.path(), &["up"], 0);
+    let up = Run::new(dir.path()).json().args(["up"]).run().into_json();
     assert_eq!(up["deploy"]["uploaded"], 1);
     assert!(
         up["deploy"].get("requests").is_none(),
         "requests are counted once, at the top"
     );
     assert_eq!(object(&bucket, "index.html").await.0, b"<h1>hello</h1>\n");
-    let again = json_run(dir.path(), &["up"], 0);
+    let again = Run::new(dir.path()).json().args(["up"]).run().into_json();
     assert_eq!(again["deploy"]["uploaded"], 0);
     assert_eq!(write_calls(&again["requests"]), Vec::<String>::new());
 }
@@ -569,7 +573,7 @@ async fn up_reconciles_then_deploys_and_refuses_bad_input_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_deploy_converges_on_the_next_run() {
     let site = Site::up("interrupt", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     // A deploy killed after its first upload: one new asset is in the bucket, the HTML that uses
     // it and the manifest are not (assets go first, the manifest only after every upload).
     site.write("assets/app.4e5f6a7b.css", "body{color:blue}");
@@ -587,12 +591,12 @@ async fn an_interrupted_deploy_converges_on_the_next_run() {
         .await
         .unwrap();
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>home</h1>");
-    let next = site.deploy(&[], 0);
+    let next = site.deploy(&[]);
     assert_eq!(
         keys(&next["uploads"]),
         ["assets/app.4e5f6a7b.css", "index.html"]
     );
-    assert_eq!(site.deploy(&[], 0)["uploaded"], 0, "converged");
+    assert_eq!(site.deploy(&[])["uploaded"], 0, "converged");
     let (_, _, _, sha) = object(&site.bucket, "assets/app.4e5f6a7b.css").await;
     assert!(sha.is_some(), "re-uploaded with its digest");
 }
@@ -600,43 +604,35 @@ async fn an_interrupted_deploy_converges_on_the_next_run() {
 #[test]
 fn deploy_before_up_is_a_usage_error() {
     let dir = project(&site_name("noinfra"), "");
-    let out = sitewarden_emulated(dir.path())
-        .args(["deploy"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("does not exist") && stderr.contains("hint: run `sitewarden up` first"),
-        "{stderr}"
-    );
+    Run::new(dir.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("does not exist")
+        .stderr_contains("hint: run `sitewarden up` first")
+        .run();
 }
 
 #[test]
 fn verbose_adds_detail_and_quiet_leaves_stderr_empty() {
     let site = Site::up("verbosity", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     site.write("index.html", "<h1>v2</h1>");
-    let stderr = |flags: &[&str]| {
-        let out = sitewarden_emulated(site.path())
+    let deploy = |flags: &[&str]| {
+        Run::new(site.path())
             .args(flags)
             .args(["deploy", "--no-invalidate"])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0));
-        String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let verbose = stderr(&["-v"]);
-    assert!(verbose.contains("debug: hashed 4 files"), "{verbose}");
+    deploy(&["-v"])
+        .stderr_contains("debug: hashed 4 files")
+        .run();
     site.write("index.html", "<h1>v3</h1>");
-    let normal = stderr(&[]);
-    assert!(!normal.contains("hashed"), "{normal}");
-    assert!(
-        normal.contains("uploading 1 HTML file(s)"),
-        "plain progress lines off a terminal: {normal}"
-    );
+    // Plain progress lines off a terminal.
+    deploy(&[])
+        .stderr_lacks("hashed")
+        .stderr_contains("uploading 1 HTML file(s)")
+        .run();
     site.write("index.html", "<h1>v4</h1>");
-    assert_eq!(stderr(&["-q"]), "");
+    deploy(&["-q"]).stderr_is("").run();
 }
 
 #[test]
@@ -644,24 +640,20 @@ fn a_file_the_site_cannot_serve_is_named_before_upload() {
     let site = Site::up("noext", "");
     site.write("LICENSE", "MIT");
     site.write(".well-known/apple-app-site-association", "{}");
-    let stderr = crate::support::stderr_run(
-        sitewarden_emulated(site.path()).args(["deploy", "--dry-run"]),
-        0,
-    );
-    assert!(
-        stderr.contains("`LICENSE` has no extension: the site redirects `/LICENSE` to `/LICENSE/`"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("apple-app-site-association"), "{stderr}");
+    Run::new(site.path())
+        .args(["deploy", "--dry-run"])
+        .stderr_contains("`LICENSE` has no extension: the site redirects `/LICENSE` to `/LICENSE/`")
+        .stderr_lacks("apple-app-site-association")
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deploy_whose_versions_expired_is_not_restored_in_part() {
     let site = Site::up("expired", "");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     site.write("index.html", "<h1>v2</h1>");
     site.write("favicon.ico", "icon v2");
-    site.deploy(&[], 0);
+    site.deploy(&[]);
     // As the lifecycle does after `logging.noncurrent_version_days`: v1's index.html is gone.
     let s3 = aws_clients("eu-west-1").await.s3;
     let versions = s3
@@ -686,11 +678,11 @@ async fn a_deploy_whose_versions_expired_is_not_restored_in_part() {
         .await
         .unwrap();
 
-    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["rollback"]), 2);
-    assert!(
-        stderr.contains("cannot be restored: 1 of its file versions are gone: index.html"),
-        "{stderr}"
-    );
+    Run::new(site.path())
+        .arg("rollback")
+        .status(2)
+        .stderr_contains("cannot be restored: 1 of its file versions are gone: index.html")
+        .run();
     // Nothing was copied back, not even the asset whose version is still there.
     assert_eq!(object(&site.bucket, "favicon.ico").await.0, b"icon v2");
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>v2</h1>");
@@ -700,18 +692,18 @@ async fn a_deploy_whose_versions_expired_is_not_restored_in_part() {
 fn the_state_prefix_cannot_be_published_over() {
     let site = Site::up("reserved", "");
     site.write(".sitewarden/manifest.json", "{}");
-    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["deploy"]), 2);
-    assert!(
-        stderr.contains("`.sitewarden/` is reserved for sitewarden's own state"),
-        "{stderr}"
-    );
-    assert!(stderr.contains(".sitewarden/manifest.json"), "{stderr}");
+    Run::new(site.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("`.sitewarden/` is reserved for sitewarden's own state")
+        .stderr_contains(".sitewarden/manifest.json")
+        .run();
     // Excluded, the rest is published.
     let config = site.path().join("sitewarden.toml");
     let text =
         std::fs::read_to_string(&config).unwrap() + "[deploy]\nexclude = [\".sitewarden/**\"]\n";
     std::fs::write(&config, text).unwrap();
-    assert_eq!(site.deploy(&[], 0)["uploaded"], 4);
+    assert_eq!(site.deploy(&[])["uploaded"], 4);
 }
 
 /// An AWS access key id with a secret next to it, assembled so that the source does not look
@@ -744,11 +736,13 @@ async fn new_kinds_of_secret_are_refused_each_with_its_rule_and_the_allow_entry(
         "docs/keys.html",
         "<h2>-----BEGIN PRIVATE KEY-----</h2><p>starts a PKCS#8 key</p><script>s='sk_test_4eC39HqLyjWDarjtT1zdp7dc'</script>",
     );
-    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["deploy"]), 2);
-    assert!(
-        stderr.contains("refusing to publish 4 file(s) that look like secrets"),
-        "{stderr}"
-    );
+    let stderr = Run::new(site.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("refusing to publish 4 file(s) that look like secrets")
+        .stderr_lacks("docs/keys.html")
+        .run()
+        .stderr;
     for line in [
         "  infra/terraform.tfstate: Terraform state, which records every secret it manages (*.tfstate*, .terraform/) [terraform-state]; to publish it on purpose: `deploy.allow = [\"infra/terraform.tfstate\"]`",
         "  backup/db.sql: database dump (*.sql, *.sql.gz and other *.sql.*, *.dump) [database-dump]; to publish it on purpose: `deploy.allow = [\"backup/db.sql\"]`",
@@ -757,7 +751,6 @@ async fn new_kinds_of_secret_are_refused_each_with_its_rule_and_the_allow_entry(
     ] {
         assert!(stderr.lines().any(|l| l == line), "{line}\n in:\n{stderr}");
     }
-    assert!(!stderr.contains("docs/keys.html"), "{stderr}");
     let listed = aws_clients("eu-west-1")
         .await
         .s3
@@ -773,7 +766,7 @@ async fn new_kinds_of_secret_are_refused_each_with_its_rule_and_the_allow_entry(
     let text = std::fs::read_to_string(&config).unwrap()
         + "[deploy]\nallow = [\"js/app.min.js\"]\nexclude = [\"infra/**\", \"backup/**\", \"keys/**\"]\n";
     std::fs::write(&config, text).unwrap();
-    assert_eq!(site.deploy(&[], 0)["uploaded"], 6);
+    assert_eq!(site.deploy(&[])["uploaded"], 6);
     assert!(
         String::from_utf8(object(&site.bucket, "js/app.min.js").await.0)
             .unwrap()
@@ -787,17 +780,14 @@ async fn names_equal_after_nfc_are_refused_at_walk() {
     let dir = project(&name, "");
     std::fs::write(dir.path().join("dist/caf\u{e9}.html"), "precomposed").unwrap();
     std::fs::write(dir.path().join("dist/cafe\u{301}.html"), "decomposed").unwrap();
-    let stderr = crate::support::stderr_run(sitewarden_emulated(dir.path()).args(["deploy"]), 2);
-    assert!(
-        stderr.contains(
-            "`cafe\\u{301}.html` and `caf\\u{e9}.html` are both published as `caf\u{e9}.html`"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("hint: rename or remove one of them"),
-        "{stderr}"
-    );
+    Run::new(dir.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains(
+            "`cafe\\u{301}.html` and `caf\\u{e9}.html` are both published as `caf\u{e9}.html`",
+        )
+        .stderr_contains("hint: rename or remove one of them")
+        .run();
     let aws = aws_clients("eu-west-1").await;
     let bucket = format!("{name}-site-{ACCOUNT}");
     assert!(aws.s3.head_bucket().bucket(&bucket).send().await.is_err());
@@ -809,17 +799,14 @@ fn files_of_any_type_but_media_are_scanned() {
     let npm = ["np", "m_", "Zq8Xw2Ev4Rt6Yu8Io0Pa1Sd3Fg5Hj7Kl9Mn1"].concat();
     site.write(".well-known/deploy-token", &format!("token={npm}\n"));
     site.write("data/export.bin", &format!("\0\0{npm}\0"));
-    let stderr = crate::support::stderr_run(sitewarden_emulated(site.path()).args(["deploy"]), 2);
-    assert!(
-        stderr.contains("refusing to publish 2 file(s) that look like secrets"),
-        "{stderr}"
-    );
+    let mut run = Run::new(site.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("refusing to publish 2 file(s) that look like secrets");
     for key in [".well-known/deploy-token", "data/export.bin"] {
-        assert!(
-            stderr.contains(&format!(
-                "  {key}: contains an npm access token (npm_...) [npm-token]"
-            )),
-            "{stderr}"
-        );
+        run = run.stderr_contains(format!(
+            "  {key}: contains an npm access token (npm_...) [npm-token]"
+        ));
     }
+    run.run();
 }

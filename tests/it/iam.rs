@@ -4,7 +4,7 @@
 use aws_sdk_route53::types::RrType;
 
 use crate::support::{
-    ACCOUNT, Request, SiteFacts, allowed_by, assert_policy_allows, aws_clients, json_run, project,
+    ACCOUNT, Request, Run, SiteFacts, allowed_by, assert_policy_allows, aws_clients, project,
     site_name, site_requests,
 };
 
@@ -70,19 +70,50 @@ fn violations(allowed: &[(&Request, String)]) -> Vec<String> {
 async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources() {
     let a = site_name("iama");
     let (a_dir, a_domain, a_zone) = domain_site(&a).await;
-    json_run(a_dir.path(), &["up", "--infra-only", "-y"], 0);
-    let a_policy = json_run(a_dir.path(), &["iam-policy", "--for", "provision"], 0);
+    Run::new(a_dir.path())
+        .json()
+        .args(["up", "--infra-only", "-y"])
+        .run();
+    let a_policy = Run::new(a_dir.path())
+        .json()
+        .args(["iam-policy", "--for", "provision"])
+        .run()
+        .into_json();
 
     let b = site_name("iamb");
     let (b_dir, b_domain, b_zone) = domain_site(&b).await;
-    let planned = json_run(b_dir.path(), &["plan"], 0);
-    let up = json_run(b_dir.path(), &["up", "-y"], 0);
-    let again = json_run(b_dir.path(), &["up", "--infra-only", "-y"], 0);
+    let planned = Run::new(b_dir.path())
+        .json()
+        .args(["plan"])
+        .run()
+        .into_json();
+    let up = Run::new(b_dir.path())
+        .json()
+        .args(["up", "-y"])
+        .run()
+        .into_json();
+    let again = Run::new(b_dir.path())
+        .json()
+        .args(["up", "--infra-only", "-y"])
+        .run()
+        .into_json();
     std::fs::write(b_dir.path().join("dist/index.html"), "<h1>v2</h1>\n").unwrap();
-    let deployed = json_run(b_dir.path(), &["deploy"], 0);
-    let b_policy = json_run(b_dir.path(), &["iam-policy", "--for", "provision"], 0);
+    let deployed = Run::new(b_dir.path())
+        .json()
+        .args(["deploy"])
+        .run()
+        .into_json();
+    let b_policy = Run::new(b_dir.path())
+        .json()
+        .args(["iam-policy", "--for", "provision"])
+        .run()
+        .into_json();
     let b_facts = facts(&b, &b_domain, &b_zone).await;
-    let destroyed = json_run(b_dir.path(), &["destroy", "--delete-content", "-y"], 0);
+    let destroyed = Run::new(b_dir.path())
+        .json()
+        .args(["destroy", "--delete-content", "-y"])
+        .run()
+        .into_json();
     let runs = [
         &planned["requests"],
         &up["requests"],
@@ -169,20 +200,16 @@ async fn an_unscoped_policy_fails_the_other_site_check() {
     let a_dir = project(&a, "");
     // Before the first `up`, the ids CloudFront assigns are not known: `*` of their type, and
     // the command says so.
-    let stderr = crate::support::stderr_run(
-        crate::support::sitewarden_emulated(a_dir.path()).args([
-            "iam-policy",
-            "--for",
-            "provision",
-        ]),
-        0,
-    );
-    assert!(
-        stderr.contains("the origin access control, the response headers policy")
-            && stderr.contains("again after the first `sitewarden up`"),
-        "{stderr}"
-    );
-    let mut unscoped = json_run(a_dir.path(), &["iam-policy", "--for", "provision"], 0);
+    Run::new(a_dir.path())
+        .args(["iam-policy", "--for", "provision"])
+        .stderr_contains("the origin access control, the response headers policy")
+        .stderr_contains("again after the first `sitewarden up`")
+        .run();
+    let mut unscoped = Run::new(a_dir.path())
+        .json()
+        .args(["iam-policy", "--for", "provision"])
+        .run()
+        .into_json();
     assert!(
         unscoped
             .to_string()
@@ -195,7 +222,11 @@ async fn an_unscoped_policy_fails_the_other_site_check() {
     }
     let b = site_name("iamd");
     let b_dir = project(&b, "");
-    let up = json_run(b_dir.path(), &["up", "--infra-only", "-y"], 0);
+    let up = Run::new(b_dir.path())
+        .json()
+        .args(["up", "--infra-only", "-y"])
+        .run()
+        .into_json();
     let buckets = [format!("{b}-site-{ACCOUNT}"), format!("{b}-logs-{ACCOUNT}")];
     let b_facts = SiteFacts::read(&b, &[&buckets[0], &buckets[1]], None, None).await;
     let requests = site_requests(&b_facts, &[&up["requests"]]);

@@ -7,9 +7,7 @@ use std::path::Path;
 use sitewarden::deploy::lock::{LOCK_KEY, LeaseInfo};
 use sitewarden::deploy::manifest::{self, MANIFEST_KEY, Manifest};
 
-use crate::support::{
-    ACCOUNT, aws_clients, emulator, json_run, project, site_name, sitewarden_emulated, stderr_run,
-};
+use crate::support::{ACCOUNT, Run, aws_clients, emulator, project, site_name};
 
 const REGION: &str = "eu-west-1";
 
@@ -97,7 +95,7 @@ impl Twins {
     fn up(prefix: &str) -> Twins {
         let name = site_name(prefix);
         let a = project(&name, "");
-        json_run(a.path(), &["up", "--infra-only"], 0);
+        Run::new(a.path()).json().args(["up", "--infra-only"]).run();
         let b = project(&name, "");
         Twins {
             bucket: format!("{name}-site-{ACCOUNT}"),
@@ -110,15 +108,13 @@ impl Twins {
     fn race(&self, args: &[&str]) -> [(i32, String); 2] {
         let run = |dir: std::path::PathBuf, args: Vec<String>| {
             std::thread::spawn(move || {
-                let out = sitewarden_emulated(&dir)
+                // The loser's exit code and stderr are checked below, against its winner's.
+                let out = Run::new(&dir)
                     .arg("deploy")
                     .args(&args)
-                    .output()
-                    .unwrap();
-                (
-                    out.status.code().unwrap_or(-1),
-                    String::from_utf8_lossy(&out.stderr).into_owned(),
-                )
+                    .status_one_of([0, 1])
+                    .run();
+                (out.status, out.stderr)
             })
         };
         let args: Vec<String> = args.iter().map(ToString::to_string).collect();
@@ -165,7 +161,11 @@ async fn two_concurrent_deploys_leave_exactly_one_build() {
         assert!(!lock_exists(&twins.bucket).await, "the lease is released");
         // The manifest matches the live build: a deploy of the winner uploads nothing.
         let dir = if winner == 0 { &twins.a } else { &twins.b };
-        let again = json_run(dir.path(), &["deploy"], 0);
+        let again = Run::new(dir.path())
+            .json()
+            .args(["deploy"])
+            .run()
+            .into_json();
         assert_eq!(
             (again["uploaded"].as_u64(), again["deleted"].as_u64()),
             (Some(0), Some(0)),
@@ -219,47 +219,59 @@ fn far_future() -> u64 {
 async fn a_live_lease_refuses_a_deploy_and_a_stale_one_is_taken_over() {
     let name = site_name("lease");
     let dir = project(&name, "");
-    json_run(dir.path(), &["up", "--infra-only"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
     let bucket = format!("{name}-site-{ACCOUNT}");
 
     // Another run holds the lease: the deploy is refused (exit 1), naming it, and changes nothing.
     put_lease(&bucket, "ci-runner-7 pid 99", far_future()).await;
-    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("deploy"), 1);
-    assert!(
-        stderr.contains(
+    Run::new(dir.path())
+        .arg("deploy")
+        .status(1)
+        .stderr_contains(
             "error: the site is locked by another run: deploy by ci-runner-7 pid 99, since \
-             2026-12-01T10:00:00Z"
-        ),
-        "{stderr}"
-    );
-    assert!(stderr.contains("sitewarden unlock"), "{stderr}");
+             2026-12-01T10:00:00Z",
+        )
+        .stderr_contains("sitewarden unlock")
+        .run();
     assert!(published(&bucket).await.is_empty(), "nothing was uploaded");
 
     // A short wait is not enough either; the wait is reported.
-    let stderr = stderr_run(
-        sitewarden_emulated(dir.path()).args(["deploy", "--wait-for-lock", "3s"]),
-        1,
-    );
-    assert!(
-        stderr.contains("waiting for the site's lease: deploy by ci-runner-7 pid 99"),
-        "{stderr}"
-    );
+    Run::new(dir.path())
+        .args(["deploy", "--wait-for-lock", "3s"])
+        .status(1)
+        .stderr_contains("waiting for the site's lease: deploy by ci-runner-7 pid 99")
+        .run();
 
     // `unlock` breaks a live lease only with --force.
-    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("unlock"), 2);
-    assert!(
-        stderr.contains("the site's lease is live: deploy by ci-runner-7 pid 99"),
-        "{stderr}"
-    );
-    let out = json_run(dir.path(), &["unlock", "--force"], 0);
+    Run::new(dir.path())
+        .arg("unlock")
+        .status(2)
+        .stderr_contains("the site's lease is live: deploy by ci-runner-7 pid 99")
+        .run();
+    let out = Run::new(dir.path())
+        .json()
+        .args(["unlock", "--force"])
+        .run()
+        .into_json();
     assert_eq!(out["broken"]["holder"], "ci-runner-7 pid 99", "{out:#}");
     assert!(!lock_exists(&bucket).await);
-    let out = json_run(dir.path(), &["unlock"], 0);
+    let out = Run::new(dir.path())
+        .json()
+        .args(["unlock"])
+        .run()
+        .into_json();
     assert!(out["broken"].is_null(), "{out:#}");
 
     // A killed run's lease expires: the next deploy takes it over and releases it.
     put_lease(&bucket, "killed-runner pid 5", 1).await;
-    let out = json_run(dir.path(), &["deploy"], 0);
+    let out = Run::new(dir.path())
+        .json()
+        .args(["deploy"])
+        .run()
+        .into_json();
     assert_eq!(out["uploaded"], 1, "{out:#}");
     assert!(!lock_exists(&bucket).await, "the lease is released");
     assert_eq!(
@@ -273,11 +285,11 @@ async fn a_live_lease_refuses_a_deploy_and_a_stale_one_is_taken_over() {
         dir.path().join("dist/home.html"),
     )
     .unwrap();
-    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("deploy"), 2);
-    assert!(
-        stderr.contains("would delete 1 of the 1 published files"),
-        "{stderr}"
-    );
+    Run::new(dir.path())
+        .arg("deploy")
+        .status(2)
+        .stderr_contains("would delete 1 of the 1 published files")
+        .run();
     assert!(!lock_exists(&bucket).await, "the lease is released");
     assert_eq!(
         published(&bucket).await.keys().collect::<Vec<_>>(),
@@ -291,37 +303,40 @@ async fn a_live_lease_refuses_a_deploy_and_a_stale_one_is_taken_over() {
 
     // Rollback takes the lease too.
     std::fs::write(dir.path().join("dist/index.html"), "<h1>v2</h1>").unwrap();
-    json_run(dir.path(), &["deploy"], 0);
+    Run::new(dir.path()).json().args(["deploy"]).run();
     put_lease(&bucket, "ci-runner-8 pid 7", far_future()).await;
-    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("rollback"), 1);
-    assert!(
-        stderr.contains("locked by another run: deploy by ci-runner-8 pid 7"),
-        "{stderr}"
-    );
+    Run::new(dir.path())
+        .arg("rollback")
+        .status(1)
+        .stderr_contains("locked by another run: deploy by ci-runner-8 pid 7")
+        .run();
     assert_eq!(
         published(&bucket).await["index.html"],
         b"<h1>v2</h1>".to_vec()
     );
-    json_run(dir.path(), &["unlock", "--force"], 0);
-    json_run(dir.path(), &["rollback"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["unlock", "--force"])
+        .run();
+    Run::new(dir.path()).json().args(["rollback"]).run();
     assert_eq!(
         published(&bucket).await["index.html"],
         b"<h1>hello</h1>\n".to_vec()
     );
 
     // A bad duration is the user's error, before any AWS call.
-    let stderr = stderr_run(
-        sitewarden_emulated(dir.path()).args(["deploy", "--wait-for-lock", "5 days"]),
-        2,
-    );
-    assert!(stderr.contains("`5 days` has an unknown unit"), "{stderr}");
+    Run::new(dir.path())
+        .args(["deploy", "--wait-for-lock", "5 days"])
+        .status(2)
+        .stderr_contains("`5 days` has an unknown unit")
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_manifest_is_replaced_only_over_the_one_that_was_read() {
     let name = site_name("ifmatch");
     let dir = project(&name, "");
-    json_run(dir.path(), &["up"], 0);
+    Run::new(dir.path()).json().args(["up"]).run();
     let bucket = format!("{name}-site-{ACCOUNT}");
     let s3 = aws_clients(REGION).await.s3;
     let stale = s3
@@ -335,7 +350,7 @@ async fn the_manifest_is_replaced_only_over_the_one_that_was_read() {
         .unwrap();
     // Another run publishes: the manifest changes.
     std::fs::write(dir.path().join("dist/index.html"), "<h1>newer</h1>").unwrap();
-    json_run(dir.path(), &["deploy"], 0);
+    Run::new(dir.path()).json().args(["deploy"]).run();
     let newer = manifest::read(&s3, &bucket, &|_| {})
         .await
         .unwrap()
@@ -394,10 +409,16 @@ async fn a_bucket_squatted_in_another_account_gets_nothing() {
         .await
         .unwrap();
 
-    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("deploy"), 1);
-    assert!(stderr.contains(&bucket), "{stderr}");
-    let stderr = stderr_run(sitewarden_emulated(dir.path()).arg("up"), 1);
-    assert!(stderr.contains("another account"), "{stderr}");
+    Run::new(dir.path())
+        .arg("deploy")
+        .status(1)
+        .stderr_contains(&bucket)
+        .run();
+    Run::new(dir.path())
+        .arg("up")
+        .status(1)
+        .stderr_contains("another account")
+        .run();
     let listed = s3
         .list_objects_v2()
         .bucket(&bucket)
@@ -424,7 +445,7 @@ async fn a_bucket_squatted_in_another_account_gets_nothing() {
 async fn a_distribution_is_the_sites_only_with_the_site_tag() {
     let name = site_name("tagged");
     let dir = project(&name, "");
-    let up = json_run(dir.path(), &["up"], 0);
+    let up = Run::new(dir.path()).json().args(["up"]).run().into_json();
     let id = up["distribution"]["id"].as_str().unwrap().to_owned();
     let arn = up["distribution"]["arn"].as_str().unwrap().to_owned();
     let cloudfront = aws_clients(REGION).await.cloudfront;
@@ -441,19 +462,23 @@ async fn a_distribution_is_the_sites_only_with_the_site_tag() {
         .await
         .unwrap();
     for command in ["plan", "up"] {
-        let stderr = stderr_run(sitewarden_emulated(dir.path()).arg(command), 1);
-        assert!(
-            stderr.contains(&format!(
+        Run::new(dir.path())
+            .arg(command)
+            .status(1)
+            .stderr_contains(format!(
                 "CloudFront distribution `{id}` has this site's comment `sitewarden:{name}` but \
                  not the tag `sitewarden:site={name}`"
-            )),
-            "{command}: {stderr}"
-        );
-        assert!(stderr.contains("aws cloudfront tag-resource"), "{stderr}");
+            ))
+            .stderr_contains("aws cloudfront tag-resource")
+            .run();
     }
     // A deploy does not invalidate a distribution that is not the site's.
     std::fs::write(dir.path().join("dist/index.html"), "<h1>v2</h1>").unwrap();
-    let out = json_run(dir.path(), &["deploy"], 0);
+    let out = Run::new(dir.path())
+        .json()
+        .args(["deploy"])
+        .run()
+        .into_json();
     assert!(out["invalidation"].is_null(), "{out:#}");
     assert!(out["requests"].get("CreateInvalidation").is_none());
 
@@ -475,6 +500,10 @@ async fn a_distribution_is_the_sites_only_with_the_site_tag() {
         .send()
         .await
         .unwrap();
-    let plan = json_run(dir.path(), &["plan", "--infra-only"], 0);
+    let plan = Run::new(dir.path())
+        .json()
+        .args(["plan", "--infra-only"])
+        .run()
+        .into_json();
     assert_eq!(plan["changes"], serde_json::json!([]), "{plan:#}");
 }

@@ -2,9 +2,7 @@
 
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectOwnership, ServerSideEncryption};
 
-use crate::support::{
-    ACCOUNT, aws_clients, json_run, project, site_name, sitewarden_emulated, write_calls,
-};
+use crate::support::{ACCOUNT, Run, aws_clients, project, site_name, write_calls};
 
 fn changes(json: &serde_json::Value) -> Vec<String> {
     json["changes"]
@@ -29,7 +27,12 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
     let content = format!("{site}-site-{ACCOUNT}");
     let logs = format!("{site}-logs-{ACCOUNT}");
 
-    let planned = json_run(dir.path(), &["plan", "--detailed-exitcode"], 4);
+    let planned = Run::new(dir.path())
+        .json()
+        .args(["plan", "--detailed-exitcode"])
+        .status(4)
+        .run()
+        .into_json();
     assert_eq!(
         write_calls(&planned["requests"]),
         Vec::<String>::new(),
@@ -49,7 +52,10 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
         "{planned:#?}"
     );
 
-    json_run(dir.path(), &["up", "--infra-only"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
 
     let aws = aws_clients("eu-west-1").await;
     let s3 = &aws.s3;
@@ -131,7 +137,11 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
     );
 
     // Unchanged config: nothing to do, and no write call at all.
-    let again = json_run(dir.path(), &["up", "--infra-only"], 0);
+    let again = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run()
+        .into_json();
     assert_eq!(changes(&again), Vec::<String>::new());
     assert_eq!(
         write_calls(&again["requests"]),
@@ -139,11 +149,10 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
         "{}",
         again["requests"]
     );
-    json_run(
-        dir.path(),
-        &["plan", "--infra-only", "--detailed-exitcode"],
-        0,
-    );
+    Run::new(dir.path())
+        .json()
+        .args(["plan", "--infra-only", "--detailed-exitcode"])
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -151,7 +160,10 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
     let site = site_name("drift");
     let dir = project(&site, "");
     let content = format!("{site}-site-{ACCOUNT}");
-    json_run(dir.path(), &["up", "--infra-only"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
 
     let aws = aws_clients("eu-west-1").await;
     aws.s3
@@ -180,7 +192,12 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
         .await
         .unwrap();
 
-    let plan = json_run(dir.path(), &["plan", "--detailed-exitcode"], 4);
+    let plan = Run::new(dir.path())
+        .json()
+        .args(["plan", "--detailed-exitcode"])
+        .status(4)
+        .run()
+        .into_json();
     let planned = changes(&plan);
     assert_eq!(
         planned,
@@ -210,7 +227,10 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
         !unchanged.iter().any(|u| u.ends_with(&content)),
         "{unchanged:#?}"
     );
-    json_run(dir.path(), &["up", "--infra-only"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
     let versioning = aws
         .s3
         .get_bucket_versioning()
@@ -232,11 +252,10 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
             .block_public_policy,
         Some(true)
     );
-    json_run(
-        dir.path(),
-        &["plan", "--infra-only", "--detailed-exitcode"],
-        0,
-    );
+    Run::new(dir.path())
+        .json()
+        .args(["plan", "--infra-only", "--detailed-exitcode"])
+        .run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,7 +263,10 @@ async fn destroy_keeps_the_data_unless_asked() {
     let site = site_name("destroy");
     let dir = project(&site, "");
     let content = format!("{site}-site-{ACCOUNT}");
-    json_run(dir.path(), &["up", "--infra-only"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
     let aws = aws_clients("eu-west-1").await;
     aws.s3
         .put_object()
@@ -256,13 +278,16 @@ async fn destroy_keeps_the_data_unless_asked() {
         .unwrap();
 
     // Without a terminal and without -y, nothing is deleted.
-    sitewarden_emulated(dir.path())
-        .arg("destroy")
-        .assert()
-        .code(2);
+    Run::new(dir.path()).arg("destroy").status(2).run();
     let key_state = || async { crate::support::site_key(&site).await.key_state };
     // --keep-key: the kept content stays readable with its key.
-    let kept_key = changes(&json_run(dir.path(), &["destroy", "-y", "--keep-key"], 0));
+    let kept_key = changes(
+        &Run::new(dir.path())
+            .json()
+            .args(["destroy", "-y", "--keep-key"])
+            .run()
+            .into_json(),
+    );
     assert!(
         !kept_key.iter().any(|c| c.contains("kms key")),
         "{kept_key:#?}"
@@ -272,7 +297,13 @@ async fn destroy_keeps_the_data_unless_asked() {
         Some(aws_sdk_kms::types::KeyState::Enabled)
     );
     // Without it the key's deletion is scheduled, and the plan says what that means for the data.
-    let destroyed = changes(&json_run(dir.path(), &["destroy", "-y"], 0));
+    let destroyed = changes(
+        &Run::new(dir.path())
+            .json()
+            .args(["destroy", "-y"])
+            .run()
+            .into_json(),
+    );
     assert!(
         destroyed.iter().any(|c| c.starts_with(&format!(
             "delete kms key alias/sitewarden/{site}: schedule deletion in 30 days"
@@ -312,7 +343,10 @@ async fn destroy_keeps_the_data_unless_asked() {
         b"hi"
     );
 
-    json_run(dir.path(), &["destroy", "-y", "--delete-content"], 0);
+    Run::new(dir.path())
+        .json()
+        .args(["destroy", "-y", "--delete-content"])
+        .run();
     assert!(aws.s3.head_bucket().bucket(&content).send().await.is_err());
 }
 
@@ -320,11 +354,12 @@ async fn destroy_keeps_the_data_unless_asked() {
 fn invalid_config_makes_no_remote_call() {
     // A closed port: any AWS call would fail with exit 1.
     let dir = project(&site_name("bad"), "[deploy]\nconcurrency = 0\n");
-    crate::support::sitewarden(dir.path())
-        .args(["--endpoint-url", "http://127.0.0.1:9", "up", "--infra-only"])
-        .assert()
-        .code(2)
-        .stderr("error: invalid config file `sitewarden.toml`: `deploy.concurrency`: `0` is out of range 1-256\n");
+    Run::new(dir.path())
+        .endpoint("http://127.0.0.1:9")
+        .args(["up", "--infra-only"])
+        .status(2)
+        .stderr_is("error: invalid config file `sitewarden.toml`: `deploy.concurrency`: `0` is out of range 1-256\n")
+        .run();
 }
 
 /// The properties both buckets share: private, ACL-free, versioned, TLS-only, lifecycle, tagged.
@@ -429,22 +464,13 @@ async fn an_existing_key_without_cloudfront_decrypt_is_reported_with_the_stateme
         .unwrap();
     let site = site_name("own-key");
     let dir = project(&site, &format!("[kms]\nkey_arn = \"{key_arn}\"\n"));
-    let up = |dir: &std::path::Path| {
-        let out = sitewarden_emulated(dir)
-            .args(["up", "--infra-only"])
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(0), "{stderr}");
-        stderr
-    };
-    let stderr = up(dir.path());
-    assert!(
-        stderr.contains(&format!(
+    let up = || Run::new(dir.path()).args(["up", "--infra-only"]);
+    let stderr = up()
+        .stderr_contains(format!(
             "the policy of key `{key_arn}` (`kms.key_arn`) does not let CloudFront decrypt"
-        )),
-        "{stderr}"
-    );
+        ))
+        .run()
+        .stderr;
     // The warning carries the statement to add; with it in the key policy, all is well.
     let rest = &stderr[stderr.find("has this statement:\n").unwrap() + 20..];
     let statement: serde_json::Value = serde_json::Deserializer::from_str(rest)
@@ -476,11 +502,7 @@ async fn an_existing_key_without_cloudfront_decrypt_is_reported_with_the_stateme
         .send()
         .await
         .unwrap();
-    let stderr = up(dir.path());
-    assert!(
-        !stderr.contains("does not let CloudFront decrypt"),
-        "{stderr}"
-    );
+    up().stderr_lacks("does not let CloudFront decrypt").run();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -488,19 +510,15 @@ async fn a_denied_call_stops_the_run_with_the_call_and_a_hint() {
     let site = site_name("denied");
     let dir = project(&site, "");
     // A principal without kms:CreateKey (the emulator's `deny+` keys): the first write fails.
-    let stderr = crate::support::stderr_run(
-        sitewarden_emulated(dir.path())
-            .env("AWS_ACCESS_KEY_ID", "deny+kms:CreateKey")
-            .args(["up", "--infra-only"]),
-        1,
-    );
-    assert!(
-        stderr.contains(&format!(
+    Run::new(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "deny+kms:CreateKey")
+        .args(["up", "--infra-only"])
+        .status(1)
+        .stderr_contains(format!(
             "CreateKey failed for kms key alias/sitewarden/{site}: AccessDeniedException"
-        )),
-        "{stderr}"
-    );
-    assert!(stderr.contains("`sitewarden iam-policy`"), "{stderr}");
+        ))
+        .stderr_contains("`sitewarden iam-policy`")
+        .run();
     // Nothing after the failed step ran.
     let s3 = aws_clients("eu-west-1").await.s3;
     assert!(

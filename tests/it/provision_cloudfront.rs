@@ -8,7 +8,7 @@ use aws_sdk_cloudfront::types::{
 };
 use sitewarden::aws::Aws;
 
-use crate::support::{ACCOUNT, aws_clients, json_run, project, site_name, write_calls};
+use crate::support::{ACCOUNT, Run, aws_clients, project, site_name, write_calls};
 
 const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
@@ -110,7 +110,11 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
     let dir = project(&s.site, CONFIG);
 
     plan_lists_every_part(&s, dir.path());
-    let up = json_run(dir.path(), &["up", "--infra-only"], 0);
+    let up = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run()
+        .into_json();
     let aws = aws_clients("eu-west-1").await;
     let (id, config, _) = distribution(&aws.cloudfront, &s.site)
         .await
@@ -131,7 +135,11 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
     assert_policies_name_the_distribution(&aws, &s, &arn).await;
 
     // Unchanged config: no change and not one write call.
-    let again = json_run(dir.path(), &["up", "--infra-only"], 0);
+    let again = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run()
+        .into_json();
     assert_eq!(changes(&again), Vec::<String>::new());
     assert_eq!(
         write_calls(&again["requests"]),
@@ -140,11 +148,11 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
         again["requests"]
     );
     // The plan lists every part as a no-op.
-    let plan = json_run(
-        dir.path(),
-        &["plan", "--infra-only", "--detailed-exitcode"],
-        0,
-    );
+    let plan = Run::new(dir.path())
+        .json()
+        .args(["plan", "--infra-only", "--detailed-exitcode"])
+        .run()
+        .into_json();
     let unchanged: Vec<(String, String)> = plan["unchanged"]
         .as_array()
         .unwrap()
@@ -249,7 +257,12 @@ async fn assert_policies_name_the_distribution(aws: &Aws, s: &Site, arn: &str) {
 }
 
 fn plan_lists_every_part(s: &Site, dir: &std::path::Path) {
-    let planned = json_run(dir, &["plan", "--detailed-exitcode"], 4);
+    let planned = Run::new(dir)
+        .json()
+        .args(["plan", "--detailed-exitcode"])
+        .status(4)
+        .run()
+        .into_json();
     assert_eq!(
         write_calls(&planned["requests"]),
         Vec::<String>::new(),
@@ -536,13 +549,20 @@ async fn drift_is_planned_and_repaired(
         .await
         .unwrap();
 
-    let drift = changes(&json_run(dir, &["plan", "--detailed-exitcode"], 4));
+    let drift = changes(
+        &Run::new(dir)
+            .json()
+            .args(["plan", "--detailed-exitcode"])
+            .status(4)
+            .run()
+            .into_json(),
+    );
     let expected = format!(
         "update cloudfront distribution sitewarden:{}: response headers policy none → {policy_id}",
         s.site
     );
     assert!(has_change(&drift, &expected), "{drift:#?}");
-    json_run(dir, &["up", "--infra-only"], 0);
+    Run::new(dir).json().args(["up", "--infra-only"]).run();
     let (_, restored, _) = distribution(cloudfront, &s.site).await.unwrap();
     assert_eq!(
         restored
@@ -552,7 +572,10 @@ async fn drift_is_planned_and_repaired(
             .as_deref(),
         Some(policy_id)
     );
-    json_run(dir, &["plan", "--infra-only", "--detailed-exitcode"], 0);
+    Run::new(dir)
+        .json()
+        .args(["plan", "--infra-only", "--detailed-exitcode"])
+        .run();
 
     // A web ACL attached outside sitewarden stays; `[cdn]` settings are applied.
     let acl = format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/team/0a1b2c3d");
@@ -566,14 +589,23 @@ async fn drift_is_planned_and_repaired(
         .send()
         .await
         .unwrap();
-    json_run(dir, &["plan", "--infra-only", "--detailed-exitcode"], 0);
+    Run::new(dir)
+        .json()
+        .args(["plan", "--infra-only", "--detailed-exitcode"])
+        .run();
     let config_path = dir.join("sitewarden.toml");
     let mut config = std::fs::read_to_string(&config_path).unwrap();
     config.push_str(
         "[cdn]\nprice_class = \"PriceClass_100\"\ncache_policy_id = \"4135ea2d-6df8-44a3-9df3-4b5a84be39ad\"\n",
     );
     std::fs::write(&config_path, config).unwrap();
-    let updated = changes(&json_run(dir, &["up", "--infra-only"], 0));
+    let updated = changes(
+        &Run::new(dir)
+            .json()
+            .args(["up", "--infra-only"])
+            .run()
+            .into_json(),
+    );
     assert!(
         has_change(
             &updated,
@@ -588,11 +620,20 @@ async fn drift_is_planned_and_repaired(
     let (_, now, _) = distribution(cloudfront, &s.site).await.unwrap();
     assert_eq!(now.price_class.unwrap().as_str(), "PriceClass_100");
     assert_eq!(now.web_acl_id.as_deref(), Some(acl.as_str()));
-    json_run(dir, &["plan", "--infra-only", "--detailed-exitcode"], 0);
+    Run::new(dir)
+        .json()
+        .args(["plan", "--infra-only", "--detailed-exitcode"])
+        .run();
 }
 
 async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, policy_id: &str) {
-    let destroyed = changes(&json_run(dir, &["destroy", "-y"], 0));
+    let destroyed = changes(
+        &Run::new(dir)
+            .json()
+            .args(["destroy", "-y"])
+            .run()
+            .into_json(),
+    );
     assert!(
         has_change(
             &destroyed,
@@ -651,7 +692,13 @@ async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, 
         .await;
     assert!(destination.is_err(), "delivery destination still there");
     // Nothing of CloudFront is left for a second destroy.
-    let again = changes(&json_run(dir, &["destroy", "-y"], 0));
+    let again = changes(
+        &Run::new(dir)
+            .json()
+            .args(["destroy", "-y"])
+            .run()
+            .into_json(),
+    );
     assert!(
         !again.iter().any(|c| c.contains("cloudfront")),
         "{again:#?}"

@@ -6,10 +6,7 @@ use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
 
-use crate::support::{
-    ACCOUNT, aws_clients, json_run, project, site_name, sitewarden_emulated, stdout_json,
-    write_calls,
-};
+use crate::support::{ACCOUNT, Run, aws_clients, project, site_name, write_calls};
 
 /// A domain unique to this test (the emulator is shared by every test of the binary).
 fn unique_domain(site: &str) -> String {
@@ -135,7 +132,7 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
         ),
     );
 
-    let planned = json_run(dir.path(), &["plan"], 0);
+    let planned = Run::new(dir.path()).json().args(["plan"]).run().into_json();
     assert_eq!(write_calls(&planned["requests"]), Vec::<String>::new());
     let planned_requests = planned["requests"].clone();
     let planned = planned["changes"].to_string();
@@ -146,7 +143,11 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
         "{planned}"
     );
 
-    let up = json_run(dir.path(), &["up", "--infra-only", "-y"], 0);
+    let up = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only", "-y"])
+        .run()
+        .into_json();
 
     // The certificate: us-east-1, DNS validated, RSA 2048, CT on, the site's names, tagged.
     let arns = certificates(&domain).await;
@@ -262,7 +263,11 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
     assert_eq!(aliases, [domain.clone(), www.clone()]);
 
     // Unchanged config: no change and no write call.
-    let again = json_run(dir.path(), &["up", "--infra-only", "-y"], 0);
+    let again = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only", "-y"])
+        .run()
+        .into_json();
     assert_eq!(again["changes"], serde_json::json!([]), "{again:#}");
     assert_eq!(
         write_calls(&again["requests"]),
@@ -272,7 +277,11 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
     );
 
     // Destroy: aliases, validation CNAMEs and the certificate go; the CAA set stays.
-    let policy = json_run(dir.path(), &["iam-policy", "--for", "provision"], 0);
+    let policy = Run::new(dir.path())
+        .json()
+        .args(["iam-policy", "--for", "provision"])
+        .run()
+        .into_json();
     let buckets = [
         format!("{site}-site-{ACCOUNT}"),
         format!("{site}-logs-{ACCOUNT}"),
@@ -284,7 +293,11 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
         Some(&zone),
     )
     .await;
-    let destroyed = json_run(dir.path(), &["destroy", "-y"], 0);
+    let destroyed = Run::new(dir.path())
+        .json()
+        .args(["destroy", "-y"])
+        .run()
+        .into_json();
     // The provisioning policy `iam-policy` prints allows every call these runs made, on this
     // site's resources.
     crate::support::assert_policy_allows(
@@ -319,10 +332,10 @@ async fn external_dns_prints_the_records_and_writes_nothing_to_route53() {
         &format!("domain = \"{domain}\"\n[dns]\nmode = \"external\"\n"),
     );
 
-    let stderr = crate::support::stderr_run(
-        sitewarden_emulated(dir.path()).args(["up", "--infra-only", "--no-wait", "-y"]),
-        0,
-    );
+    let stderr = Run::new(dir.path())
+        .args(["up", "--infra-only", "--no-wait", "-y"])
+        .run()
+        .stderr;
     let arn = &certificates(&domain).await[0];
     let cert = aws_clients("us-east-1")
         .await
@@ -342,7 +355,11 @@ async fn external_dns_prints_the_records_and_writes_nothing_to_route53() {
         );
     }
 
-    let json = json_run(dir.path(), &["up", "--infra-only", "--no-wait", "-y"], 0);
+    let json = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only", "--no-wait", "-y"])
+        .run()
+        .into_json();
     let route53_calls: Vec<&String> = json["requests"]
         .as_object()
         .unwrap()
@@ -397,21 +414,21 @@ async fn a_domain_without_a_hosted_zone_is_a_usage_error() {
     let site = site_name("dnsnozone");
     let domain = format!("{site}.example.net");
     let dir = project(&site, &format!("domain = \"{domain}\"\n"));
-    let stderr = crate::support::stderr_run(sitewarden_emulated(dir.path()).args(["plan"]), 2);
-    assert!(
-        stderr.contains(&format!(
+    Run::new(dir.path())
+        .arg("plan")
+        .status(2)
+        .stderr_contains(format!(
             "error: no public Route53 hosted zone contains `{domain}`"
-        )),
-        "{stderr}"
-    );
-    assert!(stderr.contains("dns.mode = \"external\""), "{stderr}");
+        ))
+        .stderr_contains("dns.mode = \"external\"")
+        .run();
 
-    let out = sitewarden_emulated(dir.path())
-        .args(["--json", "up", "--infra-only", "-y"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty() || stdout_json(&out).is_object());
+    let out = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only", "-y"])
+        .status(2)
+        .run();
+    assert!(out.stdout.is_empty() || out.json().is_object());
     assert_nothing_created(&site).await;
 }
 
@@ -462,15 +479,12 @@ async fn a_record_sitewarden_may_not_replace_stops_up_before_any_change() {
     )
     .await;
     let dir = project(&site, &format!("domain = \"{domain}\"\n"));
-    let stderr = crate::support::stderr_run(
-        sitewarden_emulated(dir.path()).args(["up", "--infra-only", "-y"]),
-        2,
-    );
-    assert!(
-        stderr.contains(&format!(
+    Run::new(dir.path())
+        .args(["up", "--infra-only", "-y"])
+        .status(2)
+        .stderr_contains(format!(
             "`{domain}` has an A record (`192.0.2.10`) that sitewarden did not create"
-        )),
-        "{stderr}"
-    );
+        ))
+        .run();
     assert_nothing_created(&site).await;
 }

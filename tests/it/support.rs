@@ -1,4 +1,5 @@
-//! Test support: the local AWS emulator (one per test binary) and a `sitewarden` command builder.
+//! Test support: the local AWS emulator (one per test binary), [`Run`], the one way tests run
+//! `sitewarden`, and readers of the AWS state a run leaves.
 //!
 //! The emulator is started on a free 127.0.0.1 port the first time a test asks for it, with
 //! `--parent-pid` so it exits together with the test binary. Each test gets its own site name and
@@ -6,6 +7,8 @@
 
 #![allow(dead_code)]
 
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -93,32 +96,407 @@ pub fn site_name(prefix: &str) -> String {
     format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// `sitewarden` in `dir` with no AWS settings from the environment but test credentials.
-pub fn sitewarden(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("sitewarden").expect("sitewarden binary");
-    cmd.current_dir(dir);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env_remove("NO_COLOR")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/nonexistent/sitewarden-test")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/sitewarden-test",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    cmd
+/// Where a run sends its AWS calls.
+#[derive(Debug, Clone)]
+enum Endpoint {
+    /// `--endpoint-url <the emulator>` (the default).
+    Emulator,
+    /// `--endpoint-url <url>`: a closed port, or a URL the command must refuse.
+    Url(String),
+    /// No `--endpoint-url`: for commands that never reach AWS.
+    Offline,
 }
 
-/// `sitewarden --endpoint-url <emulator>` in `dir`.
-pub fn sitewarden_emulated(dir: &Path) -> Command {
-    let mut cmd = sitewarden(dir);
-    cmd.arg("--endpoint-url").arg(&emulator().endpoint);
-    cmd
+/// Whether a run's stdout is a JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Json {
+    No,
+    /// `--json` is passed and stdout is its document.
+    Flag,
+    /// The command prints JSON of its own accord (`iam-policy`, `audit --format sarif`).
+    Stdout,
+}
+
+#[derive(Debug, Clone)]
+enum Expect {
+    Is(String),
+    Contains(String),
+    Lacks(String),
+    StartsWith(String),
+    EndsWith(String),
+}
+
+impl Expect {
+    fn holds(&self, text: &str) -> bool {
+        match self {
+            Expect::Is(s) => text == s,
+            Expect::Contains(s) => text.contains(s.as_str()),
+            Expect::Lacks(s) => !text.contains(s.as_str()),
+            Expect::StartsWith(s) => text.starts_with(s.as_str()),
+            Expect::EndsWith(s) => text.ends_with(s.as_str()),
+        }
+    }
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Is(s) => write!(f, "is {s:?}"),
+            Expect::Contains(s) => write!(f, "contains {s:?}"),
+            Expect::Lacks(s) => write!(f, "does not contain {s:?}"),
+            Expect::StartsWith(s) => write!(f, "starts with {s:?}"),
+            Expect::EndsWith(s) => write!(f, "ends with {s:?}"),
+        }
+    }
+}
+
+/// Exit codes that report an error (`error:` line on stderr, no data on stdout); 0, 3 (audit
+/// failures) and 4 (pending changes) are results.
+const ERROR_CODES: [i32; 2] = [1, 2];
+
+/// One run of `sitewarden` and everything it must show; nothing runs until [`Run::run`], which
+/// checks all of it every time.
+///
+/// Defaults: the run is in `dir` with no `AWS_*` setting from the environment but test
+/// credentials, against the emulator (`--endpoint-url`), and must exit 0. On an exit 0, 3 or 4
+/// stderr has no `error:` line; on an exit 1 or 2 it has one and stdout is empty (with `.json()`:
+/// empty or a JSON document). With `.json()` (`--json`) or `.json_stdout()`, stdout must be one JSON
+/// document, in [`Output::json`].
+#[derive(Debug, Clone)]
+#[must_use = "a `Run` runs and checks nothing until `.run()`"]
+pub struct Run {
+    dir: PathBuf,
+    args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
+    endpoint: Endpoint,
+    json: Json,
+    statuses: Vec<i32>,
+    stdout: Vec<Expect>,
+    stderr: Vec<Expect>,
+    timeout: Option<Duration>,
+}
+
+/// What a [`Run`] printed, after every check passed.
+#[derive(Debug)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+    json: Option<serde_json::Value>,
+}
+
+impl Output {
+    /// The JSON document on stdout (of a `.json()` or `.json_stdout()` run).
+    pub fn json(&self) -> &serde_json::Value {
+        self.json
+            .as_ref()
+            .expect("stdout holds a JSON document only in a `.json()` or `.json_stdout()` run")
+    }
+
+    pub fn into_json(self) -> serde_json::Value {
+        self.json
+            .expect("stdout holds a JSON document only in a `.json()` or `.json_stdout()` run")
+    }
+}
+
+impl Run {
+    /// `sitewarden` in `dir`, against the emulator, expected to exit 0 without an error.
+    pub fn new(dir: impl AsRef<Path>) -> Run {
+        Run {
+            dir: dir.as_ref().to_owned(),
+            args: Vec::new(),
+            env: Vec::new(),
+            endpoint: Endpoint::Emulator,
+            json: Json::No,
+            statuses: vec![0],
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            timeout: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Run {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    /// An environment variable on top of the test defaults (e.g. `AWS_ACCESS_KEY_ID=deny+...`).
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Run {
+        self.env
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// No `--endpoint-url`: the command must not need AWS.
+    pub fn offline(mut self) -> Run {
+        self.endpoint = Endpoint::Offline;
+        self
+    }
+
+    /// `--endpoint-url <url>` instead of the emulator's.
+    pub fn endpoint(mut self, url: &str) -> Run {
+        self.endpoint = Endpoint::Url(url.to_owned());
+        self
+    }
+
+    /// Passes `--json`; stdout must be one JSON document.
+    pub fn json(mut self) -> Run {
+        self.json = Json::Flag;
+        self
+    }
+
+    /// Stdout must be one JSON document, without `--json`.
+    pub fn json_stdout(mut self) -> Run {
+        self.json = Json::Stdout;
+        self
+    }
+
+    /// The exit code the run must end with (default 0).
+    pub fn status(mut self, code: i32) -> Run {
+        self.statuses = vec![code];
+        self
+    }
+
+    /// Any of these exit codes (a race); the stderr and stdout defaults follow the actual one.
+    pub fn status_one_of(mut self, codes: impl IntoIterator<Item = i32>) -> Run {
+        self.statuses = codes.into_iter().collect();
+        self
+    }
+
+    pub fn stdout_is(mut self, text: impl Into<String>) -> Run {
+        self.stdout.push(Expect::Is(text.into()));
+        self
+    }
+
+    pub fn stdout_contains(mut self, text: impl Into<String>) -> Run {
+        self.stdout.push(Expect::Contains(text.into()));
+        self
+    }
+
+    pub fn stdout_lacks(mut self, text: impl Into<String>) -> Run {
+        self.stdout.push(Expect::Lacks(text.into()));
+        self
+    }
+
+    pub fn stdout_starts_with(mut self, text: impl Into<String>) -> Run {
+        self.stdout.push(Expect::StartsWith(text.into()));
+        self
+    }
+
+    pub fn stdout_ends_with(mut self, text: impl Into<String>) -> Run {
+        self.stdout.push(Expect::EndsWith(text.into()));
+        self
+    }
+
+    pub fn stderr_is(mut self, text: impl Into<String>) -> Run {
+        self.stderr.push(Expect::Is(text.into()));
+        self
+    }
+
+    pub fn stderr_contains(mut self, text: impl Into<String>) -> Run {
+        self.stderr.push(Expect::Contains(text.into()));
+        self
+    }
+
+    pub fn stderr_lacks(mut self, text: impl Into<String>) -> Run {
+        self.stderr.push(Expect::Lacks(text.into()));
+        self
+    }
+
+    pub fn stderr_starts_with(mut self, text: impl Into<String>) -> Run {
+        self.stderr.push(Expect::StartsWith(text.into()));
+        self
+    }
+
+    pub fn stderr_ends_with(mut self, text: impl Into<String>) -> Run {
+        self.stderr.push(Expect::EndsWith(text.into()));
+        self
+    }
+
+    /// Kills the run after `timeout` (it then fails its status check).
+    pub fn timeout(mut self, timeout: Duration) -> Run {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The arguments as passed: the endpoint and `--json` first, then the test's.
+    fn argv(&self) -> Vec<OsString> {
+        let mut argv: Vec<OsString> = Vec::new();
+        match &self.endpoint {
+            Endpoint::Emulator => {
+                argv.extend(["--endpoint-url".into(), emulator().endpoint.clone().into()]);
+            }
+            Endpoint::Url(url) => argv.extend(["--endpoint-url".into(), url.into()]),
+            Endpoint::Offline => {}
+        }
+        if self.json == Json::Flag {
+            argv.push("--json".into());
+        }
+        argv.extend(self.args.iter().cloned());
+        argv
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::cargo_bin("sitewarden").expect("sitewarden binary");
+        cmd.current_dir(&self.dir);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env_remove("NO_COLOR")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_CONFIG_FILE", "/nonexistent/sitewarden-test")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/sitewarden-test",
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd.args(self.argv());
+        if let Some(timeout) = self.timeout {
+            cmd.timeout(timeout);
+        }
+        cmd
+    }
+
+    /// Runs the command and checks the exit code, stdout and stderr; panics naming every check
+    /// that failed, with the command, its exit code, stdout and stderr.
+    #[track_caller]
+    pub fn run(self) -> Output {
+        let out = self.command().output().expect("run sitewarden");
+        let status = out.status.code().unwrap_or(-1);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        match self.check(status, &stdout, &stderr) {
+            Ok(json) => Output {
+                status,
+                stdout,
+                stderr,
+                json,
+            },
+            Err(failed) => panic!("{}", self.report(&failed, status, &stdout, &stderr)),
+        }
+    }
+
+    /// Every check of the run on what it printed: the JSON document on stdout if one is
+    /// expected, or each check that failed.
+    fn check(
+        &self,
+        status: i32,
+        stdout: &str,
+        stderr: &str,
+    ) -> Result<Option<serde_json::Value>, Vec<String>> {
+        let mut failed = Vec::new();
+        if !self.statuses.contains(&status) {
+            failed.push(format!("exit code {status}, expected {:?}", self.statuses));
+        }
+        // The defaults follow the code the run ended with.
+        let error = ERROR_CODES.contains(&status);
+        let error_line = stderr.lines().find(|l| strip_ansi(l).starts_with("error:"));
+        match (error, error_line) {
+            (true, None) => failed.push(format!("exit code {status} without an `error:` line")),
+            (false, Some(line)) => failed.push(format!("exit code {status} with {line:?}")),
+            _ => {}
+        }
+        let mut json = None;
+        if self.json != Json::No && !(error && stdout.is_empty()) {
+            match serde_json::from_str(stdout) {
+                Ok(value) => json = Some(value),
+                Err(e) => failed.push(format!("stdout is not a JSON document: {e}")),
+            }
+        } else if error && !stdout.is_empty() {
+            failed.push(format!("exit code {status} with data on stdout"));
+        }
+        for (stream, text, expects) in [
+            ("stdout", stdout, &self.stdout),
+            ("stderr", stderr, &self.stderr),
+        ] {
+            for expect in expects.iter().filter(|e| !e.holds(text)) {
+                failed.push(format!("{stream} {expect}: it does not"));
+            }
+        }
+        if failed.is_empty() {
+            Ok(json)
+        } else {
+            Err(failed)
+        }
+    }
+
+    /// The failed checks, the command, its exit code, stdout and stderr.
+    fn report(&self, failed: &[String], status: i32, stdout: &str, stderr: &str) -> String {
+        let end = |text: &str| {
+            if text.ends_with('\n') || text.is_empty() {
+                ""
+            } else {
+                "\n"
+            }
+        };
+        format!(
+            "{}\n\n$ {}\n(in {})\nexit code: {status}\n--- stdout ---\n{stdout}{}--- stderr ---\n{stderr}{}--- end ---",
+            failed.join("\n"),
+            self.command_line(),
+            self.dir.display(),
+            end(stdout),
+            end(stderr),
+        )
+    }
+
+    /// The command as a shell line, with the environment it sets on top of the defaults.
+    fn command_line(&self) -> String {
+        let mut line = String::new();
+        for (key, value) in &self.env {
+            let _ = write!(line, "{}={} ", key.to_string_lossy(), quote(value));
+        }
+        line += "sitewarden";
+        for arg in self.argv() {
+            let _ = write!(line, " {}", quote(&arg));
+        }
+        line
+    }
+}
+
+/// A shell word for `text` (quoted when it needs to be).
+fn quote(text: &OsStr) -> String {
+    let text = text.to_string_lossy();
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=+@,".contains(c))
+    {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+/// `line` without its ANSI colour sequences (`ESC [ ... m`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A temp folder holding a `sitewarden.toml` with the given body after a `[site]` header.
@@ -147,15 +525,6 @@ pub async fn aws_clients(region: &str) -> sitewarden::aws::Aws {
     sitewarden::aws::Aws::from_config(&config, true).expect("clients")
 }
 
-pub fn stdout_json(output: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
-
 /// Operations in a `"requests"` map that can change something (anything but reads).
 pub fn write_calls(requests: &serde_json::Value) -> Vec<String> {
     requests
@@ -169,23 +538,6 @@ pub fn write_calls(requests: &serde_json::Value) -> Vec<String> {
         })
         .cloned()
         .collect()
-}
-
-/// Runs `sitewarden --json ARGS` against the emulator in `dir`, expecting `code`; returns stdout JSON.
-pub fn json_run(dir: &Path, args: &[&str], code: i32) -> serde_json::Value {
-    let out = sitewarden_emulated(dir)
-        .arg("--json")
-        .args(args)
-        .output()
-        .expect("run sitewarden");
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "sitewarden {args:?}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout_json(&out)
 }
 
 /// The S3 IAM actions an S3 API operation needs, and whether it acts on objects (`bucket/*`)
@@ -798,14 +1150,6 @@ pub fn assert_policy_allows(
     );
 }
 
-/// Runs `cmd`, asserts its exit code, and returns its stderr.
-pub fn stderr_run(cmd: &mut Command, code: i32) -> String {
-    let out = cmd.output().expect("run sitewarden");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{stderr}");
-    stderr
-}
-
 /// The KMS key of `site` (`alias/sitewarden/<site>`, in eu-west-1, the tests' region).
 pub async fn site_key(site: &str) -> aws_sdk_kms::types::KeyMetadata {
     aws_clients("eu-west-1")
@@ -818,4 +1162,176 @@ pub async fn site_key(site: &str) -> aws_sdk_kms::types::KeyMetadata {
         .unwrap_or_else(|e| panic!("key of site {site}: {e:?}"))
         .key_metadata
         .expect("key metadata")
+}
+
+/// The checks of [`Run`] on given output, and its report of a real run that fails them.
+mod run_checks {
+    use super::Run;
+
+    /// A run whose checks are tried on output given here (nothing is executed).
+    fn run() -> Run {
+        Run::new("/nonexistent").offline()
+    }
+
+    fn failed(result: Result<Option<serde_json::Value>, Vec<String>>) -> Vec<String> {
+        result.expect_err("a check fails")
+    }
+
+    #[test]
+    fn the_exit_code_is_checked() {
+        assert_eq!(
+            failed(run().check(1, "", "error: boom\n")),
+            ["exit code 1, expected [0]"]
+        );
+        assert_eq!(run().status(4).check(4, "", ""), Ok(None));
+    }
+
+    #[test]
+    fn an_error_exit_needs_an_error_line_and_no_data_on_stdout() {
+        assert_eq!(
+            failed(run().status(2).check(2, "", "warning: only this\n")),
+            ["exit code 2 without an `error:` line"]
+        );
+        assert_eq!(
+            failed(run().status(1).check(1, "data\n", "error: boom\n")),
+            ["exit code 1 with data on stdout"]
+        );
+        let coloured = "\u{1b}[1;31merror:\u{1b}[0m boom\n";
+        assert_eq!(run().status(2).check(2, "", coloured), Ok(None));
+    }
+
+    #[test]
+    fn a_result_exit_has_no_error_line() {
+        assert_eq!(
+            failed(run().check(0, "", "warning: w\nerror: boom\n")),
+            ["exit code 0 with \"error: boom\""]
+        );
+        assert_eq!(
+            failed(run().status(3).check(3, "", "error: boom\n")),
+            ["exit code 3 with \"error: boom\""]
+        );
+        assert_eq!(
+            run().check(0, "", "warning: not an error: line\n"),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn json_stdout_is_parsed_and_must_be_one_document() {
+        assert_eq!(
+            run().json().check(0, "{\"uploaded\": 1}\n", ""),
+            Ok(Some(serde_json::json!({"uploaded": 1})))
+        );
+        let bad = failed(run().json().check(0, "uploaded 1\n", ""));
+        assert!(
+            bad.len() == 1 && bad[0].starts_with("stdout is not a JSON document: "),
+            "{bad:?}"
+        );
+        failed(run().json_stdout().check(0, "", ""));
+        // An error prints nothing on stdout, or its JSON document.
+        assert_eq!(
+            run().json().status(2).check(2, "", "error: boom\n"),
+            Ok(None)
+        );
+        assert_eq!(
+            run().json().status(2).check(2, "{}", "error: boom\n"),
+            Ok(Some(serde_json::json!({})))
+        );
+        assert!(run().argv().is_empty() && run().json().argv() == ["--json"]);
+        assert!(run().json_stdout().argv().is_empty());
+    }
+
+    #[test]
+    fn every_expectation_is_checked() {
+        let run = run()
+            .stdout_is("b")
+            .stdout_contains("b")
+            .stdout_lacks("a")
+            .stdout_starts_with("b")
+            .stdout_ends_with("c")
+            .stderr_is("")
+            .stderr_contains("y")
+            .stderr_lacks("x")
+            .stderr_starts_with("y")
+            .stderr_ends_with("z");
+        assert_eq!(
+            failed(run.check(0, "a\n", "x\n")),
+            [
+                "stdout is \"b\": it does not",
+                "stdout contains \"b\": it does not",
+                "stdout does not contain \"a\": it does not",
+                "stdout starts with \"b\": it does not",
+                "stdout ends with \"c\": it does not",
+                "stderr is \"\": it does not",
+                "stderr contains \"y\": it does not",
+                "stderr does not contain \"x\": it does not",
+                "stderr starts with \"y\": it does not",
+                "stderr ends with \"z\": it does not",
+            ]
+        );
+        let holds = super::Run::new("/nonexistent")
+            .stdout_is("bc")
+            .stdout_contains("b")
+            .stdout_lacks("a")
+            .stdout_starts_with("b")
+            .stdout_ends_with("c")
+            .stderr_contains("y")
+            .stderr_lacks("x")
+            .stderr_starts_with("y")
+            .stderr_ends_with("z");
+        assert_eq!(holds.check(0, "bc", "yz"), Ok(None));
+    }
+
+    #[test]
+    fn with_several_exit_codes_the_defaults_follow_the_actual_one() {
+        let race = || run().status_one_of([0, 1]);
+        assert_eq!(race().check(1, "", "error: locked\n"), Ok(None));
+        assert_eq!(race().check(0, "", ""), Ok(None));
+        assert_eq!(
+            failed(race().check(1, "", "")),
+            ["exit code 1 without an `error:` line"]
+        );
+        assert_eq!(
+            failed(race().check(2, "", "error: boom\n")),
+            ["exit code 2, expected [0, 1]"]
+        );
+    }
+
+    #[test]
+    fn a_failed_run_reports_the_command_exit_code_stdout_and_stderr() {
+        let dir = tempfile::tempdir().unwrap();
+        let panic = std::panic::catch_unwind(|| {
+            Run::new(dir.path())
+                .offline()
+                .arg("--no-such-flag")
+                .stdout_contains("never")
+                .run()
+        })
+        .expect_err("the run fails its checks");
+        let report = panic.downcast_ref::<String>().expect("a formatted message");
+        for part in [
+            "exit code 2, expected [0]\n",
+            "stdout contains \"never\": it does not\n",
+            "\n$ sitewarden --no-such-flag\n",
+            &format!("(in {})\n", dir.path().display()),
+            "exit code: 2\n--- stdout ---\n--- stderr ---\nerror: unexpected argument '--no-such-flag'",
+        ] {
+            assert!(report.contains(part), "{part:?} not in:\n{report}");
+        }
+        assert!(report.ends_with("\n--- end ---"), "{report}");
+    }
+
+    #[test]
+    fn the_command_line_shows_the_environment_endpoint_and_flags() {
+        let run = Run::new("/nonexistent")
+            .env("AWS_ACCESS_KEY_ID", "deny+kms:CreateKey")
+            .endpoint("http://127.0.0.1:9")
+            .json()
+            .args(["deploy", "--wait-for-lock", "5 days"]);
+        assert_eq!(
+            run.command_line(),
+            "AWS_ACCESS_KEY_ID=deny+kms:CreateKey sitewarden --endpoint-url http://127.0.0.1:9 \
+             --json deploy --wait-for-lock '5 days'"
+        );
+    }
 }
