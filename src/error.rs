@@ -28,6 +28,46 @@ impl From<Exit> for ExitCode {
     }
 }
 
+/// The AWS error codes sitewarden tells apart (and two of its own for answers without a code).
+pub mod code {
+    pub const ACCESS_DENIED: &str = "AccessDenied";
+    pub const ACCESS_DENIED_EXCEPTION: &str = "AccessDeniedException";
+    pub const BUCKET_ALREADY_EXISTS: &str = "BucketAlreadyExists";
+    pub const CONDITIONAL_REQUEST_CONFLICT: &str = "ConditionalRequestConflict";
+    pub const EXPIRED_TOKEN: &str = "ExpiredToken";
+    pub const EXPIRED_TOKEN_EXCEPTION: &str = "ExpiredTokenException";
+    pub const INVALID_ACCESS_KEY_ID: &str = "InvalidAccessKeyId";
+    pub const INVALID_CLIENT_TOKEN_ID: &str = "InvalidClientTokenId";
+    pub const LIMIT_EXCEEDED_EXCEPTION: &str = "LimitExceededException";
+    pub const NO_SUCH_BUCKET: &str = "NoSuchBucket";
+    pub const NO_SUCH_BUCKET_POLICY: &str = "NoSuchBucketPolicy";
+    pub const NO_SUCH_DISTRIBUTION: &str = "NoSuchDistribution";
+    pub const NO_SUCH_FUNCTION_EXISTS: &str = "NoSuchFunctionExists";
+    pub const NO_SUCH_KEY: &str = "NoSuchKey";
+    pub const NO_SUCH_LIFECYCLE_CONFIGURATION: &str = "NoSuchLifecycleConfiguration";
+    pub const NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION: &str =
+        "NoSuchPublicAccessBlockConfiguration";
+    pub const NO_SUCH_TAG_SET: &str = "NoSuchTagSet";
+    pub const NO_SUCH_TAG_SET_ERROR: &str = "NoSuchTagSetError";
+    pub const NO_SUCH_VERSION: &str = "NoSuchVersion";
+    pub const NO_SUCH_WEBSITE_CONFIGURATION: &str = "NoSuchWebsiteConfiguration";
+    pub const NOT_FOUND: &str = "NotFound";
+    pub const NOT_FOUND_EXCEPTION: &str = "NotFoundException";
+    pub const OWNERSHIP_CONTROLS_NOT_FOUND_ERROR: &str = "OwnershipControlsNotFoundError";
+    pub const PRECONDITION_FAILED: &str = "PreconditionFailed";
+    pub const REQUEST_FAILED: &str = "RequestFailed";
+    pub const RESOURCE_IN_USE_EXCEPTION: &str = "ResourceInUseException";
+    pub const RESOURCE_NOT_FOUND_EXCEPTION: &str = "ResourceNotFoundException";
+    pub const SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND_ERROR: &str =
+        "ServerSideEncryptionConfigurationNotFoundError";
+    pub const SIGNATURE_DOES_NOT_MATCH: &str = "SignatureDoesNotMatch";
+    pub const TOO_MANY_BUCKETS: &str = "TooManyBuckets";
+    pub const TOO_MANY_DISTRIBUTIONS: &str = "TooManyDistributions";
+    pub const UNAUTHORIZED_OPERATION: &str = "UnauthorizedOperation";
+    pub const UNEXPECTED_RESPONSE: &str = "UnexpectedResponse";
+    pub const UNRECOGNIZED_CLIENT_EXCEPTION: &str = "UnrecognizedClientException";
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -130,9 +170,9 @@ impl Error {
             // timeout, DNS) or the answer could not be understood.
             let text = err.to_string();
             let code = if text.starts_with("dispatch failure") || text.starts_with("timeout") {
-                "RequestFailed"
+                code::REQUEST_FAILED
             } else {
-                "UnexpectedResponse"
+                code::UNEXPECTED_RESPONSE
             };
             (code.to_owned(), error_chain(&err))
         };
@@ -197,25 +237,25 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// What to do about the AWS errors users meet most.
 fn aws_hint(code: &str, resource: &str) -> Option<String> {
     let hint = match code {
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+        code::ACCESS_DENIED | code::ACCESS_DENIED_EXCEPTION | code::UNAUTHORIZED_OPERATION => {
             "the credentials in use lack this permission; `sitewarden iam-policy` prints the policy \
              sitewarden needs"
                 .to_owned()
         }
-        "BucketAlreadyExists" => format!(
+        code::BUCKET_ALREADY_EXISTS => format!(
             "bucket names are global and {resource} belongs to another account; set `site.bucket` \
              to a name of your own or choose another `site.name`"
         ),
-        "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId"
-        | "UnrecognizedClientException" | "InvalidAccessKeyId" | "SignatureDoesNotMatch" => {
+        code::EXPIRED_TOKEN | code::EXPIRED_TOKEN_EXCEPTION | code::INVALID_CLIENT_TOKEN_ID
+        | code::UNRECOGNIZED_CLIENT_EXCEPTION | code::INVALID_ACCESS_KEY_ID | code::SIGNATURE_DOES_NOT_MATCH => {
             "the AWS credentials are invalid or expired; check `--profile`, `AWS_PROFILE` or \
              `aws sso login`"
                 .to_owned()
         }
-        "RequestFailed" => {
+        code::REQUEST_FAILED => {
             "AWS could not be reached; check the network, `--region` and `--endpoint-url`".to_owned()
         }
-        "TooManyDistributions" | "LimitExceededException" | "TooManyBuckets" => {
+        code::TOO_MANY_DISTRIBUTIONS | code::LIMIT_EXCEEDED_EXCEPTION | code::TOO_MANY_BUCKETS => {
             "an account quota is reached; request an increase in Service Quotas or remove unused \
              resources"
                 .to_owned()

@@ -7,7 +7,7 @@ use aws_sdk_s3::types::WebsiteConfiguration;
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 use crate::provision::{Action, Ctx, Plan};
 
 use super::survey::Survey;
@@ -85,7 +85,7 @@ async fn saved_value(s3: &Client, log_bucket: &str, bucket: &str) -> Result<Opti
         .send()
         .await
         .or_missing(
-            &["NoSuchKey", "NoSuchBucket"],
+            &[code::NO_SUCH_KEY, code::NO_SUCH_BUCKET],
             "GetObject",
             &format!("object `{log_bucket}/{key}`"),
         )?

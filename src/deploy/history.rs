@@ -9,7 +9,7 @@ use aws_smithy_types::date_time::Format;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{Entry, STATE_PREFIX, put_json};
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 
 pub const DEPLOYS_PREFIX: &str = ".sitewarden/deploys/";
 
@@ -113,7 +113,11 @@ pub async fn read(s3: &Client, bucket: &str, id: &str) -> Result<DeployRecord> {
         .key(&key)
         .send()
         .await
-        .or_missing(&["NoSuchKey"], "GetObject", &format!("object `{key}`"))?
+        .or_missing(
+            &[code::NO_SUCH_KEY],
+            "GetObject",
+            &format!("object `{key}`"),
+        )?
     else {
         return Err(Error::usage_with_hint(
             format!("no deploy `{id}` in bucket `{bucket}`"),

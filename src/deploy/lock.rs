@@ -18,7 +18,7 @@ use aws_smithy_types::date_time::Format;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::STATE_PREFIX;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 
 pub const LOCK_KEY: &str = ".sitewarden/lock";
 /// How long a lease lasts without renewal: a killed run blocks the site at most this long.
@@ -26,7 +26,10 @@ pub const LEASE_TTL: Duration = Duration::from_mins(2);
 /// How often a waiting run asks again.
 const POLL: Duration = Duration::from_secs(2);
 /// The error codes of a lost conditional write: 412, or 409 while another write is in flight.
-const CONFLICT: &[&str] = &["PreconditionFailed", "ConditionalRequestConflict"];
+const CONFLICT: &[&str] = &[
+    code::PRECONDITION_FAILED,
+    code::CONDITIONAL_REQUEST_CONFLICT,
+];
 
 const _: () = assert!(LOCK_KEY.len() > STATE_PREFIX.len());
 
@@ -114,7 +117,7 @@ pub async fn read(s3: &Client, bucket: &str) -> Result<Option<(LeaseInfo, String
         .key(LOCK_KEY)
         .send()
         .await
-        .or_missing(&["NoSuchKey"], "GetObject", &resource)?
+        .or_missing(&[code::NO_SUCH_KEY], "GetObject", &resource)?
     else {
         return Ok(None);
     };
@@ -168,7 +171,7 @@ async fn put(
         Ok(out) => Ok(Some(out.e_tag.unwrap_or_default())),
         Err(e)
             if e.code()
-                .is_some_and(|c| CONFLICT.contains(&c) || c == "NoSuchKey") =>
+                .is_some_and(|c| CONFLICT.contains(&c) || c == code::NO_SUCH_KEY) =>
         {
             Ok(None)
         }
@@ -305,7 +308,7 @@ impl Lease {
             Ok(_) => Ok(()),
             Err(e)
                 if e.code()
-                    .is_some_and(|c| CONFLICT.contains(&c) || c == "NoSuchKey") =>
+                    .is_some_and(|c| CONFLICT.contains(&c) || c == code::NO_SUCH_KEY) =>
             {
                 Ok(())
             }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use aws_sdk_s3::error::ProvideErrorMetadata as _;
 
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 
 pub use crate::names::STATE_PREFIX;
 pub const MANIFEST_KEY: &str = ".sitewarden/manifest.json";
@@ -93,7 +93,7 @@ async fn read_with_etag(
         .key(MANIFEST_KEY)
         .send()
         .await
-        .or_missing(&["NoSuchKey"], "GetObject", &resource)?
+        .or_missing(&[code::NO_SUCH_KEY], "GetObject", &resource)?
     else {
         return Ok((None, None));
     };
@@ -200,7 +200,9 @@ pub async fn save(
             if e.code().is_some_and(|c| {
                 matches!(
                     c,
-                    "PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey"
+                    code::PRECONDITION_FAILED
+                        | code::CONDITIONAL_REQUEST_CONFLICT
+                        | code::NO_SUCH_KEY
                 )
             }) =>
         {

@@ -27,7 +27,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
 use crate::config::Glob;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, code};
 use crate::output::{Printer, escape};
 use crate::site::Session;
 use diff::{Local, Reason};
@@ -291,7 +291,7 @@ pub async fn preview(session: &Session, local: &[Local], printer: &Printer) -> R
     let s3 = &session.aws.s3;
     let bucket = &session.names.content_bucket;
     let remote = match manifest::load(s3, bucket, &|w| printer.warn(w)).await {
-        Err(Error::Aws { code, .. }) if code == "NoSuchBucket" => manifest::Remote::default(),
+        Err(Error::Aws { code, .. }) if code == code::NO_SUCH_BUCKET => manifest::Remote::default(),
         other => other?,
     };
     let diff = diff::diff(local, &remote.manifest, &remote.listing);
@@ -334,10 +334,12 @@ async fn load_for_deploy(session: &Session, printer: &Printer) -> Result<manifes
     let bucket = &session.names.content_bucket;
     // No HeadBucket first: reading the manifest answers NoSuchBucket just as well, one call less.
     match manifest::load(&session.aws.s3, bucket, &|w| printer.warn(w)).await {
-        Err(Error::Aws { code, .. }) if code == "NoSuchBucket" => Err(Error::usage_with_hint(
-            format!("the content bucket `{bucket}` does not exist"),
-            "run `sitewarden up` first to create the site",
-        )),
+        Err(Error::Aws { code, .. }) if code == code::NO_SUCH_BUCKET => {
+            Err(Error::usage_with_hint(
+                format!("the content bucket `{bucket}` does not exist"),
+                "run `sitewarden up` first to create the site",
+            ))
+        }
         other => other,
     }
 }

@@ -14,7 +14,7 @@ use super::manifest::{self, Entry};
 use super::{
     Change, Committing, Options, Recorded, Summary, commit, end_lease, headers, lock, take_lease,
 };
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 use crate::output::{Printer, escape};
 use crate::site::Session;
 
@@ -286,7 +286,7 @@ async fn check_versions(
                 .send()
                 .await
                 .or_missing(
-                    &["NotFound", "NoSuchKey", "NoSuchVersion"],
+                    &[code::NOT_FOUND, code::NO_SUCH_KEY, code::NO_SUCH_VERSION],
                     "HeadObject",
                     &format!("object `{}` version `{version}`", escape(&key)),
                 )?;

@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{
 use serde_json::Value;
 
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 use crate::names::SITE_TAG;
 
 /// How every finder names the bucket in its errors.
@@ -50,7 +50,7 @@ impl Location {
         let resource = resource(bucket);
         Error::Aws {
             operation: "HeadBucket",
-            code: "AccessDenied".to_owned(),
+            code: code::ACCESS_DENIED.to_owned(),
             message: "the bucket exists but this account cannot use it".to_owned(),
             hint: Some(format!(
                 "bucket names are global: {resource} probably belongs to another account; \
@@ -138,7 +138,7 @@ pub async fn public_access_block(s3: &Client, bucket: &str) -> Result<Option<Pub
         .send()
         .await
         .or_missing(
-            &["NoSuchPublicAccessBlockConfiguration"],
+            &[code::NO_SUCH_PUBLIC_ACCESS_BLOCK_CONFIGURATION],
             "GetPublicAccessBlock",
             &resource(bucket),
         )?
@@ -162,7 +162,7 @@ pub async fn ownership(s3: &Client, bucket: &str) -> Result<Option<ObjectOwnersh
         .send()
         .await
         .or_missing(
-            &["OwnershipControlsNotFoundError"],
+            &[code::OWNERSHIP_CONTROLS_NOT_FOUND_ERROR],
             "GetBucketOwnershipControls",
             &resource(bucket),
         )?
@@ -233,7 +233,7 @@ pub async fn encryption(s3: &Client, bucket: &str) -> Result<Option<Encryption>>
         .send()
         .await
         .or_missing(
-            &["ServerSideEncryptionConfigurationNotFoundError"],
+            &[code::SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND_ERROR],
             "GetBucketEncryption",
             &resource(bucket),
         )?
@@ -271,7 +271,7 @@ pub async fn lifecycle(s3: &Client, bucket: &str) -> Result<Vec<LifecycleRule>> 
         .send()
         .await
         .or_missing(
-            &["NoSuchLifecycleConfiguration"],
+            &[code::NO_SUCH_LIFECYCLE_CONFIGURATION],
             "GetBucketLifecycleConfiguration",
             &resource(bucket),
         )?
@@ -312,7 +312,7 @@ pub async fn policy(s3: &Client, bucket: &str) -> Result<Option<Value>> {
         .send()
         .await
         .or_missing(
-            &["NoSuchBucketPolicy"],
+            &[code::NO_SUCH_BUCKET_POLICY],
             "GetBucketPolicy",
             &resource(bucket),
         )?
@@ -332,7 +332,7 @@ pub async fn policy_status(s3: &Client, bucket: &str) -> Result<Option<bool>> {
         .send()
         .await
         .or_missing(
-            &["NoSuchBucketPolicy"],
+            &[code::NO_SUCH_BUCKET_POLICY],
             "GetBucketPolicyStatus",
             &resource(bucket),
         )?
@@ -350,7 +350,7 @@ pub async fn tags(s3: &Client, bucket: &str) -> Result<Vec<Tag>> {
         .send()
         .await
         .or_missing(
-            &["NoSuchTagSet", "NoSuchTagSetError"],
+            &[code::NO_SUCH_TAG_SET, code::NO_SUCH_TAG_SET_ERROR],
             "GetBucketTagging",
             &resource(bucket),
         )?
@@ -373,7 +373,7 @@ pub async fn website(s3: &Client, bucket: &str) -> Result<Option<WebsiteConfigur
         .send()
         .await
         .or_missing(
-            &["NoSuchWebsiteConfiguration"],
+            &[code::NO_SUCH_WEBSITE_CONFIGURATION],
             "GetBucketWebsite",
             &resource(bucket),
         )?

@@ -13,10 +13,10 @@ use aws_sdk_cloudfront::types::{
 use aws_sdk_cloudwatchlogs::types::Delivery;
 
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 
-const NO_FUNCTION: &[&str] = &["NoSuchFunctionExists"];
-const NO_LOG_RESOURCE: &[&str] = &["ResourceNotFoundException"];
+const NO_FUNCTION: &[&str] = &[code::NO_SUCH_FUNCTION_EXISTS];
+const NO_LOG_RESOURCE: &[&str] = &[code::RESOURCE_NOT_FOUND_EXCEPTION];
 /// The log type of a distribution's access logs.
 pub const ACCESS_LOGS: &str = "ACCESS_LOGS";
 

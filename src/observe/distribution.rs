@@ -9,7 +9,7 @@
 use aws_sdk_cloudfront::types::{Distribution, DistributionConfig, DistributionSummary};
 
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::{AwsResultExt as _, Result, code};
 use crate::names::{SITE_TAG, SiteNames};
 
 /// What `ListDistributions` errors name when no one distribution is looked for.
@@ -186,7 +186,7 @@ pub async fn describe(aws: &Aws, id: &str, resource: &str) -> Result<Option<Dist
         .id(id)
         .send()
         .await
-        .or_missing(&["NoSuchDistribution"], "GetDistribution", resource)?
+        .or_missing(&[code::NO_SUCH_DISTRIBUTION], "GetDistribution", resource)?
         .and_then(|o| o.distribution))
 }
 

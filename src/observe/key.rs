@@ -7,7 +7,7 @@ use aws_sdk_kms::types::KeyMetadata;
 use serde_json::Value;
 
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::{AwsResultExt as _, Result, code};
 
 /// A client in the key's region: a bucket in eu-west-1 names its key by an ARN in eu-west-1,
 /// whatever region the run started in (ids and aliases are looked up in the run's region).
@@ -42,7 +42,7 @@ pub async fn key(kms: &Client, key_id: &str, resource: &str) -> Result<Option<Ke
         .key_id(key_id)
         .send()
         .await
-        .or_missing(&["NotFoundException"], "DescribeKey", resource)?
+        .or_missing(&[code::NOT_FOUND_EXCEPTION], "DescribeKey", resource)?
         .and_then(|o| o.key_metadata))
 }
 

@@ -23,7 +23,7 @@ use sha2::{Digest as _, Sha256};
 use super::dns::{self, RecordChange};
 use super::{Action, Ctx, Known, Plan};
 use crate::config::DnsMode;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 use crate::names::SITE_TAG;
 use crate::observe::certificate;
 
@@ -445,15 +445,17 @@ async fn delete(ctx: &Ctx<'_>, certificate: &CertificateDetail) -> Result<()> {
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) if e.code() == Some("ResourceInUseException") => Err(Error::failure_with_hint(
-            format!(
-                "{resource} is still in use ({}), so it was not deleted",
-                certificate.in_use_by().join(", ")
-            ),
-            "CloudFront releases the certificate only when the distribution's deletion has \
+        Err(e) if e.code() == Some(code::RESOURCE_IN_USE_EXCEPTION) => {
+            Err(Error::failure_with_hint(
+                format!(
+                    "{resource} is still in use ({}), so it was not deleted",
+                    certificate.in_use_by().join(", ")
+                ),
+                "CloudFront releases the certificate only when the distribution's deletion has \
              completed (it must be disabled and deployed first, which takes minutes); run \
              `sitewarden destroy` again then",
-        )),
+            ))
+        }
         Err(e) => Err(Error::aws("DeleteCertificate", resource, e)),
     }
 }
