@@ -232,6 +232,58 @@ pub struct InitArgs {
     pub source: Option<PathBuf>,
 }
 
+impl DeployArgs {
+    pub fn options(&self) -> crate::deploy::Options {
+        crate::deploy::Options {
+            dry_run: self.dry_run,
+            invalidate: !self.no_invalidate,
+            allow_mass_delete: self.allow_mass_delete,
+            wait: self.wait,
+            wait_for_lock: self.wait_for_lock,
+        }
+    }
+}
+
+impl RollbackArgs {
+    /// A rollback restores a deploy the site had: never held back by the mass-delete guard.
+    pub fn options(&self) -> crate::deploy::Options {
+        crate::deploy::Options {
+            dry_run: self.dry_run,
+            invalidate: !self.no_invalidate,
+            allow_mass_delete: true,
+            wait: self.wait,
+            wait_for_lock: self.wait_for_lock,
+        }
+    }
+}
+
+impl AdoptArgs {
+    pub fn into_options(self) -> crate::adopt::Options {
+        crate::adopt::Options {
+            bucket: self.bucket,
+            domain: self.domain,
+            name: self.name,
+            source: self.source,
+            dry_run: self.dry_run,
+            stop_after: self.stop_after,
+            reencrypt: !self.no_reencrypt,
+            dns_grace: self.dns_grace.map(std::time::Duration::from_secs),
+        }
+    }
+}
+
+impl AuditArgs {
+    pub fn into_options(self) -> crate::audit::Options {
+        crate::audit::Options {
+            bucket: self.bucket,
+            distribution: self.distribution,
+            domain: self.domain,
+            format: self.format,
+            fail_on: self.fail_on,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

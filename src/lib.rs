@@ -58,25 +58,12 @@ pub fn run(cli: Cli) -> Result<Exit> {
             return runtime()?.block_on(commands::up(&settings, &printer, options, infra_only));
         }
         Command::Deploy(args) => {
-            let options = deploy::Options {
-                dry_run: args.dry_run,
-                invalidate: !args.no_invalidate,
-                allow_mass_delete: args.allow_mass_delete,
-                wait: args.wait,
-                wait_for_lock: args.wait_for_lock,
-            };
-            return runtime()?.block_on(commands::deploy(&settings, &printer, options));
+            return runtime()?.block_on(commands::deploy(&settings, &printer, args.options()));
         }
         Command::History => return runtime()?.block_on(commands::history(&settings, &printer)),
         Command::Rollback(args) => {
-            let options = deploy::Options {
-                dry_run: args.dry_run,
-                invalidate: !args.no_invalidate,
-                allow_mass_delete: true,
-                wait: args.wait,
-                wait_for_lock: args.wait_for_lock,
-            };
             let target = args.deploy_id.as_deref();
+            let options = args.options();
             return runtime()?.block_on(commands::rollback(&settings, &printer, target, options));
         }
         Command::Unlock { force } => {
@@ -96,27 +83,10 @@ pub fn run(cli: Cli) -> Result<Exit> {
             return runtime()?.block_on(commands::destroy(&settings, &printer, what));
         }
         Command::Adopt(args) => {
-            let options = adopt::Options {
-                bucket: args.bucket,
-                domain: args.domain,
-                name: args.name,
-                source: args.source,
-                dry_run: args.dry_run,
-                stop_after: args.stop_after,
-                reencrypt: !args.no_reencrypt,
-                dns_grace: args.dns_grace.map(std::time::Duration::from_secs),
-            };
-            return runtime()?.block_on(adopt::run(&settings, &printer, options));
+            return runtime()?.block_on(adopt::run(&settings, &printer, args.into_options()));
         }
         Command::Audit(args) => {
-            let options = audit::Options {
-                bucket: args.bucket,
-                distribution: args.distribution,
-                domain: args.domain,
-                format: args.format,
-                fail_on: args.fail_on,
-            };
-            return runtime()?.block_on(audit::run(&settings, options));
+            return runtime()?.block_on(audit::run(&settings, args.into_options()));
         }
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -33,18 +33,7 @@ pub struct Skipped {
 }
 
 pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)> {
-    let canonical_root = root.canonicalize().map_err(|e| {
-        Error::usage_with_hint(
-            format!("source folder `{}` cannot be read: {e}", escape(&root.display().to_string())),
-            "build the site first, or set `site.source` in sitewarden.toml to the build output folder",
-        )
-    })?;
-    if !canonical_root.is_dir() {
-        return Err(Error::usage(format!(
-            "source `{}` is not a folder",
-            escape(&root.display().to_string())
-        )));
-    }
+    let canonical_root = source_root(root)?;
     // Each file with its path as found on disk (before NFC), for the collision error.
     let mut files: Vec<(LocalFile, String)> = Vec::new();
     let mut skipped = Skipped::default();
@@ -57,47 +46,9 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
         let entry = entry.map_err(|e| {
             Error::Other(anyhow::Error::new(e).context("cannot walk the source folder"))
         })?;
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
-        let relative = entry
-            .path()
-            .strip_prefix(&canonical_root)
-            .expect("walk stays under its root");
-        if relative.as_os_str().is_empty() || file_type.is_dir() {
-            continue;
+        if let Some(found) = file_of(&entry, &canonical_root, exclude, &mut skipped)? {
+            files.push(found);
         }
-        let key = key_of(relative)?;
-        let path = if file_type.is_symlink() {
-            match entry.path().canonicalize() {
-                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => target,
-                Ok(target) if target.starts_with(&canonical_root) && target.is_dir() => {
-                    skipped.folder_links.push(key);
-                    continue;
-                }
-                _ => {
-                    skipped.outside_links.push(key);
-                    continue;
-                }
-            }
-        } else if file_type.is_file() {
-            entry.path().to_owned()
-        } else {
-            continue; // sockets, fifos, devices
-        };
-        if exclude.is_match(&key) {
-            skipped.excluded += 1;
-            continue;
-        }
-        let size = std::fs::metadata(&path)
-            .map_err(|e| {
-                Error::Other(
-                    anyhow::Error::new(e).context(format!("cannot read `{}`", path.display())),
-                )
-            })?
-            .len();
-        let on_disk = relative.to_str().expect("checked by key_of").to_owned();
-        files.push((LocalFile { key, path, size }, on_disk));
     }
     if files.is_empty() {
         return Err(Error::usage_with_hint(
@@ -109,20 +60,92 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
         ));
     }
     files.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-    if let Some(pair) = files.windows(2).find(|w| w[0].0.key == w[1].0.key) {
-        return Err(Error::usage_with_hint(
-            format!(
-                "`{}` and `{}` are both published as `{}`: their names differ only in Unicode \
-                 normalisation, and S3 keys are NFC (what browsers send), so one would \
-                 overwrite the other",
-                spelled(&pair[0].1),
-                spelled(&pair[1].1),
-                escape(&pair[0].0.key)
-            ),
-            "rename or remove one of them",
-        ));
-    }
+    check_nfc_collisions(&files)?;
     Ok((files.into_iter().map(|(f, _)| f).collect(), skipped))
+}
+
+/// The source folder, resolved; a missing one or a file is the user's to fix.
+fn source_root(root: &Path) -> Result<std::path::PathBuf> {
+    let canonical_root = root.canonicalize().map_err(|e| {
+        Error::usage_with_hint(
+            format!("source folder `{}` cannot be read: {e}", escape(&root.display().to_string())),
+            "build the site first, or set `site.source` in sitewarden.toml to the build output folder",
+        )
+    })?;
+    if !canonical_root.is_dir() {
+        return Err(Error::usage(format!(
+            "source `{}` is not a folder",
+            escape(&root.display().to_string())
+        )));
+    }
+    Ok(canonical_root)
+}
+
+/// The file an entry publishes, with its path as found on disk; `None` for folders, skipped links,
+/// excluded files and special files.
+fn file_of(
+    entry: &ignore::DirEntry,
+    canonical_root: &Path,
+    exclude: &GlobSet,
+    skipped: &mut Skipped,
+) -> Result<Option<(LocalFile, String)>> {
+    let Some(file_type) = entry.file_type() else {
+        return Ok(None);
+    };
+    let relative = entry
+        .path()
+        .strip_prefix(canonical_root)
+        .expect("walk stays under its root");
+    if relative.as_os_str().is_empty() || file_type.is_dir() {
+        return Ok(None);
+    }
+    let key = key_of(relative)?;
+    let path = if file_type.is_symlink() {
+        match entry.path().canonicalize() {
+            Ok(target) if target.starts_with(canonical_root) && target.is_file() => target,
+            Ok(target) if target.starts_with(canonical_root) && target.is_dir() => {
+                skipped.folder_links.push(key);
+                return Ok(None);
+            }
+            _ => {
+                skipped.outside_links.push(key);
+                return Ok(None);
+            }
+        }
+    } else if file_type.is_file() {
+        entry.path().to_owned()
+    } else {
+        return Ok(None); // sockets, fifos, devices
+    };
+    if exclude.is_match(&key) {
+        skipped.excluded += 1;
+        return Ok(None);
+    }
+    let size = std::fs::metadata(&path)
+        .map_err(|e| {
+            Error::Other(anyhow::Error::new(e).context(format!("cannot read `{}`", path.display())))
+        })?
+        .len();
+    let on_disk = relative.to_str().expect("checked by key_of").to_owned();
+    Ok(Some((LocalFile { key, path, size }, on_disk)))
+}
+
+/// Two files whose names are equal after NFC would be one S3 key: refused, naming both.
+fn check_nfc_collisions(files: &[(LocalFile, String)]) -> Result<()> {
+    let Some(pair) = files.windows(2).find(|w| w[0].0.key == w[1].0.key) else {
+        return Ok(());
+    };
+    Err(Error::usage_with_hint(
+        format!(
+            "`{}` and `{}` are both published as `{}`: their names differ only in Unicode \
+             normalisation, and S3 keys are NFC (what browsers send), so one would \
+             overwrite the other",
+            spelled(&pair[0].1),
+            spelled(&pair[1].1),
+            escape(&pair[0].0.key)
+        ),
+        "rename or remove one of them",
+    ))
 }
 
 /// `path` with every non-ASCII character as its code point (`cafe\u{301}`), so two names that
