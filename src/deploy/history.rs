@@ -9,7 +9,8 @@ use aws_smithy_types::date_time::Format;
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{Entry, STATE_PREFIX, put_json};
-use crate::error::{AwsResultExt as _, Error, Result, code};
+use crate::error::{Error, Result};
+use crate::observe::objects;
 
 pub const DEPLOYS_PREFIX: &str = ".sitewarden/deploys/";
 
@@ -73,29 +74,16 @@ pub async fn save(s3: &Client, bucket: &str, record: &DeployRecord) -> Result<()
 
 /// Recorded deploy ids, oldest first.
 pub async fn ids(s3: &Client, bucket: &str) -> Result<Vec<String>> {
-    let mut ids = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(DEPLOYS_PREFIX)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        for object in page
-            .op("ListObjectsV2", &format!("bucket `{bucket}`"))?
-            .contents
-            .unwrap_or_default()
-        {
-            if let Some(id) = object
-                .key
-                .as_deref()
-                .and_then(|k| k.strip_prefix(DEPLOYS_PREFIX))
+    let mut ids: Vec<String> = objects::list(s3, bucket, Some(DEPLOYS_PREFIX))
+        .await?
+        .iter()
+        .filter_map(|o| {
+            o.key
+                .strip_prefix(DEPLOYS_PREFIX)
                 .and_then(|k| k.strip_suffix(".json"))
-            {
-                ids.push(id.to_owned());
-            }
-        }
-    }
+                .map(ToOwned::to_owned)
+        })
+        .collect();
     ids.sort();
     Ok(ids)
 }
@@ -107,30 +95,13 @@ pub async fn read(s3: &Client, bucket: &str, id: &str) -> Result<DeployRecord> {
         )));
     }
     let key = format!("{DEPLOYS_PREFIX}{id}.json");
-    let Some(out) = s3
-        .get_object()
-        .bucket(bucket)
-        .key(&key)
-        .send()
-        .await
-        .or_missing(
-            &[code::NO_SUCH_KEY],
-            "GetObject",
-            &format!("object `{key}`"),
-        )?
-    else {
+    let Some(fetched) = objects::get(s3, bucket, &key, &format!("object `{key}`")).await? else {
         return Err(Error::usage_with_hint(
             format!("no deploy `{id}` in bucket `{bucket}`"),
             "`sitewarden history` lists the recorded deploys",
         ));
     };
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?
-        .into_bytes();
-    Ok(serde_json::from_slice(&bytes)
+    Ok(serde_json::from_slice(&fetched.body)
         .map_err(|e| anyhow::anyhow!("{key} is not a deploy record: {e}"))?)
 }
 

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::manifest::STATE_PREFIX;
 use crate::error::{AwsResultExt as _, Error, Result, code};
+use crate::observe::objects;
 
 pub const LOCK_KEY: &str = ".sitewarden/lock";
 /// How long a lease lasts without renewal: a killed run blocks the site at most this long.
@@ -111,23 +112,10 @@ fn token() -> String {
 /// What the lease object says now, with its ETag; `None` when there is none.
 pub async fn read(s3: &Client, bucket: &str) -> Result<Option<(LeaseInfo, String)>> {
     let resource = format!("object `{LOCK_KEY}` in `{bucket}`");
-    let Some(out) = s3
-        .get_object()
-        .bucket(bucket)
-        .key(LOCK_KEY)
-        .send()
-        .await
-        .or_missing(&[code::NO_SUCH_KEY], "GetObject", &resource)?
-    else {
+    let Some(fetched) = objects::get(s3, bucket, LOCK_KEY, &resource).await? else {
         return Ok(None);
     };
-    let etag = out.e_tag.clone().unwrap_or_default();
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| anyhow::anyhow!("reading {LOCK_KEY}: {e}"))?
-        .into_bytes();
+    let (bytes, etag) = (fetched.body, fetched.etag);
     // A lease nobody can read is treated as expired: it can only be taken over with `If-Match`.
     let info = serde_json::from_slice(&bytes).unwrap_or_else(|_| LeaseInfo {
         holder: "an unreadable lease".to_owned(),

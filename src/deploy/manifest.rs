@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use aws_sdk_s3::error::ProvideErrorMetadata as _;
 
 use crate::error::{AwsResultExt as _, Error, Result, code};
+use crate::observe::objects;
 
 pub use crate::names::STATE_PREFIX;
 pub const MANIFEST_KEY: &str = ".sitewarden/manifest.json";
@@ -87,23 +88,10 @@ async fn read_with_etag(
     warn: &dyn Fn(String),
 ) -> Result<(Option<Manifest>, Option<String>)> {
     let resource = format!("bucket `{bucket}`");
-    let Some(out) = s3
-        .get_object()
-        .bucket(bucket)
-        .key(MANIFEST_KEY)
-        .send()
-        .await
-        .or_missing(&[code::NO_SUCH_KEY], "GetObject", &resource)?
-    else {
+    let Some(fetched) = objects::get(s3, bucket, MANIFEST_KEY, &resource).await? else {
         return Ok((None, None));
     };
-    let etag = out.e_tag.clone().unwrap_or_default();
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| anyhow::anyhow!("reading {MANIFEST_KEY}: {e}"))?
-        .into_bytes();
+    let (bytes, etag) = (fetched.body, fetched.etag);
     match serde_json::from_slice::<Manifest>(&bytes) {
         Ok(m) => Ok((Some(m), Some(etag))),
         Err(e) => {
@@ -117,25 +105,18 @@ async fn read_with_etag(
 
 /// Every published object (sitewarden's own state excluded), one ListObjectsV2 pass.
 pub async fn list(s3: &Client, bucket: &str) -> Result<BTreeMap<String, Listed>> {
-    let resource = format!("bucket `{bucket}`");
-    let mut listing = BTreeMap::new();
-    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        for object in page
-            .op("ListObjectsV2", &resource)?
-            .contents
-            .unwrap_or_default()
-        {
-            let Some(key) = object.key else { continue };
-            if key.starts_with(STATE_PREFIX) {
-                continue;
-            }
-            let etag = object.e_tag.unwrap_or_default();
-            let size = object.size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
-            listing.insert(key, Listed { etag, size });
-        }
-    }
-    Ok(listing)
+    Ok(objects::list(s3, bucket, None)
+        .await?
+        .into_iter()
+        .filter(|o| !o.key.starts_with(STATE_PREFIX))
+        .map(|o| {
+            let listed = Listed {
+                etag: o.etag,
+                size: o.size,
+            };
+            (o.key, listed)
+        })
+        .collect())
 }
 
 /// The manifest from each object's metadata (one HEAD per object: only when the manifest is lost).
@@ -146,13 +127,11 @@ async fn rebuild(
 ) -> Result<Manifest> {
     let mut files = BTreeMap::new();
     for (key, listed) in listing {
-        let head = s3
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .op("HeadObject", &format!("object `{key}`"))?;
+        // Deleted since the listing: nothing to record.
+        let Some(head) = objects::head(s3, bucket, key, None, &format!("object `{key}`")).await?
+        else {
+            continue;
+        };
         files.insert(
             key.clone(),
             Entry {

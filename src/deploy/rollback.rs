@@ -14,7 +14,7 @@ use super::manifest::{self, Entry};
 use super::{
     Change, Committing, Options, Recorded, Summary, commit, end_lease, headers, lock, take_lease,
 };
-use crate::error::{AwsResultExt as _, Error, Result, code};
+use crate::error::{AwsResultExt as _, Error, Result};
 use crate::output::{Printer, escape};
 use crate::site::Session;
 
@@ -278,18 +278,10 @@ async fn check_versions(
         );
         heads.spawn(async move {
             let _permit = limit.acquire().await;
-            let found = s3
-                .head_object()
-                .bucket(&bucket)
-                .key(&key)
-                .version_id(&version)
-                .send()
-                .await
-                .or_missing(
-                    &[code::NOT_FOUND, code::NO_SUCH_KEY, code::NO_SUCH_VERSION],
-                    "HeadObject",
-                    &format!("object `{}` version `{version}`", escape(&key)),
-                )?;
+            let resource = format!("object `{}` version `{version}`", escape(&key));
+            let found =
+                crate::observe::objects::head(&s3, &bucket, &key, Some(&version), &resource)
+                    .await?;
             Ok::<_, Error>(found.is_none().then_some(key))
         });
     }

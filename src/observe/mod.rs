@@ -8,3 +8,4 @@ pub mod cloudfront;
 pub mod distribution;
 pub mod dns;
 pub mod key;
+pub mod objects;

@@ -1,0 +1,94 @@
+//! Objects in the content bucket as they are: sitewarden's own state (manifest, deploy records,
+//! the lease) read whole, the published objects listed, and one object's headers. Deploy, history,
+//! rollback and the lease read through these, so "not there" is recognised one way.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+
+use crate::error::{AwsResultExt as _, Result, code};
+
+/// An object read whole, with the ETag it had.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub body: Vec<u8>,
+    pub etag: String,
+}
+
+/// One `GetObject`; `None` when the key is not there. `resource` names it in errors.
+pub async fn get(s3: &Client, bucket: &str, key: &str, resource: &str) -> Result<Option<Fetched>> {
+    let Some(out) = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .or_missing(&[code::NO_SUCH_KEY], "GetObject", resource)?
+    else {
+        return Ok(None);
+    };
+    let etag = out.e_tag.clone().unwrap_or_default();
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {key}: {e}"))?
+        .into_bytes()
+        .to_vec();
+    Ok(Some(Fetched { body, etag }))
+}
+
+/// An object as `ListObjectsV2` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub etag: String,
+    pub size: u64,
+}
+
+/// Every object under `prefix` (all of them for `None`), one paginated `ListObjectsV2` pass.
+pub async fn list(s3: &Client, bucket: &str, prefix: Option<&str>) -> Result<Vec<Listed>> {
+    let resource = format!("bucket `{bucket}`");
+    let mut out = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .set_prefix(prefix.map(ToOwned::to_owned))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for object in page
+            .op("ListObjectsV2", &resource)?
+            .contents
+            .unwrap_or_default()
+        {
+            let Some(key) = object.key else { continue };
+            out.push(Listed {
+                key,
+                etag: object.e_tag.unwrap_or_default(),
+                size: object.size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One `HeadObject` of the current version, or of `version`; `None` when it is not there.
+pub async fn head(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    resource: &str,
+) -> Result<Option<HeadObjectOutput>> {
+    s3.head_object()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(ToOwned::to_owned))
+        .send()
+        .await
+        .or_missing(
+            &[code::NOT_FOUND, code::NO_SUCH_KEY, code::NO_SUCH_VERSION],
+            "HeadObject",
+            resource,
+        )
+}
