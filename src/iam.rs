@@ -135,57 +135,22 @@ pub async fn discover(ctx: &Ctx<'_>) -> Scope {
     scope
 }
 
+/// The OAC's id, if it is there and may be listed (a denied listing leaves the type unnamed).
 async fn origin_access_control_id(ctx: &Ctx<'_>, name: &str) -> Option<String> {
-    let mut pages = ctx
-        .aws
-        .cloudfront
-        .list_origin_access_controls()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let found = page
-            .ok()?
-            .origin_access_control_list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|o| o.name == name);
-        if let Some(found) = found {
-            return Some(found.id);
-        }
-    }
-    None
+    crate::observe::cloudfront::origin_access_control(ctx.aws, name)
+        .await
+        .ok()
+        .flatten()
+        .map(|o| o.id)
 }
 
+/// The response headers policy's id, if it is there and may be listed.
 async fn headers_policy_id(ctx: &Ctx<'_>, name: &str) -> Option<String> {
-    let mut marker = None;
-    loop {
-        let list = ctx
-            .aws
-            .cloudfront
-            .list_response_headers_policies()
-            .r#type(aws_sdk_cloudfront::types::ResponseHeadersPolicyType::Custom)
-            .set_marker(marker)
-            .send()
-            .await
-            .ok()?
-            .response_headers_policy_list?;
-        let found = list
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|s| s.response_headers_policy)
-            .find(|p| {
-                p.response_headers_policy_config
-                    .as_ref()
-                    .is_some_and(|c| c.name == name)
-            });
-        if let Some(found) = found {
-            return Some(found.id);
-        }
-        marker = list.next_marker.filter(|m| !m.is_empty());
-        marker.as_ref()?;
-    }
+    crate::observe::cloudfront::headers_policy_named(ctx.aws, name)
+        .await
+        .ok()
+        .flatten()
+        .map(|p| p.id)
 }
 
 /// Route53 record names the site may change: each of its names and the `_…` validation names
