@@ -25,6 +25,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use crate::names::{Kind, Resource};
 pub use controls::Control;
 pub use report::{Format, Report};
 
@@ -74,44 +75,33 @@ impl Status {
     }
 }
 
-/// The kinds of resource controls apply to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Bucket,
-    Key,
-    Distribution,
-    Certificate,
-    Name,
-    Zone,
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Bucket => "s3 bucket",
-            Kind::Key => "kms key",
-            Kind::Distribution => "cloudfront distribution",
-            Kind::Certificate => "acm certificate",
-            Kind::Name => "dns name",
-            Kind::Zone => "route53 hosted zone",
-        })
-    }
-}
-
-/// An audited AWS resource.
+/// An audited AWS resource: its identity and, when known, its ARN. Serialized as
+/// `{kind, name, arn}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resource {
-    pub kind: Kind,
-    /// Bucket name, key alias or id, distribution id, certificate domain, DNS name or zone id.
-    pub name: String,
+pub struct Audited {
+    #[serde(flatten)]
+    pub id: Resource,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
 }
 
-impl fmt::Display for Resource {
+impl Audited {
+    pub fn new(kind: Kind, name: impl Into<String>, arn: Option<String>) -> Audited {
+        Audited {
+            id: Resource::new(kind, name),
+            arn,
+        }
+    }
+}
+
+impl fmt::Display for Audited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.kind, crate::output::escape(&self.name))
+        write!(
+            f,
+            "{} {}",
+            self.id.kind,
+            crate::output::escape(&self.id.name)
+        )
     }
 }
 
@@ -169,7 +159,7 @@ pub struct Finding {
     pub control: &'static str,
     pub title: &'static str,
     pub severity: Severity,
-    pub resource: Resource,
+    pub resource: Audited,
     pub status: Status,
     pub evidence: String,
     pub remediation: &'static str,
@@ -177,7 +167,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(control: &'static Control, resource: Resource, outcome: Outcome) -> Finding {
+    pub fn new(control: &'static Control, resource: Audited, outcome: Outcome) -> Finding {
         Finding {
             control: control.id,
             title: control.title,
@@ -197,18 +187,18 @@ impl Finding {
 
 /// Collects the findings of one resource.
 pub struct Sink<'a> {
-    resource: Resource,
+    resource: Audited,
     findings: &'a mut Vec<Finding>,
 }
 
 impl<'a> Sink<'a> {
-    pub fn new(findings: &'a mut Vec<Finding>, resource: Resource) -> Sink<'a> {
+    pub fn new(findings: &'a mut Vec<Finding>, resource: Audited) -> Sink<'a> {
         Sink { resource, findings }
     }
 
     /// Records `control` from its evaluation, or as `error` when its evidence could not be read.
     pub fn check(&mut self, control: &'static Control, outcome: Result<Outcome, &Error>) {
-        debug_assert_eq!(control.kind, self.resource.kind, "{}", control.id);
+        debug_assert_eq!(control.kind, self.resource.id.kind, "{}", control.id);
         let outcome = outcome.unwrap_or_else(|e| Outcome {
             status: Status::Error,
             evidence: e.to_string(),
@@ -219,7 +209,7 @@ impl<'a> Sink<'a> {
 
     /// Records the documented exceptions of this kind of resource.
     pub fn exceptions(&mut self) {
-        for control in controls::of_kind(self.resource.kind) {
+        for control in controls::of_kind(self.resource.id.kind) {
             if let Some(reason) = control.exception {
                 self.check(control, Ok(Outcome::exception(reason)));
             }
@@ -236,7 +226,7 @@ impl<'a> Sink<'a> {
     /// The resource could not be read at all (a denied Describe/Get): every control of its kind is
     /// reported as `error` with the reason (documented exceptions stay exceptions).
     pub fn unreadable(&mut self, error: &Error) {
-        for control in controls::of_kind(self.resource.kind) {
+        for control in controls::of_kind(self.resource.id.kind) {
             if control.exception.is_none() {
                 self.check(control, Err(error));
             }
@@ -246,7 +236,7 @@ impl<'a> Sink<'a> {
 
     /// Every control that is not a documented exception gets `outcome`.
     pub fn every(&mut self, outcome: impl Fn(&Control) -> Outcome) {
-        for control in controls::of_kind(self.resource.kind) {
+        for control in controls::of_kind(self.resource.id.kind) {
             if control.exception.is_none() {
                 self.check(control, Ok(outcome(control)));
             }
@@ -476,15 +466,12 @@ async fn discover(aws: &Aws, options: &Options) -> Result<Targets> {
 }
 
 /// The distribution a site should have, when it could not be found or listed.
-fn unfound_distribution(targets: &Targets) -> Resource {
-    Resource {
-        kind: Kind::Distribution,
-        name: targets
-            .site
-            .as_deref()
-            .map_or_else(|| "(none)".to_owned(), |site| format!("sitewarden:{site}")),
-        arn: None,
-    }
+fn unfound_distribution(targets: &Targets) -> Audited {
+    let name = targets
+        .site
+        .as_deref()
+        .map_or_else(|| "(none)".to_owned(), |site| format!("sitewarden:{site}"));
+    Audited::new(Kind::Distribution, name, None)
 }
 
 /// Evaluates every target; what one resource reveals (the bucket's key, the distribution's
@@ -578,4 +565,24 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
     };
     dns::audit(aws, &dns_target, &mut findings).await?;
     Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audited_resource_keeps_its_kind_name_arn_shape() {
+        let bucket = Audited::new(Kind::Bucket, "b", Some("arn:aws:s3:::b".to_owned()));
+        assert_eq!(
+            serde_json::to_string(&bucket).unwrap(),
+            r#"{"kind":"bucket","name":"b","arn":"arn:aws:s3:::b"}"#
+        );
+        let name = Audited::new(Kind::Name, "a\nb", None);
+        assert_eq!(
+            serde_json::to_string(&name).unwrap(),
+            r#"{"kind":"name","name":"a\nb"}"#
+        );
+        assert_eq!(name.to_string(), "dns name a\\nb");
+    }
 }
