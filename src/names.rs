@@ -63,6 +63,8 @@ pub enum Kind {
     DeliveryDestination,
     /// A CloudWatch Logs delivery, named `source → destination`.
     Delivery,
+    /// A local file (the config file `adopt` writes).
+    File,
 }
 
 impl fmt::Display for Kind {
@@ -82,6 +84,7 @@ impl fmt::Display for Kind {
             Kind::DeliverySource => "cloudwatch logs delivery source",
             Kind::DeliveryDestination => "cloudwatch logs delivery destination",
             Kind::Delivery => "cloudwatch logs delivery",
+            Kind::File => "file",
         })
     }
 }
@@ -96,10 +99,10 @@ pub struct Resource {
 }
 
 impl Resource {
-    pub fn new(kind: Kind, name: impl Into<String>) -> Resource {
+    pub fn new(kind: Kind, name: impl fmt::Display) -> Resource {
         Resource {
             kind,
-            name: name.into(),
+            name: name.to_string(),
         }
     }
 

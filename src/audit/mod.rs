@@ -86,7 +86,7 @@ pub struct Audited {
 }
 
 impl Audited {
-    pub fn new(kind: Kind, name: impl Into<String>, arn: Option<String>) -> Audited {
+    pub fn new(kind: Kind, name: impl fmt::Display, arn: Option<String>) -> Audited {
         Audited {
             id: Resource::new(kind, name),
             arn,

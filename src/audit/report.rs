@@ -205,6 +205,7 @@ fn artifact_uri(finding: &Finding, artifact: Option<&str>) -> String {
                 Kind::Certificate => "acm",
                 Kind::Name | Kind::Zone | Kind::Record => "route53",
                 Kind::DeliverySource | Kind::DeliveryDestination | Kind::Delivery => "logs",
+                Kind::File => "file",
             };
             format!("aws/{kind}/{}", finding.resource.id.name)
         },

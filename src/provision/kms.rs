@@ -7,6 +7,7 @@ use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
 use super::{Action, Ctx, Known, Plan, policy};
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::names::{Kind, Resource};
 use crate::observe::key as observe;
 
 /// Finds (or creates) the key and keeps rotation on and the key usable.
@@ -18,7 +19,7 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
     }
     let kms = &ctx.aws.kms;
     let alias = &ctx.names.kms_alias;
-    let resource = format!("kms key {alias}");
+    let resource = Resource::new(Kind::Key, alias);
     let Some(key) = observe(kms, alias).await? else {
         ctx.change(
             plan,
@@ -49,7 +50,7 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
                 .op("EnableKey", &resource)?;
         }
     }
-    let rotation = observe::rotation(kms, &key_id, &resource).await?;
+    let rotation = observe::rotation(kms, &key_id, &resource.to_string()).await?;
     if !rotation {
         ctx.change(
             plan,
@@ -82,9 +83,9 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
     let Some(key_arn) = &known.key_arn else {
         return Ok(()); // planned: the key is created with this policy's first half
     };
-    let resource = format!("kms key {}", ctx.names.kms_alias);
+    let resource = Resource::new(Kind::Key, &ctx.names.kms_alias);
     let desired = key_policy(ctx, known.distribution.as_ref().map(|d| d.arn.as_str()));
-    let observed = observe::policy(&ctx.aws.kms, key_arn, &resource).await?;
+    let observed = observe::policy(&ctx.aws.kms, key_arn, &resource.to_string()).await?;
     if observed.is_some_and(|o| policy::same(&o, &desired)) {
         ctx.settled(plan, &resource);
         return Ok(());
@@ -169,7 +170,7 @@ fn diff_state(key: &KeyMetadata) -> Option<String> {
 
 async fn create(ctx: &Ctx<'_>, alias: &str) -> Result<String> {
     let kms = &ctx.aws.kms;
-    let resource = format!("kms key {alias}");
+    let resource = Resource::new(Kind::Key, alias);
     let key = kms
         .create_key()
         .description(format!("sitewarden: content of site {}", ctx.names.site))
@@ -210,7 +211,7 @@ pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan, content_kept: boo
         return Ok(()); // never delete what sitewarden did not create
     }
     let alias = &ctx.names.kms_alias;
-    let resource = format!("kms key {alias}");
+    let resource = Resource::new(Kind::Key, alias);
     let Some(key) = observe(&ctx.aws.kms, alias).await? else {
         return Ok(());
     };
