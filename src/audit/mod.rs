@@ -478,22 +478,72 @@ fn unfound_distribution(targets: &Targets) -> Audited {
 /// origins, certificate and names) completes a flags-only audit.
 async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let mut buckets = targets.buckets.clone();
-    let distribution = match &targets.distribution {
+    let distribution = audit_distribution(aws, targets, &mut findings).await?;
+    let distribution = distribution.as_ref();
+    let bucket_key = audit_buckets(aws, account, targets, distribution, &mut findings).await?;
+    if let Some(key) = targets.key.clone().or(bucket_key) {
+        kms::audit(
+            aws,
+            &key,
+            targets.site.is_some(),
+            distribution.map(|d| d.arn.as_str()),
+            &mut findings,
+        )
+        .await?;
+    }
+    if let Some(arn) = distribution.and_then(|d| d.certificate_arn.as_deref()) {
+        acm::audit(aws, arn, &mut findings).await?;
+    }
+    let domains = if targets.domains.is_empty() {
+        distribution.map(|d| d.aliases.clone()).unwrap_or_default()
+    } else {
+        targets.domains.clone()
+    };
+    let dns_target = dns::Target {
+        names: &domains,
+        distribution_domain: distribution.map(|d| d.domain_name.as_str()),
+        external: targets.external_dns,
+        distribution_error: match &targets.distribution {
+            DistributionTarget::Unreadable(e) => Some(e),
+            _ => None,
+        },
+    };
+    dns::audit(aws, &dns_target, &mut findings).await?;
+    Ok(findings)
+}
+
+/// The distribution's findings, and what it reveals (origins, certificate, names).
+async fn audit_distribution(
+    aws: &Aws,
+    targets: &Targets,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<cloudfront::DistributionFacts>> {
+    Ok(match &targets.distribution {
         DistributionTarget::None => None,
-        DistributionTarget::Id(id) => cloudfront::audit(aws, id, &mut findings).await?,
+        DistributionTarget::Id(id) => cloudfront::audit(aws, id, findings).await?,
         DistributionTarget::Missing(why) => {
-            Sink::new(&mut findings, unfound_distribution(targets)).missing(why);
+            Sink::new(findings, unfound_distribution(targets)).missing(why);
             None
         }
         DistributionTarget::Unreadable(e) => {
-            Sink::new(&mut findings, unfound_distribution(targets)).unreadable(e);
+            Sink::new(findings, unfound_distribution(targets)).unreadable(e);
             None
         }
-    };
-    let mut key = targets.key.clone();
+    })
+}
+
+/// The findings of the named buckets (or, with none named, the distribution's origin buckets);
+/// returns the first bucket's default KMS key.
+async fn audit_buckets(
+    aws: &Aws,
+    account: &str,
+    targets: &Targets,
+    distribution: Option<&cloudfront::DistributionFacts>,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<String>> {
+    let mut buckets = targets.buckets.clone();
     if buckets.is_empty()
-        && let Some(d) = &distribution
+        && let Some(d) = distribution
     {
         // Origin buckets that do not exist are CloudFront.12's finding.
         buckets.extend(
@@ -503,6 +553,7 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
         );
     }
     let explicit = targets.buckets.len();
+    let mut key = None;
     for (i, (bucket, role)) in buckets.iter().enumerate() {
         let Some(s3) = s3::locate(aws, bucket).await? else {
             match targets.if_missing {
@@ -513,9 +564,9 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
                     ));
                 }
                 IfMissing::Error => {}
-                IfMissing::Fail => Sink::new(&mut findings, s3::resource(bucket)).missing(
-                    &format!("bucket `{bucket}` does not exist (run `sitewarden up`)"),
-                ),
+                IfMissing::Fail => Sink::new(findings, s3::resource(bucket)).missing(&format!(
+                    "bucket `{bucket}` does not exist (run `sitewarden up`)"
+                )),
             }
             continue;
         };
@@ -525,46 +576,12 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
             } else {
                 *role
             };
-        let facts = s3::audit(&s3, account, bucket, role, &mut findings).await?;
+        let facts = s3::audit(&s3, account, bucket, role, findings).await?;
         if key.is_none() {
             key = facts.kms_key;
         }
     }
-    if let Some(key) = &key {
-        kms::audit(
-            aws,
-            key,
-            targets.site.is_some(),
-            distribution.as_ref().map(|d| d.arn.as_str()),
-            &mut findings,
-        )
-        .await?;
-    }
-    if let Some(arn) = distribution
-        .as_ref()
-        .and_then(|d| d.certificate_arn.as_deref())
-    {
-        acm::audit(aws, arn, &mut findings).await?;
-    }
-    let domains = if targets.domains.is_empty() {
-        distribution
-            .as_ref()
-            .map(|d| d.aliases.clone())
-            .unwrap_or_default()
-    } else {
-        targets.domains.clone()
-    };
-    let dns_target = dns::Target {
-        names: &domains,
-        distribution_domain: distribution.as_ref().map(|d| d.domain_name.as_str()),
-        external: targets.external_dns,
-        distribution_error: match &targets.distribution {
-            DistributionTarget::Unreadable(e) => Some(e),
-            _ => None,
-        },
-    };
-    dns::audit(aws, &dns_target, &mut findings).await?;
-    Ok(findings)
+    Ok(key)
 }
 
 #[cfg(test)]
