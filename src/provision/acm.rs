@@ -166,8 +166,12 @@ async fn observe(
 async fn describe(ctx: &Ctx<'_>, arn: &str) -> Result<CertificateDetail> {
     let mut attempt = 1;
     loop {
-        let certificate =
-            certificate::detail(ctx.aws, arn, &format!("acm certificate {arn}")).await?;
+        let certificate = certificate::detail(
+            ctx.aws,
+            arn,
+            &Resource::new(Kind::Certificate, arn).to_string(),
+        )
+        .await?;
         if records_ready(&certificate) || attempt == RECORDS_ATTEMPTS {
             return Ok(certificate);
         }

@@ -113,7 +113,12 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
 /// Warns when the key of `kms.key_arn` does not let CloudFront decrypt for the distribution: the
 /// site's SSE-KMS objects cannot be served until its policy has the statement printed.
 async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str) {
-    let observed = observe::policy(&ctx.aws.kms, key_arn, &format!("kms key {key_arn}")).await;
+    let observed = observe::policy(
+        &ctx.aws.kms,
+        key_arn,
+        &Resource::new(Kind::Key, key_arn).to_string(),
+    )
+    .await;
     let grants = match &observed {
         Ok(doc) => doc
             .as_ref()
@@ -154,7 +159,7 @@ fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Valu
 
 /// The site's key by its alias; `None` when it does not exist.
 pub async fn observe(kms: &Client, alias: &str) -> Result<Option<KeyMetadata>> {
-    observe::key(kms, alias, &format!("kms key {alias}")).await
+    observe::key(kms, alias, &Resource::new(Kind::Key, alias).to_string()).await
 }
 
 fn diff_state(key: &KeyMetadata) -> Option<String> {
