@@ -158,11 +158,11 @@ impl Error {
 
     /// Wraps a failed SDK call: operation, the resource in question, and AWS's code and message.
     #[allow(clippy::needless_pass_by_value)] // takes the error as `map_err` hands it over
-    pub fn aws<E>(operation: &'static str, resource: impl Into<String>, err: E) -> Error
+    pub fn aws<E>(operation: &'static str, resource: impl std::fmt::Display, err: E) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let resource = resource.into();
+        let resource = resource.to_string();
         let (code, message) = if let Some(code) = err.code() {
             (code.to_owned(), err.message().unwrap_or("").to_owned())
         } else {
@@ -267,14 +267,16 @@ fn aws_hint(code: &str, resource: &str) -> Option<String> {
 
 /// Attaches the operation and resource to a failed SDK call.
 pub trait AwsResultExt<T> {
-    /// Any error becomes [`Error::Aws`] naming `operation` and `resource`.
-    fn op(self, operation: &'static str, resource: &str) -> Result<T>;
+    /// Any error becomes [`Error::Aws`] naming `operation` and `resource` (a string or a
+    /// [`crate::names::Resource`]).
+    fn op(self, operation: &'static str, resource: &(impl std::fmt::Display + ?Sized))
+    -> Result<T>;
     /// The error codes in `missing` mean "not there" (`Ok(None)`); others become [`Error::Aws`].
     fn or_missing(
         self,
         missing: &[&str],
         operation: &'static str,
-        resource: &str,
+        resource: &(impl std::fmt::Display + ?Sized),
     ) -> Result<Option<T>>;
 }
 
@@ -282,7 +284,11 @@ impl<T, E> AwsResultExt<T> for std::result::Result<T, E>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    fn op(self, operation: &'static str, resource: &str) -> Result<T> {
+    fn op(
+        self,
+        operation: &'static str,
+        resource: &(impl std::fmt::Display + ?Sized),
+    ) -> Result<T> {
         self.map_err(|e| Error::aws(operation, resource, e))
     }
 
@@ -290,7 +296,7 @@ where
         self,
         missing: &[&str],
         operation: &'static str,
-        resource: &str,
+        resource: &(impl std::fmt::Display + ?Sized),
     ) -> Result<Option<T>> {
         match self {
             Ok(v) => Ok(Some(v)),

@@ -1,5 +1,7 @@
 //! Deterministic names of a site's resources: how sitewarden finds them again without a state file.
 
+use std::fmt;
+
 use serde::Serialize;
 
 use crate::config::{Config, DomainName};
@@ -40,6 +42,90 @@ pub fn log_bucket_site<'a>(bucket: &'a str, account: &str) -> Option<&'a str> {
         .filter(|site| !site.is_empty())
 }
 
+/// The kinds of AWS resource sitewarden plans, audits and names in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Bucket,
+    Key,
+    Distribution,
+    Certificate,
+    Name,
+    Zone,
+    /// An S3 object, named `bucket/key`.
+    Object,
+    /// A Route53 record set, named `name TYPE`.
+    Record,
+    OriginAccessControl,
+    ResponseHeadersPolicy,
+    Function,
+    DeliverySource,
+    DeliveryDestination,
+    /// A CloudWatch Logs delivery, named `source → destination`.
+    Delivery,
+    /// A local file (the config file `adopt` writes).
+    File,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Bucket => "s3 bucket",
+            Kind::Key => "kms key",
+            Kind::Distribution => "cloudfront distribution",
+            Kind::Certificate => "acm certificate",
+            Kind::Name => "dns name",
+            Kind::Zone => "route53 hosted zone",
+            Kind::Object => "s3 object",
+            Kind::Record => "route53 record",
+            Kind::OriginAccessControl => "cloudfront origin access control",
+            Kind::ResponseHeadersPolicy => "cloudfront response headers policy",
+            Kind::Function => "cloudfront function",
+            Kind::DeliverySource => "cloudwatch logs delivery source",
+            Kind::DeliveryDestination => "cloudwatch logs delivery destination",
+            Kind::Delivery => "cloudwatch logs delivery",
+            Kind::File => "file",
+        })
+    }
+}
+
+/// The identity of one AWS resource: what plan changes, audit findings and error messages name.
+/// Displayed as `<kind> <name>`, e.g. `s3 bucket docs-site-123456789012`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Resource {
+    pub kind: Kind,
+    /// Bucket name, key alias, id or ARN, distribution id or comment, domain, record, ….
+    pub name: String,
+}
+
+impl Resource {
+    pub fn new(kind: Kind, name: impl fmt::Display) -> Resource {
+        Resource {
+            kind,
+            name: name.to_string(),
+        }
+    }
+
+    /// The Route53 record set `name` (without its trailing dot) of type `rr_type`.
+    pub fn record(name: &str, rr_type: &str) -> Resource {
+        Resource::new(
+            Kind::Record,
+            format!("{} {rr_type}", name.trim_end_matches('.')),
+        )
+    }
+
+    /// The CloudWatch Logs delivery from `source` to `destination`.
+    pub fn delivery(source: &str, destination: &str) -> Resource {
+        Resource::new(Kind::Delivery, format!("{source} → {destination}"))
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SiteNames {
     pub site: String,
@@ -71,6 +157,35 @@ impl SiteNames {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn a_resource_displays_as_its_kind_and_name() {
+        assert_eq!(
+            Resource::new(Kind::Bucket, "docs-site-1").to_string(),
+            "s3 bucket docs-site-1"
+        );
+        assert_eq!(
+            Resource::record("www.example.com.", "AAAA").to_string(),
+            "route53 record www.example.com AAAA"
+        );
+        assert_eq!(
+            Resource::delivery("a-cf", "a-cf-s3").to_string(),
+            "cloudwatch logs delivery a-cf → a-cf-s3"
+        );
+        assert_eq!(
+            Resource::new(Kind::ResponseHeadersPolicy, "p").to_string(),
+            "cloudfront response headers policy p"
+        );
+    }
+
+    #[test]
+    fn a_resource_serializes_its_kind_and_name() {
+        let json = serde_json::to_value(Resource::new(Kind::Zone, "example.com.")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "zone", "name": "example.com."})
+        );
+    }
 
     #[test]
     fn names_follow_the_site_name_and_account() {

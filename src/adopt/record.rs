@@ -12,6 +12,7 @@ use crate::provision::{Action, Ctx, Plan};
 
 use super::survey::Survey;
 use super::translate::Translated;
+use crate::names::{Kind, Resource};
 
 /// Where step 1 keeps what the website said, in the (private) log bucket.
 fn record_key(bucket: &str) -> String {
@@ -53,7 +54,7 @@ pub(super) async fn save_record(
     });
     ctx.change(
         plan,
-        format!("s3 object {log_bucket}/{key}"),
+        &Resource::new(Kind::Object, format!("{log_bucket}/{key}")),
         Action::Create,
         "the website configuration, bucket policy and redirects as they were, kept for resuming and reference",
     );

@@ -10,6 +10,7 @@ use crate::output::escape;
 use crate::provision::{Action, Ctx, Plan};
 
 use super::survey::list_keys;
+use crate::names::{Kind, Resource};
 
 /// Objects re-encrypted at once.
 const REENCRYPT_CONCURRENCY: usize = 16;
@@ -50,7 +51,7 @@ pub(super) async fn reencrypt(ctx: &Ctx<'_>, key_arn: Option<&str>, plan: &mut P
     }
     ctx.change(
         plan,
-        format!("s3 bucket {bucket}"),
+        &Resource::new(Kind::Bucket, &bucket),
         Action::Update,
         format!(
             "re-encrypt {} existing object(s) with the site key (copy in place; earlier versions kept)",

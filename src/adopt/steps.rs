@@ -12,6 +12,7 @@ use crate::provision::{self, Action, Adoption, Ctx, Known, Plan, buckets};
 use super::record::save_record;
 use super::reencrypt::reencrypt;
 use super::survey::{Survey, website_record_ttl};
+use crate::names::{Kind, Resource};
 
 /// Added to the old record's TTL before public access ends.
 const DNS_GRACE_MARGIN: Duration = Duration::from_secs(30);
@@ -167,7 +168,7 @@ async fn close(
     if what.survey.website.is_some() {
         close.change(
             plan,
-            format!("s3 bucket {}", ctx.names.content_bucket),
+            &Resource::new(Kind::Bucket, &ctx.names.content_bucket),
             Action::Delete,
             "static website hosting (the distribution serves the site now)",
         );
@@ -192,7 +193,7 @@ fn write_config(ctx: &Ctx<'_>, what: &StepInput<'_>, plan: &mut Plan) -> Result<
     if let Some(text) = what.config_text {
         ctx.change(
             plan,
-            format!("file {}", what.config_path.display()),
+            &Resource::new(Kind::File, what.config_path.display()),
             Action::Create,
             "the adopted site's config (`sitewarden deploy` publishes from `site.source`)",
         );

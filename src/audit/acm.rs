@@ -10,7 +10,7 @@ use aws_sdk_acm::types::{
 };
 
 use super::controls::{ACM_KEY_ALGORITHM, ACM_REGION, ACM_RENEWAL, ACM_TRANSPARENCY};
-use super::{Finding, Kind, Outcome, Resource, Sink};
+use super::{Audited, Finding, Kind, Outcome, Sink};
 use crate::aws::{Aws, US_EAST_1};
 use crate::error::Result;
 
@@ -27,11 +27,7 @@ pub async fn audit(aws: &Aws, arn: &str, findings: &mut Vec<Finding>) -> Result<
         .unwrap_or_else(|| arn.to_owned());
     let mut sink = Sink::new(
         findings,
-        Resource {
-            kind: Kind::Certificate,
-            name,
-            arn: Some(arn.to_owned()),
-        },
+        Audited::new(Kind::Certificate, name, Some(arn.to_owned())),
     );
     let detail = detail.as_ref();
     let missing = match detail {

@@ -20,7 +20,7 @@ use super::controls::{
     CF_METHODS_AND_CACHE_KEY, CF_ORIGIN_ACCESS_CONTROL, CF_ORIGIN_BUCKET_EXISTS, CF_ORIGIN_TLS,
     CF_SECURITY_HEADERS, CF_TLS_MINIMUM, CF_VIEWER_HTTPS, CF_WAF,
 };
-use super::{Finding, Kind, Outcome, Resource, Sink};
+use super::{Audited, Finding, Kind, Outcome, Sink};
 use crate::aws::Aws;
 use crate::error::{Error, Result};
 use crate::observe;
@@ -62,11 +62,7 @@ pub async fn audit(
     let found = match observe::distribution::describe(aws, id, &resource).await {
         Ok(found) => found,
         Err(e) => {
-            let unknown = Resource {
-                kind: Kind::Distribution,
-                name: id.to_owned(),
-                arn: None,
-            };
+            let unknown = Audited::new(Kind::Distribution, id.to_owned(), None);
             Sink::new(findings, unknown).unreadable(&e);
             return Ok(None);
         }
@@ -82,11 +78,11 @@ pub async fn audit(
         .ok_or_else(|| anyhow::anyhow!("GetDistribution answered without the config of {id}"))?;
     let mut sink = Sink::new(
         findings,
-        Resource {
-            kind: Kind::Distribution,
-            name: id.to_owned(),
-            arn: Some(distribution.arn.clone()),
-        },
+        Audited::new(
+            Kind::Distribution,
+            id.to_owned(),
+            Some(distribution.arn.clone()),
+        ),
     );
     let headers = headers_policies(aws, &config, &resource).await;
     let cache = cache_policies(aws, &config, &resource).await;

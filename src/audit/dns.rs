@@ -8,7 +8,7 @@
 use aws_sdk_route53::types::{ResourceRecordSet, RrType};
 
 use super::controls::{DNS_CAA, DNS_DNSSEC, DNS_NO_DANGLING, DNS_QUERY_LOGGING};
-use super::{Finding, Kind, Outcome, Resource, Sink};
+use super::{Audited, Finding, Kind, Outcome, Sink};
 use crate::aws::Aws;
 use crate::error::{AwsResultExt as _, Result};
 use crate::observe::dns::{Zone, bare, public_zones, records_at, within, zone_of};
@@ -88,12 +88,8 @@ pub async fn audit(aws: &Aws, target: &Target<'_>, findings: &mut Vec<Finding>) 
     Ok(())
 }
 
-fn name_resource(name: &str) -> Resource {
-    Resource {
-        kind: Kind::Name,
-        name: name.to_owned(),
-        arn: None,
-    }
+fn name_resource(name: &str) -> Audited {
+    Audited::new(Kind::Name, name.to_owned(), None)
 }
 
 /// The CAA values at `name` and each parent up to the zone apex, nearest first, stopping at the
@@ -192,11 +188,11 @@ async fn audit_zone(aws: &Aws, zone: &Zone, findings: &mut Vec<Finding>) {
     let resource = format!("hosted zone `{}`", zone.name);
     let mut sink = Sink::new(
         findings,
-        Resource {
-            kind: Kind::Zone,
-            name: zone.name.clone(),
-            arn: Some(format!("arn:aws:route53:::hostedzone/{}", zone.id)),
-        },
+        Audited::new(
+            Kind::Zone,
+            zone.name.clone(),
+            Some(format!("arn:aws:route53:::hostedzone/{}", zone.id)),
+        ),
     );
     let logging = aws
         .route53

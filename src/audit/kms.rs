@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::controls::{KMS_NOT_DELETED, KMS_NOT_PUBLIC, KMS_ROTATION};
 use super::policy;
-use super::{Finding, Kind, Outcome, Resource, Sink};
+use super::{Audited, Finding, Kind, Outcome, Resource, Sink};
 use crate::aws::Aws;
 use crate::error::Result;
 use crate::observe::key as observe;
@@ -21,7 +21,7 @@ pub async fn audit(
     distribution_arn: Option<&str>,
     findings: &mut Vec<Finding>,
 ) -> Result<()> {
-    let resource = format!("kms key {key_id}");
+    let resource = Resource::new(Kind::Key, key_id).to_string();
     let kms = observe::client_for(aws, key_id);
     let metadata = match observe::key(&kms, key_id, &resource).await {
         Ok(found) => found,
@@ -60,12 +60,8 @@ pub async fn audit(
     Ok(())
 }
 
-fn key_resource(key_id: &str, arn: Option<String>) -> Resource {
-    Resource {
-        kind: Kind::Key,
-        name: key_id.to_owned(),
-        arn,
-    }
+fn key_resource(key_id: &str, arn: Option<String>) -> Audited {
+    Audited::new(Kind::Key, key_id.to_owned(), arn)
 }
 
 fn rotation_enabled(on: bool) -> Outcome {

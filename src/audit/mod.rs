@@ -25,6 +25,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use crate::names::{Kind, Resource};
 pub use controls::Control;
 pub use report::{Format, Report};
 
@@ -74,44 +75,33 @@ impl Status {
     }
 }
 
-/// The kinds of resource controls apply to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Bucket,
-    Key,
-    Distribution,
-    Certificate,
-    Name,
-    Zone,
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Bucket => "s3 bucket",
-            Kind::Key => "kms key",
-            Kind::Distribution => "cloudfront distribution",
-            Kind::Certificate => "acm certificate",
-            Kind::Name => "dns name",
-            Kind::Zone => "route53 hosted zone",
-        })
-    }
-}
-
-/// An audited AWS resource.
+/// An audited AWS resource: its identity and, when known, its ARN. Serialized as
+/// `{kind, name, arn}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resource {
-    pub kind: Kind,
-    /// Bucket name, key alias or id, distribution id, certificate domain, DNS name or zone id.
-    pub name: String,
+pub struct Audited {
+    #[serde(flatten)]
+    pub id: Resource,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
 }
 
-impl fmt::Display for Resource {
+impl Audited {
+    pub fn new(kind: Kind, name: impl fmt::Display, arn: Option<String>) -> Audited {
+        Audited {
+            id: Resource::new(kind, name),
+            arn,
+        }
+    }
+}
+
+impl fmt::Display for Audited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.kind, crate::output::escape(&self.name))
+        write!(
+            f,
+            "{} {}",
+            self.id.kind,
+            crate::output::escape(&self.id.name)
+        )
     }
 }
 
@@ -169,7 +159,7 @@ pub struct Finding {
     pub control: &'static str,
     pub title: &'static str,
     pub severity: Severity,
-    pub resource: Resource,
+    pub resource: Audited,
     pub status: Status,
     pub evidence: String,
     pub remediation: &'static str,
@@ -177,7 +167,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(control: &'static Control, resource: Resource, outcome: Outcome) -> Finding {
+    pub fn new(control: &'static Control, resource: Audited, outcome: Outcome) -> Finding {
         Finding {
             control: control.id,
             title: control.title,
@@ -197,18 +187,18 @@ impl Finding {
 
 /// Collects the findings of one resource.
 pub struct Sink<'a> {
-    resource: Resource,
+    resource: Audited,
     findings: &'a mut Vec<Finding>,
 }
 
 impl<'a> Sink<'a> {
-    pub fn new(findings: &'a mut Vec<Finding>, resource: Resource) -> Sink<'a> {
+    pub fn new(findings: &'a mut Vec<Finding>, resource: Audited) -> Sink<'a> {
         Sink { resource, findings }
     }
 
     /// Records `control` from its evaluation, or as `error` when its evidence could not be read.
     pub fn check(&mut self, control: &'static Control, outcome: Result<Outcome, &Error>) {
-        debug_assert_eq!(control.kind, self.resource.kind, "{}", control.id);
+        debug_assert_eq!(control.kind, self.resource.id.kind, "{}", control.id);
         let outcome = outcome.unwrap_or_else(|e| Outcome {
             status: Status::Error,
             evidence: e.to_string(),
@@ -219,7 +209,7 @@ impl<'a> Sink<'a> {
 
     /// Records the documented exceptions of this kind of resource.
     pub fn exceptions(&mut self) {
-        for control in controls::of_kind(self.resource.kind) {
+        for control in controls::of_kind(self.resource.id.kind) {
             if let Some(reason) = control.exception {
                 self.check(control, Ok(Outcome::exception(reason)));
             }
@@ -236,7 +226,7 @@ impl<'a> Sink<'a> {
     /// The resource could not be read at all (a denied Describe/Get): every control of its kind is
     /// reported as `error` with the reason (documented exceptions stay exceptions).
     pub fn unreadable(&mut self, error: &Error) {
-        for control in controls::of_kind(self.resource.kind) {
+        for control in controls::of_kind(self.resource.id.kind) {
             if control.exception.is_none() {
                 self.check(control, Err(error));
             }
@@ -246,7 +236,7 @@ impl<'a> Sink<'a> {
 
     /// Every control that is not a documented exception gets `outcome`.
     pub fn every(&mut self, outcome: impl Fn(&Control) -> Outcome) {
-        for control in controls::of_kind(self.resource.kind) {
+        for control in controls::of_kind(self.resource.id.kind) {
             if control.exception.is_none() {
                 self.check(control, Ok(outcome(control)));
             }
@@ -476,37 +466,84 @@ async fn discover(aws: &Aws, options: &Options) -> Result<Targets> {
 }
 
 /// The distribution a site should have, when it could not be found or listed.
-fn unfound_distribution(targets: &Targets) -> Resource {
-    Resource {
-        kind: Kind::Distribution,
-        name: targets
-            .site
-            .as_deref()
-            .map_or_else(|| "(none)".to_owned(), |site| format!("sitewarden:{site}")),
-        arn: None,
-    }
+fn unfound_distribution(targets: &Targets) -> Audited {
+    let name = targets
+        .site
+        .as_deref()
+        .map_or_else(|| "(none)".to_owned(), |site| format!("sitewarden:{site}"));
+    Audited::new(Kind::Distribution, name, None)
 }
 
 /// Evaluates every target; what one resource reveals (the bucket's key, the distribution's
 /// origins, certificate and names) completes a flags-only audit.
 async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let mut buckets = targets.buckets.clone();
-    let distribution = match &targets.distribution {
+    let distribution = audit_distribution(aws, targets, &mut findings).await?;
+    let distribution = distribution.as_ref();
+    let bucket_key = audit_buckets(aws, account, targets, distribution, &mut findings).await?;
+    if let Some(key) = targets.key.clone().or(bucket_key) {
+        kms::audit(
+            aws,
+            &key,
+            targets.site.is_some(),
+            distribution.map(|d| d.arn.as_str()),
+            &mut findings,
+        )
+        .await?;
+    }
+    if let Some(arn) = distribution.and_then(|d| d.certificate_arn.as_deref()) {
+        acm::audit(aws, arn, &mut findings).await?;
+    }
+    let domains = if targets.domains.is_empty() {
+        distribution.map(|d| d.aliases.clone()).unwrap_or_default()
+    } else {
+        targets.domains.clone()
+    };
+    let dns_target = dns::Target {
+        names: &domains,
+        distribution_domain: distribution.map(|d| d.domain_name.as_str()),
+        external: targets.external_dns,
+        distribution_error: match &targets.distribution {
+            DistributionTarget::Unreadable(e) => Some(e),
+            _ => None,
+        },
+    };
+    dns::audit(aws, &dns_target, &mut findings).await?;
+    Ok(findings)
+}
+
+/// The distribution's findings, and what it reveals (origins, certificate, names).
+async fn audit_distribution(
+    aws: &Aws,
+    targets: &Targets,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<cloudfront::DistributionFacts>> {
+    Ok(match &targets.distribution {
         DistributionTarget::None => None,
-        DistributionTarget::Id(id) => cloudfront::audit(aws, id, &mut findings).await?,
+        DistributionTarget::Id(id) => cloudfront::audit(aws, id, findings).await?,
         DistributionTarget::Missing(why) => {
-            Sink::new(&mut findings, unfound_distribution(targets)).missing(why);
+            Sink::new(findings, unfound_distribution(targets)).missing(why);
             None
         }
         DistributionTarget::Unreadable(e) => {
-            Sink::new(&mut findings, unfound_distribution(targets)).unreadable(e);
+            Sink::new(findings, unfound_distribution(targets)).unreadable(e);
             None
         }
-    };
-    let mut key = targets.key.clone();
+    })
+}
+
+/// The findings of the named buckets (or, with none named, the distribution's origin buckets);
+/// returns the first bucket's default KMS key.
+async fn audit_buckets(
+    aws: &Aws,
+    account: &str,
+    targets: &Targets,
+    distribution: Option<&cloudfront::DistributionFacts>,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<String>> {
+    let mut buckets = targets.buckets.clone();
     if buckets.is_empty()
-        && let Some(d) = &distribution
+        && let Some(d) = distribution
     {
         // Origin buckets that do not exist are CloudFront.12's finding.
         buckets.extend(
@@ -516,6 +553,7 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
         );
     }
     let explicit = targets.buckets.len();
+    let mut key = None;
     for (i, (bucket, role)) in buckets.iter().enumerate() {
         let Some(s3) = s3::locate(aws, bucket).await? else {
             match targets.if_missing {
@@ -526,9 +564,9 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
                     ));
                 }
                 IfMissing::Error => {}
-                IfMissing::Fail => Sink::new(&mut findings, s3::resource(bucket)).missing(
-                    &format!("bucket `{bucket}` does not exist (run `sitewarden up`)"),
-                ),
+                IfMissing::Fail => Sink::new(findings, s3::resource(bucket)).missing(&format!(
+                    "bucket `{bucket}` does not exist (run `sitewarden up`)"
+                )),
             }
             continue;
         };
@@ -538,44 +576,30 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
             } else {
                 *role
             };
-        let facts = s3::audit(&s3, account, bucket, role, &mut findings).await?;
+        let facts = s3::audit(&s3, account, bucket, role, findings).await?;
         if key.is_none() {
             key = facts.kms_key;
         }
     }
-    if let Some(key) = &key {
-        kms::audit(
-            aws,
-            key,
-            targets.site.is_some(),
-            distribution.as_ref().map(|d| d.arn.as_str()),
-            &mut findings,
-        )
-        .await?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audited_resource_keeps_its_kind_name_arn_shape() {
+        let bucket = Audited::new(Kind::Bucket, "b", Some("arn:aws:s3:::b".to_owned()));
+        assert_eq!(
+            serde_json::to_string(&bucket).unwrap(),
+            r#"{"kind":"bucket","name":"b","arn":"arn:aws:s3:::b"}"#
+        );
+        let name = Audited::new(Kind::Name, "a\nb", None);
+        assert_eq!(
+            serde_json::to_string(&name).unwrap(),
+            r#"{"kind":"name","name":"a\nb"}"#
+        );
+        assert_eq!(name.to_string(), "dns name a\\nb");
     }
-    if let Some(arn) = distribution
-        .as_ref()
-        .and_then(|d| d.certificate_arn.as_deref())
-    {
-        acm::audit(aws, arn, &mut findings).await?;
-    }
-    let domains = if targets.domains.is_empty() {
-        distribution
-            .as_ref()
-            .map(|d| d.aliases.clone())
-            .unwrap_or_default()
-    } else {
-        targets.domains.clone()
-    };
-    let dns_target = dns::Target {
-        names: &domains,
-        distribution_domain: distribution.as_ref().map(|d| d.domain_name.as_str()),
-        external: targets.external_dns,
-        distribution_error: match &targets.distribution {
-            DistributionTarget::Unreadable(e) => Some(e),
-            _ => None,
-        },
-    };
-    dns::audit(aws, &dns_target, &mut findings).await?;
-    Ok(findings)
 }

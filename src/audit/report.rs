@@ -61,7 +61,7 @@ impl Report {
         requests: BTreeMap<String, u64>,
     ) -> Report {
         // Stable: each resource keeps the control order of the table.
-        findings.sort_by_key(|f| f.resource.kind);
+        findings.sort_by_key(|f| f.resource.id.kind);
         let mut summary = Counts::default();
         for f in &findings {
             *match f.status {
@@ -195,14 +195,19 @@ fn rule(control: &Control) -> Value {
 fn artifact_uri(finding: &Finding, artifact: Option<&str>) -> String {
     artifact.map_or_else(
         || {
-            let kind = match finding.resource.kind {
-                Kind::Bucket => "s3",
+            let kind = match finding.resource.id.kind {
+                Kind::Bucket | Kind::Object => "s3",
                 Kind::Key => "kms",
-                Kind::Distribution => "cloudfront",
+                Kind::Distribution
+                | Kind::OriginAccessControl
+                | Kind::ResponseHeadersPolicy
+                | Kind::Function => "cloudfront",
                 Kind::Certificate => "acm",
-                Kind::Name | Kind::Zone => "route53",
+                Kind::Name | Kind::Zone | Kind::Record => "route53",
+                Kind::DeliverySource | Kind::DeliveryDestination | Kind::Delivery => "logs",
+                Kind::File => "file",
             };
-            format!("aws/{kind}/{}", finding.resource.name)
+            format!("aws/{kind}/{}", finding.resource.id.name)
         },
         ToOwned::to_owned,
     )
@@ -217,7 +222,7 @@ fn result(finding: &Finding, artifact: Option<&str>) -> Value {
     let qualified = resource
         .arn
         .clone()
-        .unwrap_or_else(|| resource.name.clone());
+        .unwrap_or_else(|| resource.id.name.clone());
     json!({
         "ruleId": finding.control,
         "ruleIndex": rule_index,
@@ -232,7 +237,7 @@ fn result(finding: &Finding, artifact: Option<&str>) -> Value {
                 "region": {"startLine": 1},
             },
             "logicalLocations": [{
-                "name": resource.name,
+                "name": resource.id.name,
                 "fullyQualifiedName": qualified,
                 "kind": "resource",
             }],
@@ -240,7 +245,7 @@ fn result(finding: &Finding, artifact: Option<&str>) -> Value {
         "partialFingerprints": {"sitewarden/v1": format!("{}|{qualified}", finding.control)},
         "properties": {
             "severity": finding.severity,
-            "resourceType": resource.kind,
+            "resourceType": resource.id.kind,
             "evidence": finding.evidence,
         },
     })
@@ -291,14 +296,14 @@ pub fn sarif(report: &Report, artifact: Option<&str>) -> Sarif {
 mod tests {
     use super::*;
     use crate::audit::controls::{S3_ACCESS_LOGGING, S3_BLOCK_PUBLIC_ACCESS, S3_REPLICATION};
-    use crate::audit::{Outcome, Resource};
+    use crate::audit::{Audited, Outcome};
 
-    fn bucket() -> Resource {
-        Resource {
-            kind: Kind::Bucket,
-            name: "poc".to_owned(),
-            arn: Some("arn:aws:s3:::poc".to_owned()),
-        }
+    fn bucket() -> Audited {
+        Audited::new(
+            Kind::Bucket,
+            "poc".to_owned(),
+            Some("arn:aws:s3:::poc".to_owned()),
+        )
     }
 
     fn findings() -> Vec<Finding> {

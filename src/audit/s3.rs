@@ -18,7 +18,7 @@ use super::controls::{
     S3_SECURE_TRANSPORT, S3_VERSIONING,
 };
 use super::policy::{self, Statement, principal_account};
-use super::{BucketRole, Kind, Outcome, Resource, Sink, both};
+use super::{Audited, BucketRole, Kind, Outcome, Sink, both};
 use crate::aws::Aws;
 use crate::error::Result;
 use crate::names;
@@ -150,12 +150,8 @@ pub async fn audit(
     })
 }
 
-pub fn resource(bucket: &str) -> Resource {
-    Resource {
-        kind: Kind::Bucket,
-        name: bucket.to_owned(),
-        arn: Some(arn(bucket)),
-    }
+pub fn resource(bucket: &str) -> Audited {
+    Audited::new(Kind::Bucket, bucket.to_owned(), Some(arn(bucket)))
 }
 
 fn arn(bucket: &str) -> String {

@@ -25,6 +25,7 @@ use super::{Action, Ctx, Known, Plan};
 use crate::config::DnsMode;
 use crate::error::{AwsResultExt as _, Error, Result, code};
 use crate::names::SITE_TAG;
+use crate::names::{Kind, Resource};
 use crate::observe::certificate;
 
 const VALIDATION_TTL: i64 = 300;
@@ -79,7 +80,7 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
                  site",
             );
         }
-        ctx.change(plan, resource(domain.as_str()), Action::Create, detail);
+        ctx.change(plan, &resource(domain.as_str()), Action::Create, detail);
         if !ctx.apply {
             return Ok(());
         }
@@ -107,8 +108,8 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
     Ok(())
 }
 
-fn resource(domain: &str) -> String {
-    format!("acm certificate {domain}")
+fn resource(domain: &str) -> Resource {
+    Resource::new(Kind::Certificate, domain)
 }
 
 /// The names the certificate covers: the domain, then the aliases.
@@ -155,7 +156,7 @@ async fn observe(
         domain.as_str(),
         &ctx.names.site,
         statuses,
-        &resource,
+        &resource.to_string(),
     )
     .await?;
     Ok((found.ours, found.others))
@@ -165,8 +166,12 @@ async fn observe(
 async fn describe(ctx: &Ctx<'_>, arn: &str) -> Result<CertificateDetail> {
     let mut attempt = 1;
     loop {
-        let certificate =
-            certificate::detail(ctx.aws, arn, &format!("acm certificate {arn}")).await?;
+        let certificate = certificate::detail(
+            ctx.aws,
+            arn,
+            &Resource::new(Kind::Certificate, arn).to_string(),
+        )
+        .await?;
         if records_ready(&certificate) || attempt == RECORDS_ATTEMPTS {
             return Ok(certificate);
         }
@@ -381,7 +386,7 @@ pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
         let arn = arn_of(certificate);
         ctx.change(
             plan,
-            format!("acm certificate {arn}"),
+            &Resource::new(Kind::Certificate, arn),
             Action::Delete,
             format!(
                 "certificate for {} (tagged for this site)",
@@ -435,7 +440,7 @@ pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
 
 async fn delete(ctx: &Ctx<'_>, certificate: &CertificateDetail) -> Result<()> {
     let arn = arn_of(certificate);
-    let resource = format!("acm certificate {arn}");
+    let resource = Resource::new(Kind::Certificate, arn);
     match ctx
         .aws
         .acm

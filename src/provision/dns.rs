@@ -140,6 +140,7 @@ fn pick_zone<'a>(
 
 // ---- records: observe and write ----------------------------------------------------------------
 
+use crate::names::Resource;
 pub use crate::observe::dns::fqdn;
 
 /// Every record set at exactly `name`.
@@ -156,7 +157,7 @@ pub async fn records_at(
 #[derive(Debug)]
 pub struct RecordChange {
     pub action: Action,
-    pub resource: String,
+    pub resource: Resource,
     pub detail: String,
     pub change: Option<Change>,
 }
@@ -186,12 +187,8 @@ impl RecordChange {
     }
 }
 
-pub fn record_resource(name: &str, rr_type: &RrType) -> String {
-    format!(
-        "route53 record {} {}",
-        name.trim_end_matches('.'),
-        rr_type.as_str()
-    )
+pub fn record_resource(name: &str, rr_type: &RrType) -> Resource {
+    Resource::record(name, rr_type.as_str())
 }
 
 /// Records the changes in the plan and, when applying, writes them in one atomic batch; with

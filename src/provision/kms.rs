@@ -7,6 +7,7 @@ use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
 use super::{Action, Ctx, Known, Plan, policy};
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::names::{Kind, Resource};
 use crate::observe::key as observe;
 
 /// Finds (or creates) the key and keeps rotation on and the key usable.
@@ -18,7 +19,7 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
     }
     let kms = &ctx.aws.kms;
     let alias = &ctx.names.kms_alias;
-    let resource = format!("kms key {alias}");
+    let resource = Resource::new(Kind::Key, alias);
     let Some(key) = observe(kms, alias).await? else {
         ctx.change(
             plan,
@@ -49,7 +50,7 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
                 .op("EnableKey", &resource)?;
         }
     }
-    let rotation = observe::rotation(kms, &key_id, &resource).await?;
+    let rotation = observe::rotation(kms, &key_id, &resource.to_string()).await?;
     if !rotation {
         ctx.change(
             plan,
@@ -82,9 +83,9 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
     let Some(key_arn) = &known.key_arn else {
         return Ok(()); // planned: the key is created with this policy's first half
     };
-    let resource = format!("kms key {}", ctx.names.kms_alias);
+    let resource = Resource::new(Kind::Key, &ctx.names.kms_alias);
     let desired = key_policy(ctx, known.distribution.as_ref().map(|d| d.arn.as_str()));
-    let observed = observe::policy(&ctx.aws.kms, key_arn, &resource).await?;
+    let observed = observe::policy(&ctx.aws.kms, key_arn, &resource.to_string()).await?;
     if observed.is_some_and(|o| policy::same(&o, &desired)) {
         ctx.settled(plan, &resource);
         return Ok(());
@@ -112,7 +113,12 @@ pub async fn reconcile_key_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan)
 /// Warns when the key of `kms.key_arn` does not let CloudFront decrypt for the distribution: the
 /// site's SSE-KMS objects cannot be served until its policy has the statement printed.
 async fn check_existing_key(ctx: &Ctx<'_>, key_arn: &str, distribution_arn: &str) {
-    let observed = observe::policy(&ctx.aws.kms, key_arn, &format!("kms key {key_arn}")).await;
+    let observed = observe::policy(
+        &ctx.aws.kms,
+        key_arn,
+        &Resource::new(Kind::Key, key_arn).to_string(),
+    )
+    .await;
     let grants = match &observed {
         Ok(doc) => doc
             .as_ref()
@@ -153,7 +159,7 @@ fn key_policy(ctx: &Ctx<'_>, distribution_arn: Option<&str>) -> serde_json::Valu
 
 /// The site's key by its alias; `None` when it does not exist.
 pub async fn observe(kms: &Client, alias: &str) -> Result<Option<KeyMetadata>> {
-    observe::key(kms, alias, &format!("kms key {alias}")).await
+    observe::key(kms, alias, &Resource::new(Kind::Key, alias).to_string()).await
 }
 
 fn diff_state(key: &KeyMetadata) -> Option<String> {
@@ -169,7 +175,7 @@ fn diff_state(key: &KeyMetadata) -> Option<String> {
 
 async fn create(ctx: &Ctx<'_>, alias: &str) -> Result<String> {
     let kms = &ctx.aws.kms;
-    let resource = format!("kms key {alias}");
+    let resource = Resource::new(Kind::Key, alias);
     let key = kms
         .create_key()
         .description(format!("sitewarden: content of site {}", ctx.names.site))
@@ -210,7 +216,7 @@ pub async fn schedule_deletion(ctx: &Ctx<'_>, plan: &mut Plan, content_kept: boo
         return Ok(()); // never delete what sitewarden did not create
     }
     let alias = &ctx.names.kms_alias;
-    let resource = format!("kms key {alias}");
+    let resource = Resource::new(Kind::Key, alias);
     let Some(key) = observe(&ctx.aws.kms, alias).await? else {
         return Ok(());
     };

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::aws::Aws;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::names::SiteNames;
+use crate::names::{Resource, SiteNames};
 use crate::output::Printer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,11 +51,16 @@ impl Action {
 /// One difference between the live resources and the config.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
-    /// What is changed, e.g. `s3 bucket docs-site-123456789012`.
-    pub resource: String,
+    /// What is changed, e.g. `s3 bucket docs-site-123456789012` (serialized in that form).
+    #[serde(serialize_with = "display")]
+    pub resource: Resource,
     pub action: Action,
     /// What will change, for a person.
     pub detail: String,
+}
+
+fn display<S: serde::Serializer>(resource: &Resource, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(resource)
 }
 
 /// The changes of one reconciliation, in the order they are (or would be) applied, and the
@@ -172,12 +177,12 @@ impl Ctx<'_> {
     pub fn change(
         &self,
         plan: &mut Plan,
-        resource: impl Into<String>,
+        resource: &Resource,
         action: Action,
         detail: impl Into<String>,
     ) {
         let change = Change {
-            resource: resource.into(),
+            resource: resource.clone(),
             action,
             detail: detail.into(),
         };
@@ -195,13 +200,13 @@ impl Ctx<'_> {
 
     /// Records `resource` as matching the config, unless a change to it was recorded: called by
     /// each resource step once it has diffed the resource.
-    pub fn settled(&self, plan: &mut Plan, resource: &str) {
-        let known = |c: &Change| c.resource == resource;
+    pub fn settled(&self, plan: &mut Plan, resource: &Resource) {
+        let known = |c: &Change| c.resource == *resource;
         if plan.changes.iter().any(known) || plan.unchanged.iter().any(known) {
             return;
         }
         plan.unchanged.push(Change {
-            resource: resource.to_owned(),
+            resource: resource.clone(),
             action: Action::NoOp,
             detail: "matches the config".to_owned(),
         });
@@ -260,4 +265,27 @@ pub async fn reconcile(ctx: &Ctx<'_>) -> Result<(Plan, Known)> {
     buckets::reconcile_content_policy(ctx, &known, &mut plan).await?;
     dns::reconcile(ctx, &known, &mut plan).await?;
     Ok((plan, known))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::names::Kind;
+
+    #[test]
+    fn a_change_serializes_its_resource_as_text() {
+        let change = Change {
+            resource: Resource::new(Kind::Bucket, "docs-site-1"),
+            action: Action::NoOp,
+            detail: "matches the config".to_owned(),
+        };
+        assert_eq!(
+            serde_json::to_value(&change).unwrap(),
+            serde_json::json!({
+                "resource": "s3 bucket docs-site-1",
+                "action": "no-op",
+                "detail": "matches the config",
+            })
+        );
+    }
 }

@@ -5,6 +5,7 @@ use aws_sdk_s3::Client;
 
 use super::{Action, Ctx, Plan, exists};
 use crate::error::{AwsResultExt as _, Error, Result};
+use crate::names::{Kind, Resource};
 
 /// `destroy --delete-content`: empties (every version) and deletes both buckets. Without it the
 /// buckets and their data stay.
@@ -22,7 +23,7 @@ pub async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan, delete_content: bool) -> Re
         {
             continue; // an adopted bucket is the user's: never deleted
         }
-        let resource = format!("s3 bucket {bucket}");
+        let resource = Resource::new(Kind::Bucket, bucket);
         if !delete_content {
             ctx.printer.info(format_args!(
                 "keeping {resource} and its data (pass --delete-content to delete it)"

@@ -26,6 +26,7 @@ pub use policy::{content_policy, observe_policy, reconcile_content_policy};
 use super::{Action, Ctx, Known, Plan};
 use crate::aws::Aws;
 use crate::error::{AwsResultExt as _, Error, Result};
+use crate::names::{Kind, Resource};
 use crate::observe::bucket::{self as observe, Location, LogTarget};
 
 /// Prefix of S3 server access logs in the log bucket.
@@ -105,7 +106,7 @@ async fn reconcile_bucket(
 ) -> Result<()> {
     let s3 = &ctx.aws.s3;
     let name = desired.name;
-    let resource = format!("s3 bucket {name}");
+    let resource = Resource::new(Kind::Bucket, name);
     let created = if exists(ctx.aws, name).await? {
         false
     } else {

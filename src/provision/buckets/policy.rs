@@ -17,7 +17,7 @@ pub async fn reconcile_content_policy(ctx: &Ctx<'_>, known: &Known, plan: &mut P
     if let Some(adoption) = ctx.adopt.as_ref().filter(|a| a.keep_public) {
         desired = while_public(desired, &adoption.public_statements);
     }
-    let resource = format!("s3 bucket {bucket}");
+    let resource = Resource::new(Kind::Bucket, bucket);
     let observed = if exists(ctx.aws, bucket).await? {
         observe::policy(&ctx.aws.s3, bucket).await?
     } else {
@@ -81,6 +81,7 @@ pub(super) async fn reconcile(
     Ok(())
 }
 
+use crate::names::{Kind, Resource};
 /// The policy reader, under the name adopt used before it moved to `observe`.
 pub use observe::policy as observe_policy;
 

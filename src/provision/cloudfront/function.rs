@@ -14,6 +14,7 @@ use unicode_normalization::UnicodeNormalization as _;
 use super::resource_name;
 use crate::config::{Config, redirect_path};
 use crate::error::{AwsResultExt as _, Error, Result};
+use crate::names::{Kind, Resource};
 use crate::observe::cloudfront as observe;
 use crate::provision::{Action, Ctx, Plan};
 
@@ -26,7 +27,7 @@ const MAX_CODE_BYTES: usize = 10 * 1024;
 pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<String>> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
-    let resource = format!("cloudfront function {name}");
+    let resource = Resource::new(Kind::Function, &name);
     let code = render(ctx.config)?;
     let config = function_config(&ctx.names.site)?;
     let Some(development) = observe::function(ctx.aws, &name).await? else {
@@ -64,7 +65,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
         publish(cloudfront, &name, created.e_tag).await?;
         return Ok(Some(observe::function_arn(
             created.function_summary,
-            &resource,
+            &resource.to_string(),
         )?));
     };
     let arn = development.arn.clone();
@@ -109,7 +110,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
 pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
-    let resource = format!("cloudfront function {name}");
+    let resource = Resource::new(Kind::Function, &name);
     let Some(development) = observe::function(ctx.aws, &name).await? else {
         return Ok(());
     };
@@ -138,7 +139,7 @@ async fn publish(cloudfront: &Client, name: &str, etag: Option<String>) -> Resul
         .set_if_match(etag)
         .send()
         .await
-        .op("PublishFunction", &format!("cloudfront function {name}"))?;
+        .op("PublishFunction", &Resource::new(Kind::Function, name))?;
     Ok(())
 }
 

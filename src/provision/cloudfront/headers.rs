@@ -16,6 +16,7 @@ use aws_sdk_cloudfront::types::{
 use super::{Properties, diff_properties, resource_name};
 use crate::config::Headers;
 use crate::error::{AwsResultExt as _, Result};
+use crate::names::{Kind, Resource};
 use crate::provision::{Action, Ctx, Plan};
 
 /// Two years, the HSTS preload list's expectation.
@@ -25,7 +26,7 @@ pub(super) const HSTS_MAX_AGE: i32 = 63_072_000;
 pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<String>> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
-    let resource = format!("cloudfront response headers policy {name}");
+    let resource = Resource::new(Kind::ResponseHeadersPolicy, &name);
     let desired = desired(&name, &ctx.config.headers)?;
     let Some(live) = crate::observe::cloudfront::headers_policy_named(ctx.aws, &name).await? else {
         ctx.change(
@@ -84,7 +85,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
 pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
-    let resource = format!("cloudfront response headers policy {name}");
+    let resource = Resource::new(Kind::ResponseHeadersPolicy, &name);
     let Some(live) = crate::observe::cloudfront::headers_policy_named(ctx.aws, &name).await? else {
         return Ok(());
     };

@@ -8,6 +8,7 @@ use aws_sdk_cloudwatchlogs::types::DeliveryDestinationConfiguration;
 use super::Distribution;
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::names::{Kind, Resource};
 use crate::observe::cloudfront::{
     ACCESS_LOGS, deliveries_of, delivery_destination, delivery_source_arns,
 };
@@ -41,10 +42,7 @@ pub(super) async fn reconcile(
     let destination_arn = reconcile_destination(ctx, &names.destination, plan).await?;
     let source_replaced = reconcile_source(ctx, &names.source, distribution_arn, plan).await?;
     let logs = &ctx.aws.logs;
-    let resource = format!(
-        "cloudwatch logs delivery {} → {}",
-        names.source, names.destination
-    );
+    let resource = Resource::delivery(&names.source, &names.destination);
     let existing = match (&destination_arn, source_replaced) {
         (Some(arn), false) => deliveries_of(ctx.aws, &names.source)
             .await?
@@ -81,7 +79,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     let names = names(ctx);
     // Deliveries first: a source or destination in use cannot be deleted.
     delete_deliveries(ctx, &names.source, plan).await?;
-    let source = format!("cloudwatch logs delivery source {}", names.source);
+    let source = Resource::new(Kind::DeliverySource, &names.source);
     if delivery_source_arns(ctx.aws, &names.source)
         .await?
         .is_some()
@@ -95,7 +93,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
                 .op("DeleteDeliverySource", &source)?;
         }
     }
-    let destination = format!("cloudwatch logs delivery destination {}", names.destination);
+    let destination = Resource::new(Kind::DeliveryDestination, &names.destination);
     if delivery_destination(ctx.aws, &names.destination)
         .await?
         .is_some()
@@ -124,7 +122,7 @@ async fn reconcile_destination(
     plan: &mut Plan,
 ) -> Result<Option<String>> {
     let logs = &ctx.aws.logs;
-    let resource = format!("cloudwatch logs delivery destination {name}");
+    let resource = Resource::new(Kind::DeliveryDestination, name);
     let desired = format!(
         "arn:aws:s3:::{}/{CLOUDFRONT_LOG_PREFIX}",
         ctx.names.log_bucket
@@ -171,7 +169,7 @@ async fn reconcile_source(
     plan: &mut Plan,
 ) -> Result<bool> {
     let logs = &ctx.aws.logs;
-    let resource = format!("cloudwatch logs delivery source {name}");
+    let resource = Resource::new(Kind::DeliverySource, name);
     let live = delivery_source_arns(ctx.aws, name).await?;
     let current = live
         .as_ref()
@@ -223,7 +221,7 @@ async fn reconcile_source(
 async fn delete_deliveries(ctx: &Ctx<'_>, source: &str, plan: &mut Plan) -> Result<()> {
     for delivery in deliveries_of(ctx.aws, source).await? {
         let Some(id) = delivery.id else { continue };
-        let resource = format!("cloudwatch logs delivery {id} of {source}");
+        let resource = Resource::new(Kind::Delivery, format!("{id} of {source}"));
         ctx.change(plan, &resource, Action::Delete, "delete delivery");
         if ctx.apply {
             ctx.aws

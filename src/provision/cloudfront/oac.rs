@@ -8,13 +8,14 @@ use aws_sdk_cloudfront::types::{
 
 use super::{Properties, diff_properties, resource_name};
 use crate::error::{AwsResultExt as _, Result};
+use crate::names::{Kind, Resource};
 use crate::provision::{Action, Ctx, Plan};
 
 /// Returns the OAC id; `None` in `plan` when it would be created.
 pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<String>> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
-    let resource = format!("cloudfront origin access control {name}");
+    let resource = Resource::new(Kind::OriginAccessControl, &name);
     let desired = desired(&name)?;
     let Some(live) = crate::observe::cloudfront::origin_access_control(ctx.aws, &name).await?
     else {
@@ -66,7 +67,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
 pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
-    let resource = format!("cloudfront origin access control {name}");
+    let resource = Resource::new(Kind::OriginAccessControl, &name);
     let Some(live) = crate::observe::cloudfront::origin_access_control(ctx.aws, &name).await?
     else {
         return Ok(());

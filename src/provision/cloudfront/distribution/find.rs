@@ -19,7 +19,7 @@ pub(super) struct Found {
 pub(super) async fn find(ctx: &Ctx<'_>) -> Result<Option<Found>> {
     let origin = origin_domain(&ctx.names.content_bucket, &ctx.aws.region);
     let serves = |summary: &DistributionSummary| serves_origin(summary, &origin);
-    let id = match find_owned(ctx.aws, ctx.names, serves, &resource(ctx)).await? {
+    let id = match find_owned(ctx.aws, ctx.names, serves, &resource(ctx).to_string()).await? {
         Owned::Tagged(summary) => {
             let reference = reference(ctx, summary.id, summary.domain_name);
             return Ok(Some(Found { reference }));

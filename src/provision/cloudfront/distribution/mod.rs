@@ -23,6 +23,7 @@ use aws_sdk_cloudfront::types::{DistributionConfig, DistributionConfigWithTags, 
 use super::{Distribution, Parts, diff_properties};
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::SITE_TAG;
+use crate::names::{Kind, Resource};
 use crate::observe::distribution as observe;
 use crate::provision::{Action, Ctx, DistributionRef, Known, Plan};
 use desired::{create_detail, desired};
@@ -51,7 +52,9 @@ pub(super) async fn reconcile(
     }
     let certificate = known.certificate_arn.as_deref();
     let live = match &found {
-        Some(found) => Some(observe::config(ctx.aws, &found.reference.id, &resource).await?),
+        Some(found) => {
+            Some(observe::config(ctx.aws, &found.reference.id, &resource.to_string()).await?)
+        }
         None => None,
     };
     let reference = live.as_ref().map_or_else(
@@ -99,7 +102,7 @@ pub(super) async fn reconcile(
 async fn create(
     ctx: &Ctx<'_>,
     config: DistributionConfig,
-    resource: &str,
+    resource: &Resource,
 ) -> Result<DistributionRef> {
     let created = ctx
         .aws
@@ -149,7 +152,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     if !ctx.apply {
         return Ok(());
     }
-    let (mut config, mut etag) = observe::config(ctx.aws, id, &resource).await?;
+    let (mut config, mut etag) = observe::config(ctx.aws, id, &resource.to_string()).await?;
     if config.enabled {
         config.enabled = false;
         etag = update(ctx, id, etag, config, &resource).await?;
@@ -165,8 +168,8 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     Ok(())
 }
 
-fn resource(ctx: &Ctx<'_>) -> String {
-    format!("cloudfront distribution {}", ctx.names.distribution_comment)
+fn resource(ctx: &Ctx<'_>) -> Resource {
+    Resource::new(Kind::Distribution, &ctx.names.distribution_comment)
 }
 
 fn reference(ctx: &Ctx<'_>, id: String, domain_name: String) -> DistributionRef {
@@ -191,7 +194,7 @@ async fn update(
     id: &str,
     etag: Option<String>,
     config: DistributionConfig,
-    resource: &str,
+    resource: &Resource,
 ) -> Result<Option<String>> {
     Ok(ctx
         .aws
@@ -211,7 +214,7 @@ async fn update(
 /// still deploying: `adopt` calls this before moving a live domain onto the distribution.
 pub async fn ensure_deployed(ctx: &Ctx<'_>, id: &str) -> Result<()> {
     let resource = resource(ctx);
-    let status = observe::status(ctx.aws, id, &resource).await?;
+    let status = observe::status(ctx.aws, id, &resource.to_string()).await?;
     if status == "Deployed" {
         return Ok(());
     }
@@ -221,7 +224,7 @@ pub async fn ensure_deployed(ctx: &Ctx<'_>, id: &str) -> Result<()> {
     wait_deployed(ctx, id, &resource).await
 }
 
-async fn wait_deployed(ctx: &Ctx<'_>, id: &str, resource: &str) -> Result<()> {
+async fn wait_deployed(ctx: &Ctx<'_>, id: &str, resource: &Resource) -> Result<()> {
     if !ctx.wait {
         return Ok(());
     }
