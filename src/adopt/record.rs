@@ -79,26 +79,16 @@ pub(super) async fn save_record(
 
 async fn saved_value(s3: &Client, log_bucket: &str, bucket: &str) -> Result<Option<Value>> {
     let key = record_key(bucket);
-    let Some(out) = s3
-        .get_object()
-        .bucket(log_bucket)
-        .key(&key)
-        .send()
-        .await
-        .or_missing(
-            &[code::NO_SUCH_KEY, code::NO_SUCH_BUCKET],
-            "GetObject",
-            &format!("object `{log_bucket}/{key}`"),
-        )?
-    else {
+    let resource = format!("object `{log_bucket}/{key}`");
+    // No log bucket yet is no record yet.
+    let fetched = match crate::observe::objects::get(s3, log_bucket, &key, &resource).await {
+        Err(Error::Aws { code, .. }) if code == code::NO_SUCH_BUCKET => None,
+        other => other?,
+    };
+    let Some(fetched) = fetched else {
         return Ok(None);
     };
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| Error::Other(anyhow::anyhow!("reading `{log_bucket}/{key}`: {e}")))?
-        .into_bytes();
+    let bytes = fetched.body;
     Ok(serde_json::from_slice(&bytes).ok())
 }
 

@@ -24,13 +24,12 @@ pub(super) async fn reencrypt(ctx: &Ctx<'_>, key_arn: Option<&str>, plan: &mut P
     let bucket = ctx.names.content_bucket.clone();
     let mut todo = Vec::new();
     for (key, size) in list_keys(s3, &bucket).await? {
-        let head = s3
-            .head_object()
-            .bucket(&bucket)
-            .key(&key)
-            .send()
-            .await
-            .op("HeadObject", &format!("object `{}`", escape(&key)))?;
+        let resource = format!("object `{}`", escape(&key));
+        // Deleted since the listing: nothing to do for it.
+        let Some(head) = crate::observe::objects::head(s3, &bucket, &key, None, &resource).await?
+        else {
+            continue;
+        };
         let encrypted = head.server_side_encryption == Some(ServerSideEncryption::AwsKms)
             && key_arn.is_some_and(|arn| head.ssekms_key_id.as_deref() == Some(arn));
         if !encrypted {

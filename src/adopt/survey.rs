@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::aws::Aws;
 use crate::config::{BucketName, DomainName};
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{Error, Result};
 use crate::observe::bucket::{self as observe, Location, PublicAccessBlock};
 use crate::provision::{self, Ctx};
 
@@ -112,19 +112,12 @@ pub(super) async fn website_record_ttl(ctx: &Ctx<'_>) -> Result<Option<Duration>
 
 /// Every current object's key and size, except sitewarden's own state.
 pub(super) async fn list_keys(s3: &Client, bucket: &str) -> Result<Vec<(String, i64)>> {
-    let mut keys = Vec::new();
-    let mut pages = s3.list_objects_v2().bucket(bucket).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.op("ListObjectsV2", &format!("bucket `{bucket}`"))?;
-        for object in page.contents() {
-            if let Some(key) = &object.key
-                && !key.starts_with(crate::names::STATE_PREFIX)
-            {
-                keys.push((key.clone(), object.size.unwrap_or(0)));
-            }
-        }
-    }
-    Ok(keys)
+    Ok(crate::observe::objects::list(s3, bucket, None)
+        .await?
+        .into_iter()
+        .filter(|o| !o.key.starts_with(crate::names::STATE_PREFIX))
+        .map(|o| (o.key, i64::try_from(o.size).unwrap_or(i64::MAX)))
+        .collect())
 }
 
 #[cfg(test)]

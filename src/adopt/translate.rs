@@ -6,7 +6,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::types::WebsiteConfiguration;
 use serde::Serialize;
 
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::Result;
 use crate::output::escape;
 
 use super::survey::list_keys;
@@ -134,13 +134,12 @@ fn rule_redirect(
 async fn object_redirects(s3: &Client, bucket: &str) -> Result<Vec<crate::config::Redirect>> {
     let mut redirects = Vec::new();
     for key in list_keys(s3, bucket).await?.into_iter().map(|(k, _)| k) {
-        let head = s3
-            .head_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .op("HeadObject", &format!("object `{}`", escape(&key)))?;
+        let resource = format!("object `{}`", escape(&key));
+        // Deleted since the listing: nothing to do for it.
+        let Some(head) = crate::observe::objects::head(s3, bucket, &key, None, &resource).await?
+        else {
+            continue;
+        };
         if let Some(location) = head.website_redirect_location.filter(|l| !l.is_empty()) {
             redirects.push(redirect(&format!("/{key}"), &location, 301));
         }

@@ -10,7 +10,7 @@ use aws_sdk_route53::types::{ResourceRecordSet, RrType};
 use super::controls::{DNS_CAA, DNS_DNSSEC, DNS_NO_DANGLING, DNS_QUERY_LOGGING};
 use super::{Audited, Finding, Kind, Outcome, Sink};
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::Result;
 use crate::observe::dns::{Zone, bare, public_zones, records_at, within, zone_of};
 
 /// Issuer domains ACM accepts in a CAA `issue` entry.
@@ -194,14 +194,7 @@ async fn audit_zone(aws: &Aws, zone: &Zone, findings: &mut Vec<Finding>) {
             Some(format!("arn:aws:route53:::hostedzone/{}", zone.id)),
         ),
     );
-    let logging = aws
-        .route53
-        .list_query_logging_configs()
-        .hosted_zone_id(&zone.id)
-        .send()
-        .await
-        .op("ListQueryLoggingConfigs", &resource)
-        .map(|o| o.query_logging_configs);
+    let logging = crate::observe::dns::query_logging(aws, &zone.id, &resource).await;
     sink.check(
         DNS_QUERY_LOGGING,
         logging.as_ref().map(|configs| {
@@ -211,14 +204,7 @@ async fn audit_zone(aws: &Aws, zone: &Zone, findings: &mut Vec<Finding>) {
             )
         }),
     );
-    let dnssec = aws
-        .route53
-        .get_dnssec()
-        .hosted_zone_id(&zone.id)
-        .send()
-        .await
-        .op("GetDNSSEC", &resource)
-        .map(|o| o.status.and_then(|s| s.serve_signature));
+    let dnssec = crate::observe::dns::dnssec_signature(aws, &zone.id, &resource).await;
     sink.check(
         DNS_DNSSEC,
         dnssec.as_ref().map(|signature| match signature.as_deref() {

@@ -293,3 +293,61 @@ pub async fn access_log_deliveries(aws: &Aws, distribution_arn: &str) -> Result<
     }
     Ok(deliveries)
 }
+
+// ---- versions for writes -----------------------------------------------------------------------
+
+/// The ETags an update (of the config) or a delete (of the whole resource) must send as
+/// `IfMatch`; CloudFront hands them out per operation.
+type Resource = dyn std::fmt::Display;
+
+pub async fn oac_config_etag(aws: &Aws, id: &str, resource: &Resource) -> Result<Option<String>> {
+    Ok(aws
+        .cloudfront
+        .get_origin_access_control_config()
+        .id(id)
+        .send()
+        .await
+        .op("GetOriginAccessControlConfig", resource)?
+        .e_tag)
+}
+
+pub async fn oac_etag(aws: &Aws, id: &str, resource: &Resource) -> Result<Option<String>> {
+    Ok(aws
+        .cloudfront
+        .get_origin_access_control()
+        .id(id)
+        .send()
+        .await
+        .op("GetOriginAccessControl", resource)?
+        .e_tag)
+}
+
+pub async fn headers_policy_config_etag(
+    aws: &Aws,
+    id: &str,
+    resource: &Resource,
+) -> Result<Option<String>> {
+    Ok(aws
+        .cloudfront
+        .get_response_headers_policy_config()
+        .id(id)
+        .send()
+        .await
+        .op("GetResponseHeadersPolicyConfig", resource)?
+        .e_tag)
+}
+
+pub async fn headers_policy_etag(
+    aws: &Aws,
+    id: &str,
+    resource: &Resource,
+) -> Result<Option<String>> {
+    Ok(aws
+        .cloudfront
+        .get_response_headers_policy()
+        .id(id)
+        .send()
+        .await
+        .op("GetResponseHeadersPolicy", resource)?
+        .e_tag)
+}

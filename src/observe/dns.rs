@@ -96,3 +96,29 @@ pub async fn records_at(aws: &Aws, zone_id: &str, name: &str) -> Result<Vec<Reso
         .filter(|set| fqdn(&set.name) == name)
         .collect())
 }
+
+/// The zone's query logging configurations (empty: query logging is off).
+pub async fn query_logging(
+    aws: &Aws,
+    zone_id: &str,
+    resource: &str,
+) -> Result<Vec<aws_sdk_route53::types::QueryLoggingConfig>> {
+    aws.route53
+        .list_query_logging_configs()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .op("ListQueryLoggingConfigs", resource)
+        .map(|o| o.query_logging_configs)
+}
+
+/// The zone's DNSSEC `ServeSignature` status (`SIGNING` when signing), if Route53 reports one.
+pub async fn dnssec_signature(aws: &Aws, zone_id: &str, resource: &str) -> Result<Option<String>> {
+    aws.route53
+        .get_dnssec()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .op("GetDNSSEC", resource)
+        .map(|o| o.status.and_then(|s| s.serve_signature))
+}

@@ -61,13 +61,10 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
     if !changes.is_empty() {
         ctx.change(plan, &resource, Action::Update, changes.join("; "));
         if ctx.apply {
-            let etag = cloudfront
-                .get_response_headers_policy_config()
-                .id(&live.id)
-                .send()
-                .await
-                .op("GetResponseHeadersPolicyConfig", &resource)?
-                .e_tag;
+            let etag = crate::observe::cloudfront::headers_policy_config_etag(
+                ctx.aws, &live.id, &resource,
+            )
+            .await?;
             cloudfront
                 .update_response_headers_policy()
                 .id(&live.id)
@@ -96,13 +93,8 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
         "delete response headers policy",
     );
     if ctx.apply {
-        let etag = cloudfront
-            .get_response_headers_policy()
-            .id(&live.id)
-            .send()
-            .await
-            .op("GetResponseHeadersPolicy", &resource)?
-            .e_tag;
+        let etag =
+            crate::observe::cloudfront::headers_policy_etag(ctx.aws, &live.id, &resource).await?;
         cloudfront
             .delete_response_headers_policy()
             .id(&live.id)

@@ -43,13 +43,8 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
     if !changes.is_empty() {
         ctx.change(plan, &resource, Action::Update, changes.join(", "));
         if ctx.apply {
-            let etag = cloudfront
-                .get_origin_access_control_config()
-                .id(&live.id)
-                .send()
-                .await
-                .op("GetOriginAccessControlConfig", &resource)?
-                .e_tag;
+            let etag =
+                crate::observe::cloudfront::oac_config_etag(ctx.aws, &live.id, &resource).await?;
             cloudfront
                 .update_origin_access_control()
                 .id(&live.id)
@@ -79,13 +74,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
         "delete origin access control",
     );
     if ctx.apply {
-        let etag = cloudfront
-            .get_origin_access_control()
-            .id(&live.id)
-            .send()
-            .await
-            .op("GetOriginAccessControl", &resource)?
-            .e_tag;
+        let etag = crate::observe::cloudfront::oac_etag(ctx.aws, &live.id, &resource).await?;
         cloudfront
             .delete_origin_access_control()
             .id(&live.id)
