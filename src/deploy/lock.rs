@@ -213,7 +213,9 @@ pub async fn acquire(
             return Ok(Lease::start(s3, bucket, etag, info));
         }
         let Some((current, etag)) = read(s3, bucket).await? else {
-            continue; // released in between: try again at once
+            // Released in between: try again shortly.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
         };
         if current.expired(now_secs()) {
             // A killed run's lease: take it over, unless another run just did.
@@ -271,6 +273,24 @@ impl Lease {
                 format!("this run lost the site's lease ({why}); the live site was not changed"),
                 "run it again: it starts from what is live now",
             )),
+        }
+    }
+
+    /// Reads the lease object and fails (exit 1) unless it is still this run's: the check right
+    /// before the manifest is replaced, so a lease broken since the last renewal is seen too.
+    pub async fn verify_held(&self) -> Result<()> {
+        self.ensure_held()?;
+        let token = self.held.lock().expect("lease lock").info.token.clone();
+        match read(&self.s3, &self.bucket).await? {
+            Some((current, _)) if current.token == token => Ok(()),
+            found => {
+                let why = found.map_or_else(
+                    || "it was broken".to_owned(),
+                    |(other, _)| format!("it is now held by {}", other.describe()),
+                );
+                self.held.lock().expect("lease lock").lost = Some(why);
+                self.ensure_held()
+            }
         }
     }
 

@@ -474,7 +474,7 @@ async fn commit(
         deploy_id: Some(id.clone()),
         files: record.files,
     };
-    state.lease.ensure_held()?;
+    state.lease.verify_held().await?;
     manifest::save(s3, bucket, &manifest, state.manifest_etag).await?;
     if !summary.deletes.is_empty() {
         state.lease.ensure_held()?;

@@ -507,3 +507,39 @@ async fn a_distribution_is_the_sites_only_with_the_site_tag() {
         .into_json();
     assert_eq!(plan["changes"], serde_json::json!([]), "{plan:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_lease_was_taken_notices_before_it_commits() {
+    let name = site_name("lost");
+    let dir = project(&name, "");
+    Run::new(dir.path()).args(["up", "--infra-only"]).run();
+    let bucket = format!("{name}-site-{ACCOUNT}");
+    let s3 = aws_clients(REGION).await.s3;
+    let lease = sitewarden::deploy::lock::acquire(
+        &s3,
+        &bucket,
+        "deploy",
+        std::time::Duration::ZERO,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    lease.verify_held().await.unwrap();
+    // Someone broke it and another run took it: this run must not write the manifest.
+    put_lease(&bucket, "ci-runner-9 pid 3", far_future()).await;
+    let err = lease.verify_held().await.unwrap_err();
+    assert_eq!(err.exit(), sitewarden::error::Exit::Failure);
+    assert!(
+        err.to_string().contains(
+            "this run lost the site's lease (it is now held by deploy by ci-runner-9 pid 3"
+        ),
+        "{err}"
+    );
+    // Releasing leaves the other run's lease alone.
+    lease.release().await.unwrap();
+    let (holder, _) = sitewarden::deploy::lock::read(&s3, &bucket)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(holder.holder, "ci-runner-9 pid 3");
+}
