@@ -9,6 +9,7 @@ use std::process::Command;
 use aws_sdk_route53::types::RrType;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
+use sitewarden::observe;
 
 use crate::support::{Run, aws_clients, emulator, site_name, write_calls};
 
@@ -72,17 +73,13 @@ fn adopt(dir: &Path, poc: &Poc, extra: &[&str]) -> Value {
 
 /// Where the domain's A record points: the alias target host.
 async fn a_record_target(poc: &Poc) -> String {
-    let route53 = aws_clients("us-east-1").await.route53;
-    let sets = route53
-        .list_resource_record_sets()
-        .hosted_zone_id(&poc.zone_id)
-        .send()
+    let aws = aws_clients("us-east-1").await;
+    let sets = observe::dns::records_at(&aws, &poc.zone_id, &poc.domain)
         .await
         .unwrap();
     let set = sets
-        .resource_record_sets()
         .iter()
-        .find(|s| s.name.trim_end_matches('.') == poc.domain && s.r#type == RrType::A)
+        .find(|s| s.r#type == RrType::A)
         .expect("the domain keeps an A record at every step");
     set.alias_target
         .as_ref()
@@ -102,20 +99,14 @@ struct Serving {
 
 async fn serving(poc: &Poc) -> Serving {
     let s3 = aws_clients(REGION).await.s3;
-    let website = s3
-        .get_bucket_website()
-        .bucket(&poc.bucket)
-        .send()
+    let website = observe::bucket::website(&s3, &poc.bucket)
         .await
-        .is_ok();
-    let policy: Value = s3
-        .get_bucket_policy()
-        .bucket(&poc.bucket)
-        .send()
+        .unwrap()
+        .is_some();
+    let policy = observe::bucket::policy(&s3, &poc.bucket)
         .await
-        .ok()
-        .and_then(|p| p.policy)
-        .map_or(Value::Null, |p| serde_json::from_str(&p).unwrap());
+        .unwrap()
+        .unwrap_or(Value::Null);
     let statements = policy["Statement"].as_array().cloned().unwrap_or_default();
     let public_read = statements
         .iter()
@@ -129,19 +120,12 @@ async fn serving(poc: &Poc) -> Serving {
                 .unwrap()
                 .to_owned()
         });
-    let public_access_blocked = s3
-        .get_public_access_block()
-        .bucket(&poc.bucket)
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.public_access_block_configuration)
-        .is_some_and(|c| {
-            c.block_public_acls == Some(true)
-                && c.ignore_public_acls == Some(true)
-                && c.block_public_policy == Some(true)
-                && c.restrict_public_buckets == Some(true)
-        });
+    let public_access_blocked = observe::bucket::PublicAccessBlock::all_on(
+        observe::bucket::public_access_block(&s3, &poc.bucket)
+            .await
+            .unwrap()
+            .as_ref(),
+    );
     Serving {
         website,
         public_read,
@@ -172,29 +156,19 @@ async fn assert_domain_served(poc: &Poc, step: &str) -> String {
 
 /// The bucket's versioning status (`None`: never enabled).
 async fn versioning(poc: &Poc) -> Option<String> {
-    aws_clients(REGION)
-        .await
-        .s3
-        .get_bucket_versioning()
-        .bucket(&poc.bucket)
-        .send()
+    observe::bucket::versioning(&aws_clients(REGION).await.s3, &poc.bucket)
         .await
         .unwrap()
-        .status
         .map(|s| s.as_str().to_owned())
 }
 
 /// How an object is encrypted (`aws:kms`, `AES256`, or `None`).
 async fn object_encryption(poc: &Poc, key: &str) -> Option<String> {
-    aws_clients(REGION)
-        .await
-        .s3
-        .head_object()
-        .bucket(&poc.bucket)
-        .key(key)
-        .send()
+    let s3 = aws_clients(REGION).await.s3;
+    observe::objects::head(&s3, &poc.bucket, key, None, key)
         .await
         .unwrap()
+        .expect("the object is there")
         .server_side_encryption
         .map(|e| e.as_str().to_owned())
 }
@@ -203,17 +177,13 @@ async fn object_digests(poc: &Poc) -> BTreeMap<String, String> {
     let s3 = aws_clients(REGION).await.s3;
     let mut digests = BTreeMap::new();
     for key in poc.objects.keys() {
-        let object = s3
-            .get_object()
-            .bucket(&poc.bucket)
-            .key(key)
-            .send()
+        let object = observe::objects::get(&s3, &poc.bucket, key, key)
             .await
-            .unwrap();
-        let bytes = object.body.collect().await.unwrap().into_bytes();
+            .unwrap()
+            .expect("the object is kept");
         digests.insert(
             key.clone(),
-            sitewarden::deploy::hash::hex(&Sha256::digest(&bytes)),
+            sitewarden::deploy::hash::hex(&Sha256::digest(&object.body)),
         );
     }
     digests
@@ -328,15 +298,12 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
     let now = serving(&poc).await;
     assert!(now.public_read, "public read stays until DNS has moved");
     assert_eq!(now.cloudfront_read.as_deref(), Some(arn.as_str()));
-    let cloudfront = aws_clients("us-east-1").await.cloudfront;
+    let global = aws_clients("us-east-1").await;
     let id = summary["distribution"]["id"].as_str().unwrap();
-    let config = cloudfront
-        .get_distribution_config()
-        .id(id)
-        .send()
+    let (config, _) = observe::distribution::config(&global, id, id)
         .await
         .unwrap();
-    let origin = &config.distribution_config.unwrap().origins.unwrap().items[0];
+    let origin = &config.origins.unwrap().items[0];
     assert_eq!(
         origin.domain_name,
         format!("{}.s3.{REGION}.amazonaws.com", poc.bucket),
@@ -374,14 +341,15 @@ async fn adopt_moves_the_poc_behind_cloudfront_one_step_at_a_time() {
     );
     // ... and in the live viewer-request function, which serves them.
     let site = summary["site"].as_str().unwrap();
-    let function = cloudfront
-        .get_function()
-        .name(format!("sitewarden-{site}"))
-        .stage(aws_sdk_cloudfront::types::FunctionStage::Live)
-        .send()
-        .await
-        .unwrap();
-    let code = String::from_utf8(function.function_code.unwrap().into_inner()).unwrap();
+    let function = observe::cloudfront::function_code(
+        &global,
+        &format!("sitewarden-{site}"),
+        aws_sdk_cloudfront::types::FunctionStage::Live,
+    )
+    .await
+    .unwrap()
+    .expect("the function is published");
+    let code = String::from_utf8(function).unwrap();
     for text in [
         "\"/old-blog/\"",
         "\"/blog/:splat\"",
@@ -590,24 +558,11 @@ async fn a_resumed_adopt_waits_for_deployment_and_completes_without_reencrypting
     // Completed with --no-reencrypt: new objects use the site key, existing ones stay as they are.
     adopt(dir.path(), &poc, &["--no-reencrypt"]);
     let s3 = aws_clients(REGION).await.s3;
-    let encryption = s3
-        .get_bucket_encryption()
-        .bucket(&poc.bucket)
-        .send()
+    let encryption = observe::bucket::encryption(&s3, &poc.bucket)
         .await
-        .unwrap();
-    let rule = &encryption
-        .server_side_encryption_configuration
         .unwrap()
-        .rules[0];
-    assert_eq!(
-        rule.apply_server_side_encryption_by_default
-            .as_ref()
-            .unwrap()
-            .sse_algorithm
-            .as_str(),
-        "aws:kms"
-    );
+        .unwrap();
+    assert_eq!(encryption.algorithm.as_str(), "aws:kms");
     assert_ne!(
         object_encryption(&poc, "index.html").await.as_deref(),
         Some("aws:kms"),
@@ -636,16 +591,12 @@ async fn a_resumed_adopt_waits_for_deployment_and_completes_without_reencrypting
 
 /// The domain's record sets of `kind` (A, AAAA or CNAME).
 async fn record_sets(poc: &Poc, kind: RrType) -> Vec<aws_sdk_route53::types::ResourceRecordSet> {
-    let route53 = aws_clients("us-east-1").await.route53;
-    let sets = route53
-        .list_resource_record_sets()
-        .hosted_zone_id(&poc.zone_id)
-        .send()
+    let aws = aws_clients("us-east-1").await;
+    observe::dns::records_at(&aws, &poc.zone_id, &poc.domain)
         .await
-        .unwrap();
-    sets.resource_record_sets
+        .unwrap()
         .into_iter()
-        .filter(|s| s.name.trim_end_matches('.') == poc.domain && s.r#type == kind)
+        .filter(|s| s.r#type == kind)
         .collect()
 }
 

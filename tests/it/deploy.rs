@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use sitewarden::observe;
+
 use crate::support::{ACCOUNT, Run, aws_clients, emulator, project, site_name, write_calls};
 
 struct Site {
@@ -214,18 +216,10 @@ async fn changes_upload_only_what_changed_in_safe_order() {
         ])
     );
     let aws = aws_clients("eu-west-1").await;
-    let distribution = aws
-        .cloudfront
-        .list_distributions()
-        .send()
+    let comment = format!("sitewarden:{}", site.name);
+    let distribution = observe::distribution::find_first(&aws, |d| d.comment == comment)
         .await
         .unwrap()
-        .distribution_list
-        .unwrap()
-        .items
-        .unwrap()
-        .into_iter()
-        .find(|d| d.comment == format!("sitewarden:{}", site.name))
         .expect("the site's distribution");
     let invalidation = aws
         .cloudfront
@@ -449,13 +443,10 @@ async fn rollback_restores_the_previous_deploy() {
     assert_eq!(object(&site.bucket, "index.html").await.0, b"<h1>home</h1>");
     let aws = aws_clients("eu-west-1").await;
     assert!(
-        aws.s3
-            .head_object()
-            .bucket(&site.bucket)
-            .key("new.html")
-            .send()
+        observe::objects::head(&aws.s3, &site.bucket, "new.html", None, "new.html")
             .await
-            .is_err()
+            .unwrap()
+            .is_none()
     );
 
     let history = Run::new(site.path())
@@ -552,8 +543,9 @@ async fn up_reconciles_then_deploys_and_refuses_bad_input_first() {
     Run::new(dir.path()).arg("up").status(2).run();
     let aws = aws_clients("eu-west-1").await;
     let bucket = format!("{name}-site-{ACCOUNT}");
-    assert!(
-        aws.s3.head_bucket().bucket(&bucket).send().await.is_err(),
+    assert_eq!(
+        observe::bucket::locate(&aws, &bucket).await.unwrap(),
+        observe::bucket::Location::Missing,
         "nothing was created"
     );
 
@@ -790,7 +782,10 @@ async fn names_equal_after_nfc_are_refused_at_walk() {
         .run();
     let aws = aws_clients("eu-west-1").await;
     let bucket = format!("{name}-site-{ACCOUNT}");
-    assert!(aws.s3.head_bucket().bucket(&bucket).send().await.is_err());
+    assert_eq!(
+        observe::bucket::locate(&aws, &bucket).await.unwrap(),
+        observe::bucket::Location::Missing
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use sitewarden::deploy::lock::{LOCK_KEY, LeaseInfo};
 use sitewarden::deploy::manifest::{self, MANIFEST_KEY, Manifest};
+use sitewarden::observe;
 
 use crate::support::{ACCOUNT, Run, aws_clients, emulator, project, site_name};
 
@@ -33,19 +34,11 @@ async fn published(bucket: &str) -> BTreeMap<String, Vec<u8>> {
     let listing = manifest::list(&s3, bucket).await.unwrap();
     let mut out = BTreeMap::new();
     for key in listing.keys() {
-        let body = s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
+        let body = observe::objects::get(&s3, bucket, key, key)
             .await
             .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes()
-            .to_vec();
+            .expect("a listed key is there")
+            .body;
         out.insert(key.clone(), body);
     }
     out
@@ -339,13 +332,10 @@ async fn the_manifest_is_replaced_only_over_the_one_that_was_read() {
     Run::new(dir.path()).json().args(["up"]).run();
     let bucket = format!("{name}-site-{ACCOUNT}");
     let s3 = aws_clients(REGION).await.s3;
-    let stale = s3
-        .head_object()
-        .bucket(&bucket)
-        .key(MANIFEST_KEY)
-        .send()
+    let stale = observe::objects::head(&s3, &bucket, MANIFEST_KEY, None, MANIFEST_KEY)
         .await
         .unwrap()
+        .expect("the manifest is there")
         .e_tag
         .unwrap();
     // Another run publishes: the manifest changes.

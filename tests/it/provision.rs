@@ -2,6 +2,8 @@
 
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectOwnership, ServerSideEncryption};
 
+use sitewarden::observe;
+
 use crate::support::{ACCOUNT, Run, aws_clients, project, site_name, write_calls};
 
 fn changes(json: &serde_json::Value) -> Vec<String> {
@@ -61,13 +63,9 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
     let s3 = &aws.s3;
     let key = crate::support::site_key(&site).await;
     assert!(
-        aws.kms
-            .get_key_rotation_status()
-            .key_id(&key.key_id)
-            .send()
+        observe::key::rotation(&aws.kms, &key.key_id, "site key")
             .await
             .unwrap()
-            .key_rotation_enabled
     );
     assert_eq!(key.multi_region, Some(false));
 
@@ -75,58 +73,28 @@ async fn up_builds_a_private_encrypted_bucket_pair_and_is_idempotent() {
         assert_private_bucket(&aws, bucket, &site).await;
     }
 
-    let enc = s3
-        .get_bucket_encryption()
-        .bucket(&content)
-        .send()
-        .await
-        .unwrap();
-    let rule = &enc.server_side_encryption_configuration.unwrap().rules[0];
-    let default = rule
-        .apply_server_side_encryption_by_default
-        .as_ref()
-        .unwrap();
-    assert_eq!(default.sse_algorithm, ServerSideEncryption::AwsKms);
-    assert_eq!(default.kms_master_key_id.as_deref(), key.arn.as_deref());
-    assert_eq!(rule.bucket_key_enabled, Some(true));
-    let enc = s3
-        .get_bucket_encryption()
-        .bucket(&logs)
-        .send()
-        .await
-        .unwrap();
-    let rule = &enc.server_side_encryption_configuration.unwrap().rules[0];
-    assert_eq!(
-        rule.apply_server_side_encryption_by_default
-            .as_ref()
-            .unwrap()
-            .sse_algorithm,
-        ServerSideEncryption::Aes256
-    );
-
-    let logging = s3
-        .get_bucket_logging()
-        .bucket(&content)
-        .send()
+    let enc = observe::bucket::encryption(s3, &content)
         .await
         .unwrap()
-        .logging_enabled
+        .unwrap();
+    assert_eq!(enc.algorithm, ServerSideEncryption::AwsKms);
+    assert_eq!(enc.key.as_deref(), key.arn.as_deref());
+    assert!(enc.bucket_key);
+    let enc = observe::bucket::encryption(s3, &logs)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(enc.algorithm, ServerSideEncryption::Aes256);
+
+    let logging = observe::bucket::logging(s3, &content)
+        .await
+        .unwrap()
         .unwrap();
     assert_eq!(
-        (
-            logging.target_bucket.as_str(),
-            logging.target_prefix.as_str()
-        ),
+        (logging.bucket.as_str(), logging.prefix.as_str()),
         (logs.as_str(), "s3-access/")
     );
-    let lifecycle = s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(&content)
-        .send()
-        .await
-        .unwrap()
-        .rules
-        .unwrap();
+    let lifecycle = observe::bucket::lifecycle(s3, &content).await.unwrap();
     assert_eq!(
         lifecycle[0]
             .noncurrent_version_expiration
@@ -231,27 +199,15 @@ async fn drift_on_the_buckets_is_planned_and_repaired() {
         .json()
         .args(["up", "--infra-only"])
         .run();
-    let versioning = aws
-        .s3
-        .get_bucket_versioning()
-        .bucket(&content)
-        .send()
+    let versioning = observe::bucket::versioning(&aws.s3, &content)
         .await
         .unwrap();
-    assert_eq!(versioning.status, Some(BucketVersioningStatus::Enabled));
-    let bpa = aws
-        .s3
-        .get_public_access_block()
-        .bucket(&content)
-        .send()
+    assert_eq!(versioning, Some(BucketVersioningStatus::Enabled));
+    let bpa = observe::bucket::public_access_block(&aws.s3, &content)
         .await
+        .unwrap()
         .unwrap();
-    assert_eq!(
-        bpa.public_access_block_configuration
-            .unwrap()
-            .block_public_policy,
-        Some(true)
-    );
+    assert!(bpa.block_public_policy);
     Run::new(dir.path())
         .json()
         .args(["plan", "--infra-only", "--detailed-exitcode"])
@@ -347,7 +303,10 @@ async fn destroy_keeps_the_data_unless_asked() {
         .json()
         .args(["destroy", "-y", "--delete-content"])
         .run();
-    assert!(aws.s3.head_bucket().bucket(&content).send().await.is_err());
+    assert_eq!(
+        observe::bucket::locate(&aws, &content).await.unwrap(),
+        observe::bucket::Location::Missing
+    );
 }
 
 #[test]
@@ -365,68 +324,27 @@ fn invalid_config_makes_no_remote_call() {
 /// The properties both buckets share: private, ACL-free, versioned, TLS-only, lifecycle, tagged.
 async fn assert_private_bucket(aws: &sitewarden::aws::Aws, bucket: &str, site: &str) {
     let s3 = &aws.s3;
-    let bpa = s3
-        .get_public_access_block()
-        .bucket(bucket)
-        .send()
+    let bpa = observe::bucket::public_access_block(s3, bucket)
         .await
         .unwrap()
-        .public_access_block_configuration
         .unwrap();
+    assert_eq!(bpa.flags_off(), Vec::<&str>::new(), "{bucket}");
+    let ownership = observe::bucket::ownership(s3, bucket).await.unwrap();
+    assert_eq!(ownership, Some(ObjectOwnership::BucketOwnerEnforced));
+    let versioning = observe::bucket::versioning(s3, bucket).await.unwrap();
     assert_eq!(
-        (
-            bpa.block_public_acls,
-            bpa.ignore_public_acls,
-            bpa.block_public_policy,
-            bpa.restrict_public_buckets
-        ),
-        (Some(true), Some(true), Some(true), Some(true)),
-        "{bucket}"
-    );
-    let ownership = s3
-        .get_bucket_ownership_controls()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        ownership.ownership_controls.unwrap().rules[0].object_ownership,
-        ObjectOwnership::BucketOwnerEnforced
-    );
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        versioning.status,
+        versioning,
         Some(BucketVersioningStatus::Enabled),
         "{bucket}"
     );
-    let policy = s3
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap();
-    let policy: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    let policy = observe::bucket::policy(s3, bucket).await.unwrap().unwrap();
     let tls = &policy["Statement"][0];
     assert_eq!(
         (tls["Sid"].as_str(), tls["Effect"].as_str()),
         (Some("DenyInsecureTransport"), Some("Deny"))
     );
     assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
-    let lifecycle = s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap()
-        .rules
-        .unwrap();
+    let lifecycle = observe::bucket::lifecycle(s3, bucket).await.unwrap();
     assert_eq!(
         lifecycle[0]
             .abort_incomplete_multipart_upload
@@ -435,17 +353,8 @@ async fn assert_private_bucket(aws: &sitewarden::aws::Aws, bucket: &str, site: &
             .days_after_initiation,
         Some(7)
     );
-    let tags = s3
-        .get_bucket_tagging()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap()
-        .tag_set;
-    assert!(
-        tags.iter()
-            .any(|t| t.key == "sitewarden:site" && t.value == site)
-    );
+    let tags = observe::bucket::tags(s3, bucket).await.unwrap();
+    assert_eq!(observe::bucket::site_tag(&tags), Some(site));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -520,12 +429,11 @@ async fn a_denied_call_stops_the_run_with_the_call_and_a_hint() {
         .stderr_contains("`sitewarden iam-policy`")
         .run();
     // Nothing after the failed step ran.
-    let s3 = aws_clients("eu-west-1").await.s3;
-    assert!(
-        s3.head_bucket()
-            .bucket(format!("{site}-logs-{ACCOUNT}"))
-            .send()
+    let aws = aws_clients("eu-west-1").await;
+    assert_eq!(
+        observe::bucket::locate(&aws, &format!("{site}-logs-{ACCOUNT}"))
             .await
-            .is_err()
+            .unwrap(),
+        observe::bucket::Location::Missing
     );
 }

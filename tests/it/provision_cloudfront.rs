@@ -1,12 +1,12 @@
 //! CloudFront end to end: `plan`, `up --infra-only`, drift and `destroy` of a domainless site,
 //! read back through the SDK.
 
-use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::types::{
     DistributionConfig, EventType, FunctionStage, HttpVersion, Method, ResponseHeadersPolicyType,
     ViewerProtocolPolicy,
 };
 use sitewarden::aws::Aws;
+use sitewarden::observe;
 
 use crate::support::{ACCOUNT, Run, aws_clients, project, site_name, write_calls};
 
@@ -56,42 +56,21 @@ fn has_change(changes: &[String], prefix: &str) -> bool {
 }
 
 /// The site's distribution id, config and `ETag`, found by its comment.
-async fn distribution(
-    cloudfront: &Client,
-    site: &str,
-) -> Option<(String, DistributionConfig, String)> {
-    let list = cloudfront.list_distributions().send().await.unwrap();
-    let items = list
-        .distribution_list
-        .and_then(|l| l.items)
-        .unwrap_or_default();
-    let summary = items
-        .into_iter()
-        .find(|d| d.comment == format!("sitewarden:{site}"))?;
-    let out = cloudfront
-        .get_distribution_config()
-        .id(&summary.id)
-        .send()
+async fn distribution(aws: &Aws, site: &str) -> Option<(String, DistributionConfig, String)> {
+    let comment = format!("sitewarden:{site}");
+    let summary = observe::distribution::find_first(aws, |d| d.comment == comment)
+        .await
+        .unwrap()?;
+    let (config, etag) = observe::distribution::config(aws, &summary.id, &summary.id)
         .await
         .unwrap();
-    Some((
-        summary.id,
-        out.distribution_config.unwrap(),
-        out.e_tag.unwrap(),
-    ))
+    Some((summary.id, config, etag.unwrap()))
 }
 
-async fn oac_id(cloudfront: &Client, name: &str) -> Option<String> {
-    let list = cloudfront
-        .list_origin_access_controls()
-        .send()
+async fn oac_id(aws: &Aws, name: &str) -> Option<String> {
+    let oac = observe::cloudfront::origin_access_control(aws, name)
         .await
-        .unwrap();
-    let items = list
-        .origin_access_control_list
-        .and_then(|l| l.items)
-        .unwrap_or_default();
-    let oac = items.into_iter().find(|o| o.name == name)?;
+        .unwrap()?;
     assert_eq!(
         (oac.signing_protocol.as_str(), oac.signing_behavior.as_str()),
         ("sigv4", "always")
@@ -116,9 +95,7 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
         .run()
         .into_json();
     let aws = aws_clients("eu-west-1").await;
-    let (id, config, _) = distribution(&aws.cloudfront, &s.site)
-        .await
-        .expect("distribution");
+    let (id, config, _) = distribution(&aws, &s.site).await.expect("distribution");
     let arn = format!("arn:aws:cloudfront::{ACCOUNT}:distribution/{id}");
     assert_eq!(
         (
@@ -195,17 +172,10 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
 /// TLS; the key policy lets only this distribution decrypt.
 async fn assert_policies_name_the_distribution(aws: &Aws, s: &Site, arn: &str) {
     let bucket = format!("{}-site-{ACCOUNT}", s.site);
-    let policy: serde_json::Value = serde_json::from_str(
-        &aws.s3
-            .get_bucket_policy()
-            .bucket(&bucket)
-            .send()
-            .await
-            .unwrap()
-            .policy
-            .unwrap(),
-    )
-    .unwrap();
+    let policy = observe::bucket::policy(&aws.s3, &bucket)
+        .await
+        .unwrap()
+        .unwrap();
     let statement = |sid: &str| {
         policy["Statement"]
             .as_array()
@@ -230,18 +200,10 @@ async fn assert_policies_name_the_distribution(aws: &Aws, s: &Site, arn: &str) {
 
     // GetKeyPolicy takes a key id or ARN, not an alias.
     let key_id = crate::support::site_key(&s.site).await.key_id;
-    let key_policy: serde_json::Value = serde_json::from_str(
-        &aws.kms
-            .get_key_policy()
-            .key_id(key_id)
-            .policy_name("default")
-            .send()
-            .await
-            .unwrap()
-            .policy
-            .unwrap(),
-    )
-    .unwrap();
+    let key_policy = observe::key::policy(&aws.kms, &key_id, "site key")
+        .await
+        .unwrap()
+        .unwrap();
     let decrypt: Vec<&serde_json::Value> = key_policy["Statement"]
         .as_array()
         .unwrap()
@@ -299,9 +261,7 @@ async fn assert_origin(aws: &Aws, s: &Site, config: &DistributionConfig) {
             .origin_access_identity,
         ""
     );
-    let oac = oac_id(&aws.cloudfront, &s.name)
-        .await
-        .expect("origin access control");
+    let oac = oac_id(aws, &s.name).await.expect("origin access control");
     assert_eq!(
         origin.origin_access_control_id.as_deref(),
         Some(oac.as_str())
@@ -340,14 +300,11 @@ async fn assert_behavior(aws: &Aws, s: &Site, config: &DistributionConfig) -> St
 async fn assert_function(aws: &Aws, s: &Site, arn: &str) {
     assert!(arn.ends_with(&format!("function/{}", s.name)), "{arn}");
     let cloudfront = &aws.cloudfront;
-    let live = cloudfront
-        .get_function()
-        .name(&s.name)
-        .stage(FunctionStage::Live)
-        .send()
+    let live = observe::cloudfront::function_code(aws, &s.name, FunctionStage::Live)
         .await
-        .unwrap();
-    let code = String::from_utf8(live.function_code.unwrap().into_inner()).unwrap();
+        .unwrap()
+        .expect("the function is published");
+    let code = String::from_utf8(live).unwrap();
     for redirect in ["/old-blog/", "/blog/:splat", "/about-us"] {
         assert!(code.contains(redirect), "{redirect} missing from\n{code}");
     }
@@ -369,17 +326,9 @@ async fn assert_function(aws: &Aws, s: &Site, arn: &str) {
 
 /// Every security header, with override, and the custom headers.
 async fn assert_headers_policy(aws: &Aws, s: &Site, policy_id: &str) {
-    let cloudfront = &aws.cloudfront;
-    let policy = cloudfront
-        .get_response_headers_policy()
-        .id(policy_id)
-        .send()
+    let policy = observe::cloudfront::headers_policy(aws, policy_id, policy_id)
         .await
-        .unwrap();
-    let policy = policy
-        .response_headers_policy
         .unwrap()
-        .response_headers_policy_config
         .unwrap();
     assert_eq!(policy.name, s.name);
     let security = policy.security_headers_config.unwrap();
@@ -467,18 +416,9 @@ async fn assert_distribution_settings(aws: &Aws, s: &Site, config: &Distribution
         Some(false),
         "legacy logging stays off"
     );
-    let tags = aws
-        .cloudfront
-        .list_tags_for_resource()
-        .resource(arn)
-        .send()
-        .await
-        .unwrap();
-    let tags = tags.tags.and_then(|t| t.items).unwrap_or_default();
-    assert!(
-        tags.iter()
-            .any(|t| t.key == "sitewarden:site" && t.value.as_deref() == Some(s.site.as_str())),
-        "{tags:?}"
+    assert_eq!(
+        observe::distribution::site_tag(aws, arn).await.unwrap(),
+        Some(s.site.clone())
     );
 }
 
@@ -494,35 +434,21 @@ async fn assert_logging(aws: &Aws, s: &Site, arn: &str) {
     let source = source.delivery_source.unwrap();
     assert_eq!(source.resource_arns.unwrap_or_default(), [arn]);
     assert_eq!(source.log_type.as_deref(), Some("ACCESS_LOGS"));
-    let destination = aws
-        .logs
-        .get_delivery_destination()
-        .name(format!("{}-cf-s3", s.name))
-        .send()
-        .await
-        .unwrap();
-    let destination = destination.delivery_destination.unwrap();
-    assert_eq!(
-        destination
-            .delivery_destination_configuration
-            .unwrap()
-            .destination_resource_arn,
-        format!("arn:aws:s3:::{}-logs-{ACCOUNT}/cloudfront/", s.site)
-    );
-    let deliveries = aws
-        .logs
-        .describe_deliveries()
-        .send()
+    let destination = observe::cloudfront::delivery_destination(aws, &format!("{}-cf-s3", s.name))
         .await
         .unwrap()
-        .deliveries
-        .unwrap_or_default();
-    let source_name = format!("{}-cf", s.name);
+        .unwrap();
+    assert_eq!(
+        destination.target,
+        format!("arn:aws:s3:::{}-logs-{ACCOUNT}/cloudfront/", s.site)
+    );
+    let deliveries = observe::cloudfront::deliveries_of(aws, &format!("{}-cf", s.name))
+        .await
+        .unwrap();
     assert!(
-        deliveries.iter().any(
-            |d| d.delivery_source_name.as_deref() == Some(source_name.as_str())
-                && d.delivery_destination_arn == destination.arn
-        ),
+        deliveries
+            .iter()
+            .any(|d| d.delivery_destination_arn.as_deref() == Some(destination.arn.as_str())),
         "{deliveries:?}"
     );
 }
@@ -536,7 +462,7 @@ async fn drift_is_planned_and_repaired(
     policy_id: &str,
 ) {
     let cloudfront = &aws.cloudfront;
-    let (_, mut drifted, etag) = distribution(cloudfront, &s.site).await.unwrap();
+    let (_, mut drifted, etag) = distribution(aws, &s.site).await.unwrap();
     let mut behavior = drifted.default_cache_behavior.take().unwrap();
     behavior.response_headers_policy_id = None;
     drifted.default_cache_behavior = Some(behavior);
@@ -563,7 +489,7 @@ async fn drift_is_planned_and_repaired(
     );
     assert!(has_change(&drift, &expected), "{drift:#?}");
     Run::new(dir).json().args(["up", "--infra-only"]).run();
-    let (_, restored, _) = distribution(cloudfront, &s.site).await.unwrap();
+    let (_, restored, _) = distribution(aws, &s.site).await.unwrap();
     assert_eq!(
         restored
             .default_cache_behavior
@@ -579,7 +505,7 @@ async fn drift_is_planned_and_repaired(
 
     // A web ACL attached outside sitewarden stays; `[cdn]` settings are applied.
     let acl = format!("arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/team/0a1b2c3d");
-    let (_, mut attached, etag) = distribution(cloudfront, &s.site).await.unwrap();
+    let (_, mut attached, etag) = distribution(aws, &s.site).await.unwrap();
     attached.web_acl_id = Some(acl.clone());
     cloudfront
         .update_distribution()
@@ -617,7 +543,7 @@ async fn drift_is_planned_and_repaired(
         ),
         "{updated:#?}"
     );
-    let (_, now, _) = distribution(cloudfront, &s.site).await.unwrap();
+    let (_, now, _) = distribution(aws, &s.site).await.unwrap();
     assert_eq!(now.price_class.unwrap().as_str(), "PriceClass_100");
     assert_eq!(now.web_acl_id.as_deref(), Some(acl.as_str()));
     Run::new(dir)
@@ -643,11 +569,11 @@ async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, 
     );
     let cloudfront = &aws.cloudfront;
     assert!(
-        distribution(cloudfront, &s.site).await.is_none(),
+        distribution(aws, &s.site).await.is_none(),
         "distribution still there"
     );
     assert!(
-        oac_id(cloudfront, &s.name).await.is_none(),
+        oac_id(aws, &s.name).await.is_none(),
         "origin access control still there"
     );
     let policies = cloudfront
@@ -668,29 +594,25 @@ async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, 
         "response headers policy still there"
     );
     assert!(
-        cloudfront
-            .describe_function()
-            .name(&s.name)
-            .send()
+        observe::cloudfront::function(aws, &s.name)
             .await
-            .is_err(),
+            .unwrap()
+            .is_none(),
         "function still there"
     );
-    let logs = &aws.logs;
     assert!(
-        logs.get_delivery_source()
-            .name(format!("{}-cf", s.name))
-            .send()
+        observe::cloudfront::delivery_source_arns(aws, &format!("{}-cf", s.name))
             .await
-            .is_err(),
+            .unwrap()
+            .is_none(),
         "source still there"
     );
-    let destination = logs
-        .get_delivery_destination()
-        .name(format!("{}-cf-s3", s.name))
-        .send()
-        .await;
-    assert!(destination.is_err(), "delivery destination still there");
+    let destination =
+        observe::cloudfront::delivery_destination(aws, &format!("{}-cf-s3", s.name)).await;
+    assert!(
+        destination.unwrap().is_none(),
+        "delivery destination still there"
+    );
     // Nothing of CloudFront is left for a second destroy.
     let again = changes(
         &Run::new(dir)

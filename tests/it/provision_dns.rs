@@ -5,6 +5,7 @@ use aws_sdk_acm::types::{CertificateDetail, CertificateStatus, ValidationMethod}
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
 };
+use sitewarden::observe;
 
 use crate::support::{ACCOUNT, Run, aws_clients, project, site_name, write_calls};
 
@@ -154,14 +155,9 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
     assert_eq!(arns.len(), 1, "{arns:?}");
     let arn = &arns[0];
     assert!(arn.starts_with("arn:aws:acm:us-east-1:"), "{arn}");
-    let acm = aws_clients("us-east-1").await.acm;
-    let cert = acm
-        .describe_certificate()
-        .certificate_arn(arn)
-        .send()
+    let global = aws_clients("us-east-1").await;
+    let cert = observe::certificate::detail(&global, arn, arn)
         .await
-        .unwrap()
-        .certificate
         .unwrap();
     assert_eq!(cert.status, Some(CertificateStatus::Issued));
     // DescribeCertificate spells the algorithm `RSA-2048`, RequestCertificate `RSA_2048`.
@@ -182,18 +178,11 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
             .iter()
             .all(|o| o.validation_method == Some(ValidationMethod::Dns))
     );
-    let tags = acm
-        .list_tags_for_certificate()
-        .certificate_arn(arn)
-        .send()
-        .await
-        .unwrap()
-        .tags
-        .unwrap_or_default();
     assert!(
-        tags.iter()
-            .any(|t| t.key == "sitewarden:site" && t.value.as_deref() == Some(site.as_str())),
-        "{tags:?}"
+        observe::certificate::tagged_for(&global, arn, &site, arn)
+            .await
+            .unwrap(),
+        "the certificate carries sitewarden:site={site}"
     );
 
     // Validation CNAMEs in the zone; CAA merged, never replaced.
@@ -231,15 +220,9 @@ async fn route53_site_gets_certificate_validation_caa_and_aliases_and_destroy_re
     }
 
     // The distribution serves the names with this certificate: SNI only, TLS from `tls.minimum`.
-    let config = aws_clients("us-east-1")
+    let id = up["distribution"]["id"].as_str().unwrap();
+    let (config, _) = observe::distribution::config(&global, id, id)
         .await
-        .cloudfront
-        .get_distribution_config()
-        .id(up["distribution"]["id"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .distribution_config
         .unwrap();
     let viewer = config.viewer_certificate.unwrap();
     assert_eq!(viewer.acm_certificate_arn.as_deref(), Some(arn.as_str()));
@@ -337,15 +320,8 @@ async fn external_dns_prints_the_records_and_writes_nothing_to_route53() {
         .run()
         .stderr;
     let arn = &certificates(&domain).await[0];
-    let cert = aws_clients("us-east-1")
+    let cert = observe::certificate::detail(&aws_clients("us-east-1").await, arn, arn)
         .await
-        .acm
-        .describe_certificate()
-        .certificate_arn(arn)
-        .send()
-        .await
-        .unwrap()
-        .certificate
         .unwrap();
     for option in cert.domain_validation_options() {
         let record = option.resource_record.as_ref().unwrap();
@@ -435,21 +411,21 @@ async fn a_domain_without_a_hosted_zone_is_a_usage_error() {
 /// Neither the key nor a bucket of `site` exists: a refused `up` changed nothing.
 async fn assert_nothing_created(site: &str) {
     let aws = aws_clients("eu-west-1").await;
+    let alias = format!("alias/sitewarden/{site}");
     assert!(
-        aws.kms
-            .describe_key()
-            .key_id(format!("alias/sitewarden/{site}"))
-            .send()
+        observe::key::key(&aws.kms, &alias, &alias)
             .await
-            .is_err(),
+            .unwrap()
+            .is_none(),
         "the key was created"
     );
     for bucket in [
         format!("{site}-site-{ACCOUNT}"),
         format!("{site}-logs-{ACCOUNT}"),
     ] {
-        assert!(
-            aws.s3.head_bucket().bucket(&bucket).send().await.is_err(),
+        assert_eq!(
+            observe::bucket::locate(&aws, &bucket).await.unwrap(),
+            observe::bucket::Location::Missing,
             "{bucket} was created"
         );
     }

@@ -18,6 +18,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use sitewarden::observe;
 
 pub const ACCOUNT: &str = "123456789012";
 
@@ -600,15 +601,9 @@ impl SiteFacts {
     ) -> SiteFacts {
         let aws = aws_clients("eu-west-1").await;
         let global = aws_clients("us-east-1").await;
-        let key = match aws
-            .kms
-            .describe_key()
-            .key_id(format!("alias/sitewarden/{site}"))
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let meta = out.key_metadata.unwrap();
+        let alias = format!("alias/sitewarden/{site}");
+        let key = match observe::key::key(&aws.kms, &alias, &alias).await.unwrap() {
+            Some(meta) => {
                 let tags = aws
                     .kms
                     .list_resource_tags()
@@ -636,67 +631,27 @@ impl SiteFacts {
                     .collect();
                 Some((meta.arn.unwrap(), tag, aliases))
             }
-            Err(_) => None,
+            None => None,
         };
-        let summary = global
-            .cloudfront
-            .list_distributions()
-            .send()
+        let comment = format!("sitewarden:{site}");
+        let summary = observe::distribution::find_first(&global, |d| d.comment == comment)
             .await
-            .unwrap()
-            .distribution_list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|d| d.comment == format!("sitewarden:{site}"));
+            .unwrap();
         let mut distribution = None;
         if let Some(d) = summary {
-            let tags = global
-                .cloudfront
-                .list_tags_for_resource()
-                .resource(&d.arn)
-                .send()
+            let tag = observe::distribution::site_tag(&global, &d.arn)
                 .await
-                .unwrap()
-                .tags
-                .and_then(|t| t.items)
-                .unwrap_or_default();
-            let tag = tags
-                .into_iter()
-                .find(|t| t.key == SITE_TAG)
-                .and_then(|t| t.value);
+                .unwrap();
             distribution = Some((d.arn, tag));
         }
         let name = format!("sitewarden-{site}");
-        let origin_access_control = global
-            .cloudfront
-            .list_origin_access_controls()
-            .send()
+        let origin_access_control = observe::cloudfront::origin_access_control(&global, &name)
             .await
             .unwrap()
-            .origin_access_control_list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|o| o.name == name)
             .map(|o| o.id);
-        let headers_policy = global
-            .cloudfront
-            .list_response_headers_policies()
-            .r#type(aws_sdk_cloudfront::types::ResponseHeadersPolicyType::Custom)
-            .send()
+        let headers_policy = observe::cloudfront::headers_policy_named(&global, &name)
             .await
             .unwrap()
-            .response_headers_policy_list
-            .and_then(|l| l.items)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|s| s.response_headers_policy)
-            .find(|p| {
-                p.response_headers_policy_config
-                    .as_ref()
-                    .is_some_and(|c| c.name == name)
-            })
             .map(|p| p.id);
         let mut certificates = Vec::new();
         if let Some(domain) = domain {
@@ -1152,16 +1107,11 @@ pub fn assert_policy_allows(
 
 /// The KMS key of `site` (`alias/sitewarden/<site>`, in eu-west-1, the tests' region).
 pub async fn site_key(site: &str) -> aws_sdk_kms::types::KeyMetadata {
-    aws_clients("eu-west-1")
-        .await
-        .kms
-        .describe_key()
-        .key_id(format!("alias/sitewarden/{site}"))
-        .send()
+    let alias = format!("alias/sitewarden/{site}");
+    observe::key::key(&aws_clients("eu-west-1").await.kms, &alias, &alias)
         .await
         .unwrap_or_else(|e| panic!("key of site {site}: {e:?}"))
-        .key_metadata
-        .expect("key metadata")
+        .unwrap_or_else(|| panic!("no key for site {site}"))
 }
 
 /// The checks of [`Run`] on given output, and its report of a real run that fails them.
