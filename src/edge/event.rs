@@ -188,7 +188,8 @@ impl Request {
             .get("uri")
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("the returned request has no string `uri`"))?;
-        if !uri.starts_with('/') {
+        // CloudFront refuses a changed uri that does not start with `/`.
+        if uri != self.uri && !uri.starts_with('/') {
             return Err(invalid(&format!(
                 "the returned request's uri {uri:?} does not start with `/`"
             )));

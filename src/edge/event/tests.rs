@@ -84,6 +84,16 @@ fn a_returned_multi_value_wins_over_its_value() {
 }
 
 #[test]
+fn only_a_changed_uri_must_start_with_a_slash() {
+    // CloudFront only checks a uri the function changed; one it was sent goes back as it was.
+    let mut request = Request::new("GET", "/");
+    "evil.com".clone_into(&mut request.uri);
+    let same = Outcome::returned(&request, &json!({ "uri": "evil.com" })).unwrap();
+    assert_eq!(same, Outcome::Forward(request.clone()));
+    assert!(Outcome::returned(&request, &json!({ "uri": "other.com" })).is_err());
+}
+
+#[test]
 fn a_status_code_makes_a_response_and_bad_shapes_are_errors() {
     let request = Request::get("example.com", "/");
     let returned = json!({
