@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deploy;
+pub mod edge;
 pub mod error;
 pub mod iam;
 pub mod init;
