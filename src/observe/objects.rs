@@ -92,3 +92,47 @@ pub async fn head(
             resource,
         )
 }
+
+/// Where a listing of versions goes on (`ListObjectVersions` has no SDK paginator).
+#[derive(Debug, Clone, Default)]
+pub struct VersionMarker {
+    key: Option<String>,
+    version: Option<String>,
+}
+
+/// One page of every version and delete marker: `(key, version id)`, and where the next page
+/// starts (`None`: this was the last).
+#[derive(Debug, Default)]
+pub struct Versions {
+    pub versions: Vec<(String, Option<String>)>,
+    pub next: Option<VersionMarker>,
+}
+
+/// One `ListObjectVersions` page from `marker`.
+pub async fn versions(s3: &Client, bucket: &str, marker: VersionMarker) -> Result<Versions> {
+    let page = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .set_key_marker(marker.key)
+        .set_version_id_marker(marker.version)
+        .send()
+        .await
+        .op("ListObjectVersions", &format!("bucket `{bucket}`"))?;
+    let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+    let markers = page
+        .delete_markers()
+        .iter()
+        .map(|m| (m.key(), m.version_id()));
+    let listed = versions
+        .chain(markers)
+        .filter_map(|(key, version)| Some((key?.to_owned(), version.map(str::to_owned))))
+        .collect();
+    let next = (page.is_truncated() == Some(true)).then(|| VersionMarker {
+        key: page.next_key_marker.clone(),
+        version: page.next_version_id_marker.clone(),
+    });
+    Ok(Versions {
+        versions: listed,
+        next,
+    })
+}

@@ -64,39 +64,22 @@ async fn empty_and_delete(s3: &Client, bucket: &str) -> Result<()> {
             .op("DeleteObjects", &resource)?;
         Ok(())
     };
-    // ListObjectVersions has no SDK paginator: follow the key/version markers.
-    let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
-    loop {
-        let page = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .set_key_marker(key_marker.take())
-            .set_version_id_marker(version_marker.take())
-            .send()
-            .await
-            .op("ListObjectVersions", &resource)?;
-        let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
-        let markers = page
-            .delete_markers()
-            .iter()
-            .map(|m| (m.key(), m.version_id()));
-        for (key, version) in versions.chain(markers) {
-            let Some(key) = key else { continue };
+    // One page of versions at a time, deleted in batches of 1000 (DeleteObjects' limit).
+    let mut next = Some(crate::observe::objects::VersionMarker::default());
+    while let Some(marker) = next {
+        let page = crate::observe::objects::versions(s3, bucket, marker).await?;
+        for (key, version) in page.versions {
             batch.push(
                 ObjectIdentifier::builder()
                     .key(key)
-                    .set_version_id(version.map(str::to_owned))
+                    .set_version_id(version)
                     .build()?,
             );
             if batch.len() == 1000 {
                 flush(std::mem::take(&mut batch)).await?;
             }
         }
-        if page.is_truncated() != Some(true) {
-            break;
-        }
-        key_marker = page.next_key_marker;
-        version_marker = page.next_version_id_marker;
+        next = page.next;
     }
     flush(batch).await?;
     s3.delete_bucket()
