@@ -14,6 +14,7 @@ fn help_lists_only_working_commands() {
         "deploy",
         "history",
         "rollback",
+        "unlock",
         "destroy",
         "iam-policy",
         "audit",
