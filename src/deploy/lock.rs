@@ -17,8 +17,8 @@ use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use aws_smithy_types::date_time::Format;
 use serde::{Deserialize, Serialize};
 
-use super::manifest::STATE_PREFIX;
-use crate::error::{AwsResultExt as _, Error, Result, code};
+use super::manifest::{CONDITION_LOST, STATE_PREFIX, json_request};
+use crate::error::{AwsResultExt as _, Error, Result};
 use crate::observe::objects;
 
 pub const LOCK_KEY: &str = ".sitewarden/lock";
@@ -26,11 +26,6 @@ pub const LOCK_KEY: &str = ".sitewarden/lock";
 pub const LEASE_TTL: Duration = Duration::from_mins(2);
 /// How often a waiting run asks again.
 const POLL: Duration = Duration::from_secs(2);
-/// The error codes of a lost conditional write: 412, or 409 while another write is in flight.
-const CONFLICT: &[&str] = &[
-    code::PRECONDITION_FAILED,
-    code::CONDITIONAL_REQUEST_CONFLICT,
-];
 
 const _: () = assert!(LOCK_KEY.len() > STATE_PREFIX.len());
 
@@ -140,29 +135,15 @@ async fn put(
     info: &LeaseInfo,
     condition: Condition<'_>,
 ) -> Result<Option<String>> {
-    use sha2::Digest as _;
     let body = serde_json::to_vec_pretty(info).map_err(anyhow::Error::from)?;
-    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(&body));
-    let request = s3
-        .put_object()
-        .bucket(bucket)
-        .key(LOCK_KEY)
-        .content_type("application/json")
-        .cache_control("no-store")
-        .checksum_sha256(checksum)
-        .body(body.into());
+    let request = json_request(s3, bucket, LOCK_KEY, body);
     let request = match condition {
         Condition::Absent => request.if_none_match("*"),
         Condition::Matches(etag) => request.if_match(etag),
     };
     match request.send().await {
         Ok(out) => Ok(Some(out.e_tag.unwrap_or_default())),
-        Err(e)
-            if e.code()
-                .is_some_and(|c| CONFLICT.contains(&c) || c == code::NO_SUCH_KEY) =>
-        {
-            Ok(None)
-        }
+        Err(e) if e.code().is_some_and(|c| CONDITION_LOST.contains(&c)) => Ok(None),
         Err(e) => Err(Error::aws(
             "PutObject",
             format!("object `{LOCK_KEY}` in `{bucket}`"),
@@ -314,12 +295,7 @@ impl Lease {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.code()
-                    .is_some_and(|c| CONFLICT.contains(&c) || c == code::NO_SUCH_KEY) =>
-            {
-                Ok(())
-            }
+            Err(e) if e.code().is_some_and(|c| CONDITION_LOST.contains(&c)) => Ok(()),
             Err(e) => Err(Error::aws(
                 "DeleteObject",
                 format!("object `{LOCK_KEY}` in `{}`", self.bucket),

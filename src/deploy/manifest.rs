@@ -165,26 +165,15 @@ pub async fn save(
     manifest: &Manifest,
     read_etag: Option<&str>,
 ) -> Result<()> {
-    use sha2::Digest as _;
     let body = serde_json::to_vec_pretty(manifest).map_err(anyhow::Error::from)?;
-    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(&body));
-    let request = json_request(s3, bucket, MANIFEST_KEY, body, checksum);
+    let request = json_request(s3, bucket, MANIFEST_KEY, body);
     let request = match read_etag {
         Some(etag) => request.if_match(etag),
         None => request.if_none_match("*"),
     };
     match request.send().await {
         Ok(_) => Ok(()),
-        Err(e)
-            if e.code().is_some_and(|c| {
-                matches!(
-                    c,
-                    code::PRECONDITION_FAILED
-                        | code::CONDITIONAL_REQUEST_CONFLICT
-                        | code::NO_SUCH_KEY
-                )
-            }) =>
-        {
+        Err(e) if e.code().is_some_and(|c| CONDITION_LOST.contains(&c)) => {
             Err(Error::failure_with_hint(
                 format!(
                     "`{MANIFEST_KEY}` in `{bucket}` changed since this run read it: another run \
@@ -201,13 +190,24 @@ pub async fn save(
     }
 }
 
-fn json_request(
+/// The answers of a conditional write whose condition no longer holds: 412, 409 while another
+/// write is in flight, or 404 for `If-Match` on a key that is gone.
+pub(super) const CONDITION_LOST: &[&str] = &[
+    code::PRECONDITION_FAILED,
+    code::CONDITIONAL_REQUEST_CONFLICT,
+    code::NO_SUCH_KEY,
+];
+
+/// A `PutObject` of one private JSON document (`no-store`, with its SHA-256 checksum); the caller
+/// adds any condition.
+pub(super) fn json_request(
     s3: &Client,
     bucket: &str,
     key: &str,
     body: Vec<u8>,
-    checksum: String,
 ) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+    use sha2::Digest as _;
+    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(&body));
     s3.put_object()
         .bucket(bucket)
         .key(key)
@@ -219,9 +219,7 @@ fn json_request(
 
 /// Writes one private JSON document with a SHA-256 checksum.
 pub async fn put_json(s3: &Client, bucket: &str, key: &str, body: &[u8]) -> Result<()> {
-    use sha2::Digest as _;
-    let checksum = aws_smithy_types::base64::encode(sha2::Sha256::digest(body));
-    json_request(s3, bucket, key, body.to_vec(), checksum)
+    json_request(s3, bucket, key, body.to_vec())
         .send()
         .await
         .op("PutObject", &format!("object `{key}`"))?;
