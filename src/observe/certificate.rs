@@ -49,15 +49,7 @@ pub async fn site_certificates(
             others.push(summary);
             continue;
         }
-        let detail = aws
-            .acm
-            .describe_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await
-            .op("DescribeCertificate", resource)?
-            .certificate;
-        ours.extend(detail);
+        ours.extend(describe(aws, arn, resource).await?);
     }
     Ok(Certificates { ours, others })
 }
@@ -80,6 +72,13 @@ pub async fn tagged_for(aws: &Aws, arn: &str, site: &str, resource: &str) -> Res
 
 /// The certificate `arn`, described. `resource` names it in errors.
 pub async fn detail(aws: &Aws, arn: &str, resource: &str) -> Result<CertificateDetail> {
+    Ok(describe(aws, arn, resource)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("DescribeCertificate answered without the certificate"))?)
+}
+
+/// One `DescribeCertificate`; `None` when the answer holds no certificate.
+async fn describe(aws: &Aws, arn: &str, resource: &str) -> Result<Option<CertificateDetail>> {
     Ok(aws
         .acm
         .describe_certificate()
@@ -87,6 +86,5 @@ pub async fn detail(aws: &Aws, arn: &str, resource: &str) -> Result<CertificateD
         .send()
         .await
         .op("DescribeCertificate", resource)?
-        .certificate
-        .ok_or_else(|| anyhow::anyhow!("DescribeCertificate answered without the certificate"))?)
+        .certificate)
 }
