@@ -12,14 +12,8 @@ total_mb=${2:-370}
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/sitewarden"
 
-endpoint=$("$root/scripts/emulator.sh" start)
-port=${endpoint##*:}
-work=$(mktemp -d)
-trap '"$root/scripts/emulator.sh" stop "$port"; rm -rf "$work"' EXIT
-
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
-export AWS_ENDPOINT_URL="$endpoint" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-unset AWS_PROFILE AWS_SESSION_TOKEN
+# shellcheck source=scripts/emulated.sh
+. "$root/scripts/emulated.sh"
 
 echo "generating $files files (~$total_mb MB) in $work/dist" >&2
 python3 - "$work/dist" "$files" "$total_mb" <<'PY'

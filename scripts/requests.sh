@@ -14,14 +14,8 @@ else
   bin="$root/target/debug/sitewarden"
 fi
 
-endpoint=$("$root/scripts/emulator.sh" start)
-port=${endpoint##*:}
-work=$(mktemp -d)
-trap '"$root/scripts/emulator.sh" stop "$port"; rm -rf "$work"' EXIT
-
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1
-export AWS_ENDPOINT_URL="$endpoint" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-unset AWS_PROFILE AWS_SESSION_TOKEN
+# shellcheck source=scripts/emulated.sh
+. "$root/scripts/emulated.sh"
 
 cp -r "$root/examples/hello/site" "$work/public"
 cat > "$work/sitewarden.toml" <<TOML
