@@ -92,7 +92,7 @@ impl Function {
 
     /// Runs the function on `request`'s viewer-request event.
     pub fn viewer_request(&self, request: &Request) -> Result<Outcome> {
-        let value = self.call(request.viewer_request_event().to_string())?;
+        let value = self.call(&request.viewer_request_event().to_string())?;
         Outcome::returned(request, &value)
     }
 
@@ -100,16 +100,16 @@ impl Function {
     /// the viewer gets, with the headers the function left. CloudFront runs it only for an
     /// origin status below 400; the caller decides that.
     pub fn viewer_response(&self, request: &Request, response: &Response) -> Result<Response> {
-        let value = self.call(request.viewer_response_event(response).to_string())?;
+        let value = self.call(&request.viewer_response_event(response).to_string())?;
         response.returned_to_viewer(&value)
     }
 
     /// Calls `handler` with the event (JSON text) and reads back what it returned.
-    fn call(&self, event: String) -> Result<serde_json::Value> {
+    fn call(&self, event: &str) -> Result<serde_json::Value> {
         let returned = self.timed(|ctx| {
             let call = || -> rquickjs::Result<Option<String>> {
                 let handler: rquickjs::Function = ctx.globals().get("handler")?;
-                let event = ctx.json_parse(event.as_str())?;
+                let event = ctx.json_parse(event)?;
                 let returned: Value = handler.call((event,))?;
                 ctx.json_stringify(returned)?
                     .map(|s| s.to_string())
