@@ -143,7 +143,14 @@ async fn put(
     };
     match request.send().await {
         Ok(out) => Ok(Some(out.e_tag.unwrap_or_default())),
-        Err(e) if e.code().is_some_and(|c| CONDITION_LOST.contains(&c)) => Ok(None),
+        Err(e) if e.code().is_some_and(|c| CONDITION_LOST.contains(&c)) => {
+            // A retried write whose first attempt took effect (the answer was lost) fails its
+            // own condition: the lease then holds exactly what this run wrote, token and expiry.
+            match read(s3, bucket).await? {
+                Some((current, etag)) if current == *info => Ok(Some(etag)),
+                _ => Ok(None),
+            }
+        }
         Err(e) => Err(Error::aws(
             "PutObject",
             format!("object `{LOCK_KEY}` in `{bucket}`"),

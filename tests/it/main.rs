@@ -8,6 +8,7 @@ mod audit;
 mod aws;
 mod cli;
 mod deploy;
+mod faults;
 mod iam;
 mod lease;
 mod provision;

@@ -1,0 +1,239 @@
+//! Convergence under injected faults: with 10% of a run's requests throttled, failed, reset or
+//! failed after they took effect (the emulator's `faults` patch, scoped to the run's own access
+//! key), `deploy` and `rollback` succeed or exit 1 with a clear message; a plain re-run then
+//! leaves the bucket equal to the source, the manifest matching the bucket, and nothing to do.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::Path;
+
+use crate::support::{ACCOUNT, Run, aws_clients, emulator, project, site_name};
+
+/// Replaces the emulator's fault rules: each kind of fault at `share` of every request signed
+/// with `access_key`, drawn from `seed`.
+pub fn set_faults(seed: u64, access_key: &str, share: f64) {
+    let rule = |fault: &str| serde_json::json!({ "fault": fault, "probability": share, "access_key": access_key });
+    let body = serde_json::json!({
+        "seed": seed,
+        "rules": [rule("throttle"), rule("error"), rule("reset"), rule("after")],
+    })
+    .to_string();
+    control("POST", "faults", &body);
+}
+
+/// One call to the emulator's control route; the answer's body.
+pub fn control(method: &str, path: &str, body: &str) -> String {
+    let address = emulator().endpoint.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).expect("connect to the emulator");
+    write!(
+        stream,
+        "{method} /_sitewarden/{path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
+    answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default()
+}
+
+/// Every file under `dir`, by key, with its SHA-256.
+fn source(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for entry in walk(dir) {
+        let key = entry
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let bytes = std::fs::read(&entry).unwrap();
+        out.insert(
+            key,
+            sitewarden::deploy::hash::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        );
+    }
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The published objects (state excluded), by key, with the SHA-256 of their bytes; and the
+/// manifest's files with their ETags checked against the listing.
+async fn published(bucket: &str) -> BTreeMap<String, String> {
+    let aws = aws_clients("eu-west-1").await;
+    let listing = aws
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let mut objects = BTreeMap::new();
+    let mut etags = BTreeMap::new();
+    for object in listing.contents() {
+        let key = object.key().unwrap().to_owned();
+        if key.starts_with(".sitewarden/") {
+            continue;
+        }
+        let out = aws
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = out.body.collect().await.unwrap().into_bytes();
+        etags.insert(key.clone(), object.e_tag().unwrap().to_owned());
+        objects.insert(
+            key,
+            sitewarden::deploy::hash::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        );
+    }
+    let manifest = aws
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(".sitewarden/manifest.json")
+        .send()
+        .await
+        .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&manifest.body.collect().await.unwrap().into_bytes()).unwrap();
+    let files = manifest["files"].as_object().unwrap();
+    let manifest_keys: Vec<&String> = files.keys().collect();
+    assert_eq!(
+        manifest_keys,
+        objects.keys().collect::<Vec<_>>(),
+        "manifest keys = bucket keys"
+    );
+    for (key, entry) in files {
+        assert_eq!(
+            entry["sha256"].as_str(),
+            objects.get(key).map(String::as_str),
+            "{key}: manifest sha256"
+        );
+        assert_eq!(
+            entry["etag"].as_str(),
+            etags.get(key).map(String::as_str),
+            "{key}: manifest etag"
+        );
+    }
+    objects
+}
+
+/// Runs `args` under faults with the run's own key; on exit 1, a plain re-run. Returns whether the
+/// faulty run succeeded by itself, and how many faults it met.
+fn converge(dir: &Path, seed: u64, args: &[&str]) -> (bool, u64) {
+    let key = format!("FAULTS{seed}X{}", std::process::id());
+    set_faults(seed, &key, 0.025);
+    let out = Run::new(dir)
+        .env("AWS_ACCESS_KEY_ID", &key)
+        .args(args)
+        .status_one_of([0, 1])
+        .timeout(std::time::Duration::from_mins(5))
+        .run();
+    let ok = out.status == 0;
+    let state: serde_json::Value = serde_json::from_str(&control("GET", "faults", "")).unwrap();
+    let fired: u64 = state["fired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .sum();
+    if !ok {
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        Run::new(dir).args(args).run();
+    }
+    (ok, fired)
+}
+
+fn write(dir: &Path, key: &str, body: &str) {
+    let path = dir.join("dist").join(key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, body).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_and_rollback_converge_under_ten_percent_faults() {
+    let (mut runs, mut first_try, mut faults) = (0, 0, 0);
+    let mut tally = |(ok, fired): (bool, u64)| {
+        runs += 1;
+        first_try += usize::from(ok);
+        faults += fired;
+    };
+    let trials = 3;
+    for seed in 1..=trials {
+        let name = site_name("faults");
+        let dir = project(&name, "");
+        let bucket = format!("{name}-site-{ACCOUNT}");
+        Run::new(dir.path()).args(["up", "--infra-only"]).run();
+        for i in 0..12 {
+            write(
+                dir.path(),
+                &format!("page{i}/index.html"),
+                &format!("<h1>{i}</h1>"),
+            );
+            write(
+                dir.path(),
+                &format!("assets/a{i}.css"),
+                &format!("p{{order:{i}}}"),
+            );
+        }
+        tally(converge(dir.path(), seed, &["deploy"]));
+        let v1 = source(&dir.path().join("dist"));
+        assert_eq!(published(&bucket).await, v1, "seed {seed}: v1 published");
+        let v1_id =
+            Run::new(dir.path()).json().arg("history").run().into_json()["deploys"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+
+        write(dir.path(), "page0/index.html", "<h1>changed</h1>");
+        std::fs::remove_file(dir.path().join("dist/assets/a1.css")).unwrap();
+        write(dir.path(), "new/index.html", "<h1>new</h1>");
+        tally(converge(dir.path(), seed + 100, &["deploy"]));
+        assert_eq!(
+            published(&bucket).await,
+            source(&dir.path().join("dist")),
+            "seed {seed}: v2"
+        );
+        let again = Run::new(dir.path()).json().arg("deploy").run().into_json();
+        assert_eq!(
+            (again["uploaded"].as_u64(), again["deleted"].as_u64()),
+            (Some(0), Some(0))
+        );
+
+        tally(converge(dir.path(), seed + 200, &["rollback", &v1_id]));
+        assert_eq!(
+            published(&bucket).await,
+            v1,
+            "seed {seed}: rolled back to v1"
+        );
+    }
+    control("DELETE", "faults", "");
+    eprintln!("faults: {faults} met; {first_try} of {runs} faulty runs succeeded by themselves");
+    assert!(
+        faults >= 10,
+        "too few faults met ({faults}) to show anything"
+    );
+}
