@@ -33,7 +33,10 @@ pub mod code {
     pub const ACCESS_DENIED: &str = "AccessDenied";
     pub const ACCESS_DENIED_EXCEPTION: &str = "AccessDeniedException";
     pub const BUCKET_ALREADY_EXISTS: &str = "BucketAlreadyExists";
+    pub const BUCKET_ALREADY_OWNED_BY_YOU: &str = "BucketAlreadyOwnedByYou";
     pub const CONDITIONAL_REQUEST_CONFLICT: &str = "ConditionalRequestConflict";
+    /// CloudWatch Logs: the resource exists (or tags were given for one that exists).
+    pub const CONFLICT_EXCEPTION: &str = "ConflictException";
     pub const EXPIRED_TOKEN: &str = "ExpiredToken";
     pub const EXPIRED_TOKEN_EXCEPTION: &str = "ExpiredTokenException";
     pub const INVALID_ACCESS_KEY_ID: &str = "InvalidAccessKeyId";
@@ -53,6 +56,7 @@ pub mod code {
     pub const NO_SUCH_WEBSITE_CONFIGURATION: &str = "NoSuchWebsiteConfiguration";
     pub const NOT_FOUND: &str = "NotFound";
     pub const NOT_FOUND_EXCEPTION: &str = "NotFoundException";
+    pub const ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS: &str = "OriginAccessControlAlreadyExists";
     pub const OWNERSHIP_CONTROLS_NOT_FOUND_ERROR: &str = "OwnershipControlsNotFoundError";
     pub const PRECONDITION_FAILED: &str = "PreconditionFailed";
     pub const REQUEST_FAILED: &str = "RequestFailed";

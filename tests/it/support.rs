@@ -824,6 +824,11 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
                 one("kms:CreateAlias", arn, resource_tag(&tag)),
             ]
         }
+        "ListKeys" | "ListAliases" => vec![one(&format!("kms:{op}"), "*".to_owned(), Vec::new())],
+        "ListResourceTags" => {
+            let (arn, tag, _) = key();
+            vec![one("kms:ListResourceTags", arn, resource_tag(&tag))]
+        }
         "EnableKeyRotation" => {
             // Also called right after CreateKey, before the alias is visible to IAM.
             let (arn, tag, _) = key();
