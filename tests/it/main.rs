@@ -6,6 +6,7 @@
 mod adopt;
 mod audit;
 mod aws;
+mod browser;
 mod cli;
 mod deploy;
 mod faults;
