@@ -46,7 +46,7 @@ pub fn control(method: &str, path: &str, body: &str) -> String {
 }
 
 /// Every file under `dir`, by key, with its SHA-256.
-fn source(dir: &Path) -> BTreeMap<String, String> {
+pub fn source(dir: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for entry in walk(dir) {
         let key = entry
@@ -78,7 +78,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// The published objects (state excluded), by key, with the SHA-256 of their bytes; and the
 /// manifest's files with their ETags checked against the listing.
-async fn published(bucket: &str) -> BTreeMap<String, String> {
+pub async fn published(bucket: &str) -> BTreeMap<String, String> {
     let aws = aws_clients("eu-west-1").await;
     let listing = aws
         .s3
@@ -175,7 +175,7 @@ fn converge(dir: &Path, seed: u64, args: &[&str]) -> (bool, u64) {
     (ok, fired)
 }
 
-fn write(dir: &Path, key: &str, body: &str) {
+pub fn write(dir: &Path, key: &str, body: &str) {
     let path = dir.join("dist").join(key);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, body).unwrap();
@@ -248,7 +248,7 @@ async fn deploy_and_rollback_converge_under_ten_percent_faults() {
 
 /// The site's resources by kind, counted where a duplicate could hide: keys tagged for the site,
 /// distributions carrying its comment, OACs, functions and headers policies by name.
-async fn resource_counts(site: &str) -> BTreeMap<&'static str, usize> {
+pub async fn resource_counts(site: &str) -> BTreeMap<&'static str, usize> {
     let aws = aws_clients("eu-west-1").await;
     let mut counts = BTreeMap::new();
     let mut keys = 0;

@@ -187,6 +187,9 @@ async fn put_lease(bucket: &str, holder: &str, expires_at: u64) {
         expires: "2026-12-01T10:02:00Z".to_owned(),
         expires_at,
         token: "other-run".to_owned(),
+        // A live process (this test's): the lease is taken over only once it expires.
+        pid: std::process::id(),
+        space: String::new(),
     };
     aws_clients(REGION)
         .await

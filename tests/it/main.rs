@@ -11,6 +11,7 @@ mod cli;
 mod deploy;
 mod faults;
 mod iam;
+mod kills;
 mod lease;
 mod provision;
 mod provision_cloudfront;
