@@ -125,7 +125,10 @@ async fn broken_pages(bucket: &str) -> Vec<String> {
         .filter_map(|o| o.key().map(str::to_owned))
         .collect();
     let mut broken = Vec::new();
-    for key in keys.iter().filter(|k| sitewarden::deploy::headers::is_html(k)) {
+    for key in keys
+        .iter()
+        .filter(|k| sitewarden::deploy::headers::is_html(k))
+    {
         let Ok(out) = aws.s3.get_object().bucket(bucket).key(key).send().await else {
             continue; // deleted since the listing
         };
