@@ -192,3 +192,16 @@ def test_bad_rules_are_refused(endpoint):
             set_rules(endpoint, 1, rule)
         assert err.value.code == 400
     assert control(endpoint, "GET", "faults")["rules"] == []
+
+
+def test_scopes_keep_rule_sets_apart(endpoint, caller, aws, uid):
+    control(endpoint, "POST", "faults?scope=one", {"seed": 1, "rules": [{"fault": "error", "access_key": caller.key}]})
+    control(endpoint, "POST", "faults?scope=two", {"seed": 2, "rules": [{"fault": "throttle", "access_key": "OTHER"}]})
+    # Replacing or clearing one scope leaves the other as it was.
+    control(endpoint, "DELETE", "faults?scope=two")
+    assert control(endpoint, "GET", "faults?scope=one")["rules"][0]["fault"] == "error"
+    assert error_of(caller("s3").list_buckets) == ("InternalError", 500)
+    assert control(endpoint, "GET", "faults?scope=one")["fired"] == [1]
+    assert control(endpoint, "GET", "faults?scope=two")["rules"] == []
+    control(endpoint, "DELETE", "faults?scope=one")
+    caller("s3").list_buckets()

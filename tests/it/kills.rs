@@ -43,14 +43,15 @@ fn points() -> usize {
         .unwrap_or(20)
 }
 
-fn state() -> serde_json::Value {
-    serde_json::from_str(&control("GET", "faults", "")).unwrap()
+/// The emulator's fault state for `scope` (and the request count).
+fn state(scope: &str) -> serde_json::Value {
+    serde_json::from_str(&control("GET", &format!("faults?scope={scope}"), "")).unwrap()
 }
 
 /// How many requests `args` makes, run plainly under its own key.
 fn count_requests(dir: &Path, args: &[&str]) -> usize {
     let key = format!("COUNT{}X{}", std::process::id(), site_name("k"));
-    let start = state()["requests"].as_u64().unwrap();
+    let start = state(&key)["requests"].as_u64().unwrap();
     Run::new(dir)
         .env("AWS_ACCESS_KEY_ID", &key)
         .args(args)
@@ -71,26 +72,27 @@ fn spread(total: usize, n: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Starts `args` with its `k`-th request held; once it is held, kills the run (SIGKILL). `false`
-/// when the run ended before its `k`-th request.
-fn kill_at(dir: &Path, k: usize, args: &[&str]) -> bool {
+/// Starts `args` with its `k`-th request held; once it is held, kills the run (SIGKILL) and
+/// returns the fault scope holding the request. `None` when the run ended before its `k`-th
+/// request.
+fn kill_at(dir: &Path, k: usize, args: &[&str]) -> Option<String> {
     let key = format!("KILL{}X{}", std::process::id(), site_name("k"));
     let rule = serde_json::json!({ "seed": 0, "rules": [{ "fault": "hold", "at": k, "access_key": key }] });
-    control("POST", "faults", &rule.to_string());
+    control("POST", &format!("faults?scope={key}"), &rule.to_string());
     let mut child = Run::new(dir)
         .env("AWS_ACCESS_KEY_ID", &key)
         .args(args)
         .spawn();
     let deadline = Instant::now() + Duration::from_mins(3);
     loop {
-        if state()["held"].as_u64() == Some(1) {
+        if state(&key)["held"].as_u64() == Some(1) {
             child.kill().unwrap();
             child.wait().unwrap();
-            return true;
+            return Some(key);
         }
         if child.try_wait().unwrap().is_some() {
-            control("DELETE", "faults", "");
-            return false;
+            control("DELETE", &format!("faults?scope={key}"), "");
+            return None;
         }
         assert!(
             Instant::now() < deadline,
@@ -101,15 +103,16 @@ fn kill_at(dir: &Path, k: usize, args: &[&str]) -> bool {
     }
 }
 
-/// Lets the held request finish (as an in-flight request may, its client gone) and clears the rule.
-fn release() {
-    control("POST", "release", "");
+/// Lets the request `scope` holds finish (as an in-flight request may, its client gone) and
+/// clears the rule.
+fn release(scope: &str) {
+    control("POST", &format!("release?scope={scope}"), "");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while state()["held"].as_u64() != Some(0) {
+    while state(scope)["held"].as_u64() != Some(0) {
         assert!(Instant::now() < deadline, "the held request did not finish");
         std::thread::sleep(Duration::from_millis(10));
     }
-    control("DELETE", "faults", "");
+    control("DELETE", &format!("faults?scope={scope}"), "");
 }
 
 /// Published HTML pages with a same-site reference (`src`/`href`) to a key the bucket lacks, as
@@ -232,12 +235,12 @@ async fn deploy_killed_anywhere_leaves_no_broken_page_and_a_rerun_converges() {
     for (i, k) in spread(total, points()).into_iter().enumerate() {
         write_build(dir.path(), &format!("k{i}"));
         let expected = source(&dir.path().join("dist"));
-        if !kill_at(dir.path(), k, &["deploy"]) {
+        let Some(scope) = kill_at(dir.path(), k, &["deploy"]) else {
             continue;
-        }
+        };
         figures.trials += 1;
         figures.broken += broken_pages(&bucket).await.len();
-        release();
+        release(&scope);
         figures.broken += broken_pages(&bucket).await.len();
         Run::new(dir.path()).arg("deploy").run();
         if settled(dir.path(), &bucket, &expected).await {
@@ -269,10 +272,10 @@ async fn rollback_killed_anywhere_leaves_no_broken_page_and_a_rerun_converges() 
     let total = count_requests(dir.path(), &["rollback", &previous]);
     for (i, k) in spread(total, points()).into_iter().enumerate() {
         let (id, build) = deploy(&format!("r{}", i + 2));
-        if kill_at(dir.path(), k, &["rollback", &previous]) {
+        if let Some(scope) = kill_at(dir.path(), k, &["rollback", &previous]) {
             figures.trials += 1;
             figures.broken += broken_pages(&bucket).await.len();
-            release();
+            release(&scope);
             figures.broken += broken_pages(&bucket).await.len();
             Run::new(dir.path()).args(["rollback", &previous]).run();
             if published(&bucket).await == previous_build {
@@ -295,13 +298,13 @@ async fn up_killed_anywhere_converges_on_a_rerun_with_nothing_made_twice() {
         let name = site_name("kill-up");
         let dir = project(&name, "");
         write_build(dir.path(), "u0");
-        if !kill_at(dir.path(), k, &["up"]) {
+        let Some(scope) = kill_at(dir.path(), k, &["up"]) else {
             continue;
-        }
+        };
         figures.trials += 1;
         let bucket = format!("{name}-site-{ACCOUNT}");
         figures.broken += broken_pages(&bucket).await.len();
-        release();
+        release(&scope);
         figures.broken += broken_pages(&bucket).await.len();
         Run::new(dir.path()).arg("up").run();
         let again = Run::new(dir.path()).json().arg("up").run().into_json();

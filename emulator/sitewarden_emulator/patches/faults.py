@@ -1,13 +1,14 @@
 """Fault injection: what a client meets when AWS throttles, fails, resets or is slow.
 
 Off by default. Rules are set per emulator instance, at start from `SITEWARDEN_FAULTS` (JSON) or at
-any time through the control route:
+any time through the control route, in named scopes (`?scope=NAME`, default ""), so that tests
+sharing one emulator keep their rule sets, random streams and holds apart:
 
-    POST /_sitewarden/faults   {"seed": 7, "rules": [RULE, ...]}   replace the rules (and the seed)
-    GET  /_sitewarden/faults   the rules, the seed and how often each rule fired
-    DELETE /_sitewarden/faults  no rules
+    POST /_sitewarden/faults?scope=S   {"seed": 7, "rules": [RULE, ...]}   replace S's rules and seed
+    GET  /_sitewarden/faults?scope=S   S's rules, seed, how often each fired, whether one is held
+    DELETE /_sitewarden/faults?scope=S  no rules in S (a request S holds goes on)
+    POST /_sitewarden/release?scope=S  let the request S holds go on
     GET  /_sitewarden/requests?since=N   the request log from sequence number N on
-    POST /_sitewarden/release  let a held request go on
 
 A RULE chooses requests and says what happens to them:
 
@@ -31,7 +32,7 @@ A RULE chooses requests and says what happens to them:
 - `hold`: the `at`-th chosen request waits, before it is served, until `POST /_sitewarden/release`
   (or 60 s): a test kills its client at an exact point of a run, then releases the request.
 
-Chance comes from one `random.Random(seed)` per instance, drawn once per chosen request in arrival
+Chance comes from one `random.Random(seed)` per scope, drawn once per chosen request in arrival
 order, so a run that sends the same requests in the same order meets the same faults. Every request
 goes to the request log: sequence number, service, operation, method, path, access key and the fault
 met; the log is what a kill sweep counts to spread its kill points.
@@ -57,14 +58,10 @@ _JSON = {"kms", "acm", "logs", "events", "sns", "monitoring", "cloudwatch", "waf
 HOLD_LIMIT = 60.0
 
 
-class State:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.released = threading.Condition(self.lock)
-        self.reset(seed=0, rules=[])
-        self.log = []
+class Scope:
+    """One set of rules with its own seeded random stream, counters and hold."""
 
-    def reset(self, seed, rules):
+    def __init__(self, seed, rules):
         self.seed = seed
         self.random = random.Random(seed)
         self.rules = rules
@@ -73,64 +70,79 @@ class State:
         self.held = 0
         self.releases = 0
 
-    def configure(self, document):
+    def describe(self):
+        return {"seed": self.seed, "rules": self.rules, "fired": self.fired, "held": self.held}
+
+
+class State:
+    """Rule sets by scope name (`?scope=NAME` on the control routes; "" by default), so tests
+    that share one emulator set their faults without touching each other's."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.released = threading.Condition(self.lock)
+        self.scopes = {}
+        self.log = []
+
+    def configure(self, scope, document):
         rules = document.get("rules", [])
         for rule in rules:
             check_rule(rule)
         with self.lock:
-            self.reset(int(document.get("seed", 0)), rules)
+            old = self.scopes.pop(scope, None)
+            if old is not None:
+                old.releases += 1  # nothing stays held by rules that are gone
+            if rules:
+                self.scopes[scope] = Scope(int(document.get("seed", 0)), rules)
             self.released.notify_all()
 
-    def describe(self):
+    def describe(self, scope):
         with self.lock:
-            return {
-                "seed": self.seed,
-                "rules": self.rules,
-                "fired": self.fired,
-                "held": self.held,
-                "requests": len(self.log),
-            }
+            current = self.scopes.get(scope) or Scope(0, [])
+            return dict(current.describe(), requests=len(self.log))
 
-    def release(self):
+    def release(self, scope):
         with self.lock:
-            self.releases += 1
+            if scope in self.scopes:
+                self.scopes[scope].releases += 1
             self.released.notify_all()
 
     def decide(self, request):
         """The faults this request meets (the log entry is written here too): a delay, then at
-        most one of error/throttle/reset/after/hold."""
+        most one of error/throttle/reset/after/hold; with the scope of a hold."""
         with self.lock:
             request["seq"] = len(self.log)
             self.log.append(request)
-            delay, fault = 0, None
-            for i, rule in enumerate(self.rules):
-                if not matches(rule, request):
-                    continue
-                self.chosen[i] += 1
-                if rule["fault"] == "hold":
-                    if self.chosen[i] == rule.get("at", 1):
-                        self.fired[i] += 1
-                        fault = fault or "hold"
-                    continue
-                if self.random.random() >= rule.get("probability", 1.0):
-                    continue
-                self.fired[i] += 1
-                if rule["fault"] == "delay":
-                    delay += rule.get("delay_ms", 100)
-                elif fault is None:
-                    fault = rule["fault"]
-                    delay += rule.get("delay_ms", 0)
+            delay, fault, holder = 0, None, None
+            for scope in self.scopes.values():
+                for i, rule in enumerate(scope.rules):
+                    if not matches(rule, request):
+                        continue
+                    scope.chosen[i] += 1
+                    if rule["fault"] == "hold":
+                        if scope.chosen[i] == rule.get("at", 1) and fault is None:
+                            scope.fired[i] += 1
+                            fault, holder = "hold", scope
+                        continue
+                    if scope.random.random() >= rule.get("probability", 1.0):
+                        continue
+                    scope.fired[i] += 1
+                    if rule["fault"] == "delay":
+                        delay += rule.get("delay_ms", 100)
+                    elif fault is None:
+                        fault = rule["fault"]
+                        delay += rule.get("delay_ms", 0)
             request["fault"] = fault
-            return delay, fault
+            return delay, fault, holder
 
-    def hold(self):
+    def hold(self, scope):
         with self.lock:
-            self.held += 1
-            seen = self.releases
+            scope.held += 1
+            seen = scope.releases
             deadline = time.monotonic() + HOLD_LIMIT
-            while self.releases == seen and time.monotonic() < deadline:
+            while scope.releases == seen and time.monotonic() < deadline:
                 self.released.wait(timeout=deadline - time.monotonic())
-            self.held -= 1
+            scope.held -= 1
 
 
 def check_rule(rule):
@@ -279,21 +291,23 @@ def _reset(environ):
 def control(environ, start_response):
     path = environ.get("PATH_INFO", "")[len(CONTROL):]
     method = environ.get("REQUEST_METHOD", "")
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    scope = query.get("scope", [""])[0]
     try:
         if path == "faults" and method == "GET":
-            return _reply(start_response, 200, "application/json", json.dumps(STATE.describe()))
+            return _reply(start_response, 200, "application/json", json.dumps(STATE.describe(scope)))
         if path == "faults" and method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
-            STATE.configure(json.loads(environ["wsgi.input"].read(length) or b"{}"))
-            return _reply(start_response, 200, "application/json", json.dumps(STATE.describe()))
+            STATE.configure(scope, json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            return _reply(start_response, 200, "application/json", json.dumps(STATE.describe(scope)))
         if path == "faults" and method == "DELETE":
-            STATE.configure({})
-            return _reply(start_response, 200, "application/json", json.dumps(STATE.describe()))
+            STATE.configure(scope, {})
+            return _reply(start_response, 200, "application/json", json.dumps(STATE.describe(scope)))
         if path == "release" and method == "POST":
-            STATE.release()
+            STATE.release(scope)
             return _reply(start_response, 200, "application/json", "{}")
         if path == "requests" and method == "GET":
-            since = int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
+            since = int(query.get("since", ["0"])[0])
             with STATE.lock:
                 entries = STATE.log[since:]
             return _reply(start_response, 200, "application/json", json.dumps(entries))
@@ -309,11 +323,11 @@ def apply():
         if environ.get("PATH_INFO", "").startswith(CONTROL):
             return control(environ, start_response)
         request = describe_request(environ)
-        delay, fault = STATE.decide(request)
+        delay, fault, holder = STATE.decide(request)
         if delay:
             time.sleep(delay / 1000)
         if fault == "hold":
-            STATE.hold()
+            STATE.hold(holder)
         elif fault in ("error", "throttle"):
             return _reply(start_response, *error_response(request["service"], fault))
         elif fault == "reset":
@@ -330,4 +344,4 @@ def apply():
     DomainDispatcherApplication.__call__ = call
     spec = os.environ.get("SITEWARDEN_FAULTS")
     if spec:
-        STATE.configure(json.loads(spec))
+        STATE.configure("", json.loads(spec))
