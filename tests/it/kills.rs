@@ -14,15 +14,15 @@ use crate::faults::{control, published, resource_counts, source, write};
 use crate::support::{ACCOUNT, Run, aws_clients, project, site_name, write_calls};
 
 #[derive(Debug, Default)]
-struct Figures {
-    trials: usize,
-    converged: usize,
-    lost: usize,
-    broken: usize,
+pub struct Figures {
+    pub trials: usize,
+    pub converged: usize,
+    pub lost: usize,
+    pub broken: usize,
 }
 
 impl Figures {
-    fn report(&self, command: &str) {
+    pub fn report(&self, command: &str) {
         eprintln!(
             "kill sweep {command}: trials {}, converged {}, lost data {}, broken-page moments {}",
             self.trials, self.converged, self.lost, self.broken
@@ -36,7 +36,7 @@ impl Figures {
     }
 }
 
-fn points() -> usize {
+pub fn points() -> usize {
     std::env::var("SITEWARDEN_KILL_POINTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -49,7 +49,7 @@ fn state(scope: &str) -> serde_json::Value {
 }
 
 /// How many requests `args` makes, run plainly under its own key.
-fn count_requests(dir: &Path, args: &[&str]) -> usize {
+pub fn count_requests(dir: &Path, args: &[&str]) -> usize {
     let key = format!("COUNT{}X{}", std::process::id(), site_name("k"));
     let start = state(&key)["requests"].as_u64().unwrap();
     Run::new(dir)
@@ -66,7 +66,7 @@ fn count_requests(dir: &Path, args: &[&str]) -> usize {
 }
 
 /// `n` request numbers spread over `1..=total`.
-fn spread(total: usize, n: usize) -> Vec<usize> {
+pub fn spread(total: usize, n: usize) -> Vec<usize> {
     (0..n)
         .map(|i| 1 + i * total.saturating_sub(1) / n.max(1))
         .collect()
@@ -75,7 +75,7 @@ fn spread(total: usize, n: usize) -> Vec<usize> {
 /// Starts `args` with its `k`-th request held; once it is held, kills the run (SIGKILL) and
 /// returns the fault scope holding the request. `None` when the run ended before its `k`-th
 /// request.
-fn kill_at(dir: &Path, k: usize, args: &[&str]) -> Option<String> {
+pub fn kill_at(dir: &Path, k: usize, args: &[&str]) -> Option<String> {
     let key = format!("KILL{}X{}", std::process::id(), site_name("k"));
     let rule = serde_json::json!({ "seed": 0, "rules": [{ "fault": "hold", "at": k, "access_key": key }] });
     control("POST", &format!("faults?scope={key}"), &rule.to_string());
@@ -105,7 +105,7 @@ fn kill_at(dir: &Path, k: usize, args: &[&str]) -> Option<String> {
 
 /// Lets the request `scope` holds finish (as an in-flight request may, its client gone) and
 /// clears the rule.
-fn release(scope: &str) {
+pub fn release(scope: &str) {
     control("POST", &format!("release?scope={scope}"), "");
     let deadline = Instant::now() + Duration::from_secs(30);
     while state(scope)["held"].as_u64() != Some(0) {
@@ -115,9 +115,8 @@ fn release(scope: &str) {
     control("DELETE", &format!("faults?scope={scope}"), "");
 }
 
-/// Published HTML pages with a same-site reference (`src`/`href`) to a key the bucket lacks, as
-/// `page → missing`.
-async fn broken_pages(bucket: &str) -> Vec<String> {
+/// Published HTML pages that load a same-site asset the bucket lacks, as `page → missing`.
+pub async fn broken_pages(bucket: &str) -> Vec<String> {
     let aws = aws_clients("eu-west-1").await;
     let Ok(listing) = aws.s3.list_objects_v2().bucket(bucket).send().await else {
         return Vec::new(); // not made yet: nothing is published
@@ -160,17 +159,20 @@ async fn broken_pages(bucket: &str) -> Vec<String> {
     broken
 }
 
-/// The values of `src="…"` and `href="…"` attributes.
+/// The assets a page loads: every `src="…"`, and the `href="…"` of `<link>` tags (stylesheets,
+/// icons, preloads). Links to other pages are navigation, not assets: a redirect may serve them.
 fn references(html: &str) -> Vec<String> {
+    let attribute = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(name)? + name.len();
+        let end = tag[start..].find('"')?;
+        Some(tag[start..start + end].to_owned())
+    };
     let mut out = Vec::new();
-    for attribute in ["src=\"", "href=\""] {
-        let mut rest = html;
-        while let Some(start) = rest.find(attribute) {
-            rest = &rest[start + attribute.len()..];
-            if let Some(end) = rest.find('"') {
-                out.push(rest[..end].to_owned());
-                rest = &rest[end..];
-            }
+    for (i, _) in html.match_indices('<') {
+        let tag = &html[i..html[i..].find('>').map_or(html.len(), |e| i + e)];
+        out.extend(attribute(tag, " src=\""));
+        if tag.starts_with("<link") {
+            out.extend(attribute(tag, " href=\""));
         }
     }
     out
@@ -229,6 +231,27 @@ async fn deploy_killed_anywhere_leaves_no_broken_page_and_a_rerun_converges() {
     Run::new(dir.path()).args(["up", "--infra-only"]).run();
     write_build(dir.path(), "a0");
     Run::new(dir.path()).arg("deploy").run();
+    // The check sees a page whose stylesheet is missing (and ignores its links to pages).
+    let s3 = aws_clients("eu-west-1").await.s3;
+    let probe = "<link rel=\"stylesheet\" href=\"../assets/gone.css\"><a href=\"/nowhere/\">x</a>";
+    s3.put_object()
+        .bucket(&bucket)
+        .key("docs/probe.html")
+        .body(probe.as_bytes().to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        broken_pages(&bucket).await,
+        ["docs/probe.html → assets/gone.css"]
+    );
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("docs/probe.html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken_pages(&bucket).await, Vec::<String>::new());
     write_build(dir.path(), "b0");
     let total = count_requests(dir.path(), &["deploy"]);
     let mut figures = Figures::default();
