@@ -12,6 +12,7 @@ mod deploy;
 mod faults;
 mod iam;
 mod lease;
+mod preview;
 mod provision;
 mod provision_cloudfront;
 mod provision_dns;
