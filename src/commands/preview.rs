@@ -67,6 +67,8 @@ async fn serve<O: Origin + 'static>(
     distribution: Distribution,
     origin: O,
 ) -> Result<()> {
+    // Ctrl-C is listened for before the URL is printed: a viewer told the URL can stop it.
+    let shutdown = interrupted()?;
     let listener = crate::edge::server::bind(port).await?;
     let port = listener.local_addr()?.port();
     printer.data(&Listening {
@@ -75,12 +77,6 @@ async fn serve<O: Origin + 'static>(
     printer.info("Press Ctrl-C to stop.");
     let printer = *printer;
     let log: Rc<dyn Fn(&str)> = Rc::new(move |line: &str| printer.info(line));
-    let shutdown = async {
-        // Without a signal handler there is nothing to wait for but the process's end.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
     crate::edge::server::serve(
         listener,
         Rc::new(distribution),
@@ -89,6 +85,22 @@ async fn serve<O: Origin + 'static>(
         shutdown,
     )
     .await
+}
+
+/// Completes on Ctrl-C (SIGINT); the handler is in place when this returns.
+#[cfg(unix)]
+fn interrupted() -> Result<impl std::future::Future<Output = ()>> {
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        signal.recv().await;
+    })
+}
+
+#[cfg(not(unix))]
+fn interrupted() -> Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// What `up` and `deploy` would publish, built without AWS.

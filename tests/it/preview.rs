@@ -80,9 +80,16 @@ impl Preview {
         Reply::parse(&String::from_utf8_lossy(&raw))
     }
 
-    /// Stops the preview and returns what it logged.
+    /// Stops the preview with Ctrl-C (SIGINT), which must end it with exit 0; returns what it
+    /// logged.
     fn stop(mut self) -> String {
-        let _ = self.child.kill();
+        let interrupted = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "preview ended with {status} on Ctrl-C");
         let mut stderr = String::new();
         self.child
             .stderr
