@@ -5,11 +5,36 @@
 //! deploy shows at once), fingerprinted names `public, max-age=31536000, immutable`, others a short
 //! max-age.
 
+use std::collections::BTreeMap;
+
 use crate::config::CacheRule;
 
 pub const HTML_CACHE: &str = "no-cache";
 pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
 pub const DEFAULT_CACHE: &str = "public, max-age=300";
+
+/// What a published object carries besides its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHeaders {
+    pub content_type: String,
+    pub cache_control: String,
+    /// User metadata (`x-amz-meta-<name>`), by name without the prefix.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The headers `deploy` publishes `key` with: the one place they are decided, so that `preview`
+/// serves the folder with exactly what a deploy would set.
+pub fn published(
+    key: &str,
+    rules: &[CacheRule],
+    matchers: &[globset::GlobMatcher],
+) -> ObjectHeaders {
+    ObjectHeaders {
+        content_type: content_type(key),
+        cache_control: cache_control(key, rules, matchers),
+        metadata: BTreeMap::new(),
+    }
+}
 
 pub fn is_html(key: &str) -> bool {
     key.rsplit_once('.')

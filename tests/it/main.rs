@@ -13,6 +13,7 @@ mod faults;
 mod iam;
 mod kills;
 mod lease;
+mod preview;
 mod provision;
 mod provision_cloudfront;
 mod provision_dns;

@@ -106,7 +106,8 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn desired(name: &str, headers: &Headers) -> Result<ResponseHeadersPolicyConfig> {
+/// The policy for `name` with the site's `[headers]`.
+pub fn desired(name: &str, headers: &Headers) -> Result<ResponseHeadersPolicyConfig> {
     let security = ResponseHeadersPolicySecurityHeadersConfig::builder()
         .strict_transport_security(
             ResponseHeadersPolicyStrictTransportSecurity::builder()
