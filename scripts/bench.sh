@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploy benchmark against the local emulator: a synthetic site of N files (mixed sizes), then
 # the first deploy, a no-op deploy and a deploy with 1% of the files changed. Prints wall time,
-# client CPU time (user + sys of the sitewarden process) and the AWS requests by operation.
+# client CPU time (user + sys of the sitewarden process), peak RSS and the AWS requests by operation.
 #
 #   scripts/bench.sh [FILES] [TOTAL_MB]      defaults: 10000 files, ~370 MB
 set -euo pipefail
@@ -45,15 +45,16 @@ cd "$work"
 run() {
   local label=$1; shift
   local out cpu
-  TIMEFORMAT='%R %U %S'
-  { time "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"; } 2> "$work/time.txt"
-  read -r wall user sys < "$work/time.txt"
+  # GNU time: wall, user and system CPU, peak resident set (KB).
+  /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' \
+    "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"
+  read -r wall user sys rss_kb < "$work/time.txt"
   cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
   out=$(python3 -c "
 import json; d = json.load(open('$work/out.json'))
 r = d['requests']; total = sum(r.values())
 print(f\"uploaded {d['uploaded']:>6}  requests {total:>6}  {dict(sorted(r.items()))}\")")
-  printf '%-16s wall %7.2fs  cpu %6ss  %s\n' "$label" "$wall" "$cpu" "$out"
+  printf '%-16s wall %7.2fs  cpu %6ss  rss %5d MB  %s\n' "$label" "$wall" "$cpu" "$((rss_kb / 1024))" "$out"
   grep -o 'hashed .*' "$work/log.txt" | sed 's/^/                 /' || true
 }
 
