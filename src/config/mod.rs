@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod csp_syntax;
 mod encoding;
 mod error;
 mod redirect;
