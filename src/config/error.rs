@@ -14,6 +14,9 @@ pub enum ConfigError {
     },
     #[error("invalid config file `{path}`: {message}")]
     Parse { path: PathBuf, message: String },
+    /// The file is not UTF-8: what it looks like, and where the first stray byte is.
+    #[error("invalid config file `{path}`: {message}")]
+    Encoding { path: PathBuf, message: String },
     #[error("invalid config file `{path}`: `{key}`: {message}")]
     Invalid {
         path: PathBuf,
@@ -28,6 +31,11 @@ impl ConfigError {
             ConfigError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 Some("run `sitewarden init` to write one, or pass `-c FILE`".to_owned())
             }
+            ConfigError::Encoding { path, .. } => Some(format!(
+                "save it as UTF-8: in the editor's encoding menu, or with \
+                 `iconv -f <encoding> -t UTF-8 {0} > {0}.utf8`",
+                path.display()
+            )),
             _ => None,
         }
     }

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod csp_syntax;
+mod encoding;
 mod error;
 mod redirect;
 mod validate;
@@ -289,9 +291,13 @@ pub struct Cdn {
 impl Config {
     /// Reads, parses and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
+        })?;
+        let text = encoding::decode(bytes).map_err(|message| ConfigError::Encoding {
+            path: path.to_owned(),
+            message,
         })?;
         Config::parse(&text, path)
     }

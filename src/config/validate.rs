@@ -23,6 +23,7 @@ impl Config {
         self.validate_site()?;
         self.validate_dns()?;
         self.validate_headers()?;
+        self.validate_csp_syntax()?;
         self.validate_cache()?;
         self.validate_redirects()?;
         self.validate_deploy()?;

@@ -1,16 +1,30 @@
 //! Stage 1, walk: the files under the source folder, as S3 keys.
 //!
 //! Keys are the relative paths with `/` separators in Unicode NFC (what browsers send); two files
-//! whose names differ only in normalisation would be one key, so they are refused. Symlinks are
-//! followed only when their target stays inside the source folder; `exclude` globs drop files.
+//! whose names differ only in normalisation or only in letter case would be one page, so they are
+//! refused. Symlinks are followed only when their target stays inside the source folder; `exclude`
+//! globs drop files. What cannot be published as a file — FIFOs, sockets, devices, symlink loops,
+//! unreadable files, names that are not UTF-8 or hold control characters, keys over S3's 1,024
+//! bytes, files too large to upload — is refused before anything is read or sent, every one listed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
 use unicode_normalization::UnicodeNormalization as _;
 
+use super::upload::PART_SIZE;
 use crate::error::{Error, Result};
 use crate::output::escape;
+
+/// S3's longest object key, in bytes of UTF-8.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// S3's most parts in one multipart upload.
+const MAX_PARTS: u64 = 10_000;
+/// The largest file an upload can carry: [`MAX_PARTS`] parts of [`PART_SIZE`] (78.1 GiB).
+pub const MAX_FILE_SIZE: u64 = MAX_PARTS * PART_SIZE;
+/// Refusals listed in one error; the rest are counted.
+const LISTED: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalFile {
@@ -32,23 +46,46 @@ pub struct Skipped {
     pub excluded: usize,
 }
 
+/// An entry of the source folder that cannot be published: its path as found (escaped) and why.
+#[derive(Debug)]
+struct Refusal {
+    name: String,
+    reason: String,
+}
+
+impl Refusal {
+    fn new(relative: &Path, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            name: shorten(&shown(relative)),
+            reason: reason.into(),
+        }
+    }
+}
+
 pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)> {
     let canonical_root = source_root(root)?;
-    // Each file with its path as found on disk (before NFC), for the collision error.
+    // Each file with its path as found on disk (before NFC), for the collision errors.
     let mut files: Vec<(LocalFile, String)> = Vec::new();
     let mut skipped = Skipped::default();
+    let mut refused = Vec::new();
     let walker = ignore::WalkBuilder::new(&canonical_root)
         .standard_filters(false)
         .follow_links(false)
         .sort_by_file_name(std::cmp::Ord::cmp)
         .build();
     for entry in walker {
-        let entry = entry.map_err(|e| {
-            Error::Other(anyhow::Error::new(e).context("cannot walk the source folder"))
-        })?;
-        if let Some(found) = file_of(&entry, &canonical_root, exclude, &mut skipped)? {
-            files.push(found);
+        let found = match entry {
+            Ok(entry) => file_of(&entry, &canonical_root, exclude, &mut skipped),
+            Err(e) => Err(unwalkable(&e, &canonical_root)),
+        };
+        match found {
+            Ok(Some(file)) => files.push(file),
+            Ok(None) => {}
+            Err(refusal) => refused.push(refusal),
         }
+    }
+    if !refused.is_empty() {
+        return Err(refusal_error(root, &refused));
     }
     if files.is_empty() {
         return Err(Error::usage_with_hint(
@@ -61,6 +98,7 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<(Vec<LocalFile>, Skipped)>
     }
     files.sort_by(|a, b| a.0.key.cmp(&b.0.key));
     check_nfc_collisions(&files)?;
+    check_case_collisions(&files)?;
     Ok((files.into_iter().map(|(f, _)| f).collect(), skipped))
 }
 
@@ -81,14 +119,14 @@ fn source_root(root: &Path) -> Result<std::path::PathBuf> {
     Ok(canonical_root)
 }
 
-/// The file an entry publishes, with its path as found on disk; `None` for folders, skipped links,
-/// excluded files and special files.
+/// The file an entry publishes, with its path as found on disk; `None` for folders, skipped links
+/// and excluded files; a [`Refusal`] for what cannot be published.
 fn file_of(
     entry: &ignore::DirEntry,
     canonical_root: &Path,
     exclude: &GlobSet,
     skipped: &mut Skipped,
-) -> Result<Option<(LocalFile, String)>> {
+) -> Result<Option<(LocalFile, String)>, Refusal> {
     let Some(file_type) = entry.file_type() else {
         return Ok(None);
     };
@@ -99,15 +137,27 @@ fn file_of(
     if relative.as_os_str().is_empty() || file_type.is_dir() {
         return Ok(None);
     }
-    let key = key_of(relative)?;
+    let key = key_of(relative).ok_or_else(|| {
+        Refusal::new(
+            relative,
+            "the name is not valid UTF-8, so it cannot be an S3 key or a URL",
+        )
+    })?;
+    if exclude.is_match(&key) {
+        skipped.excluded += 1;
+        return Ok(None);
+    }
+    check_key(&key).map_err(|reason| Refusal::new(relative, reason))?;
     let path = if file_type.is_symlink() {
-        match entry.path().canonicalize() {
-            Ok(target) if target.starts_with(canonical_root) && target.is_file() => target,
-            Ok(target) if target.starts_with(canonical_root) && target.is_dir() => {
+        match link_target(entry.path(), canonical_root)
+            .map_err(|reason| Refusal::new(relative, reason))?
+        {
+            Link::File(target) => target,
+            Link::Folder => {
                 skipped.folder_links.push(key);
                 return Ok(None);
             }
-            _ => {
+            Link::Outside => {
                 skipped.outside_links.push(key);
                 return Ok(None);
             }
@@ -115,19 +165,224 @@ fn file_of(
     } else if file_type.is_file() {
         entry.path().to_owned()
     } else {
-        return Ok(None); // sockets, fifos, devices
+        return Err(Refusal::new(
+            relative,
+            format!("{}, not a regular file", special_kind(&file_type)),
+        ));
     };
-    if exclude.is_match(&key) {
-        skipped.excluded += 1;
-        return Ok(None);
-    }
-    let size = std::fs::metadata(&path)
-        .map_err(|e| {
-            Error::Other(anyhow::Error::new(e).context(format!("cannot read `{}`", path.display())))
-        })?
-        .len();
+    let size = readable_size(&path).map_err(|reason| Refusal::new(relative, reason))?;
     let on_disk = relative.to_str().expect("checked by key_of").to_owned();
     Ok(Some((LocalFile { key, path, size }, on_disk)))
+}
+
+/// What a key may not be: control characters (URLs, S3 listings and terminals mangle them) and
+/// longer than S3 allows.
+fn check_key(key: &str) -> Result<(), String> {
+    if let Some(c) = key.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "the name contains the control character U+{:04X}, which URLs and S3 listings \
+             cannot carry as is",
+            u32::from(c)
+        ));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "its key is {} bytes long; S3 keys are at most {MAX_KEY_BYTES} bytes (UTF-8)",
+            key.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Where a symlink inside the source folder leads.
+enum Link {
+    /// A file inside the source folder: published under the link's name.
+    File(PathBuf),
+    /// A folder inside the source folder: not followed.
+    Folder,
+    /// Outside the source folder, or nowhere (dangling): not followed.
+    Outside,
+}
+
+fn link_target(link: &Path, canonical_root: &Path) -> Result<Link, String> {
+    let target = match link.canonicalize() {
+        Ok(target) => target,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Link::Outside),
+        Err(e) => {
+            return Err(match link_loop(link) {
+                Some(chain) => format!("a symlink loop ({chain})"),
+                None => format!("a symlink that cannot be resolved: {e}"),
+            });
+        }
+    };
+    if !target.starts_with(canonical_root) {
+        return Ok(Link::Outside);
+    }
+    let metadata = std::fs::metadata(&target).map_err(|e| format!("cannot be read: {e}"))?;
+    let inside = target.strip_prefix(canonical_root).unwrap_or(&target);
+    let shown = escape(&inside.to_string_lossy()).into_owned();
+    if metadata.is_file() {
+        Ok(Link::File(target))
+    } else if metadata.is_dir() {
+        Ok(Link::Folder)
+    } else {
+        Err(format!(
+            "a symlink to `{shown}`, {}, not a regular file",
+            special_kind(&metadata.file_type())
+        ))
+    }
+}
+
+/// The chain `a → b → a` when following `link` comes back to a link already met.
+fn link_loop(link: &Path) -> Option<String> {
+    let name = |p: &Path| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let mut chain = vec![link.to_owned()];
+    let mut current = link.to_owned();
+    for _ in 0..40 {
+        let target = std::fs::read_link(&current).ok()?;
+        let next = current.parent().map_or(target.clone(), |p| p.join(&target));
+        let looped = chain.contains(&next);
+        chain.push(next.clone());
+        if looped {
+            let names: Vec<String> = chain
+                .iter()
+                .map(|p| escape(&name(p)).into_owned())
+                .collect();
+            return Some(format!("`{}`", names.join("` → `")));
+        }
+        current = next;
+    }
+    None
+}
+
+#[cfg(unix)]
+fn special_kind(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// The size of a regular file this process can read (opening it proves that), within what an
+/// upload can carry.
+fn readable_size(path: &Path) -> Result<u64, String> {
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot be read: {e}"))?;
+    std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let size = metadata.len();
+    if size > MAX_FILE_SIZE {
+        return Err(format!(
+            "{size} bytes, over the {MAX_FILE_SIZE}-byte (78.1 GiB) limit of an upload \
+             ({MAX_PARTS} parts of {} MiB)",
+            PART_SIZE >> 20
+        ));
+    }
+    Ok(size)
+}
+
+/// A folder the walk could not enter (or another error of the walk), as a refusal.
+fn unwalkable(error: &ignore::Error, canonical_root: &Path) -> Refusal {
+    let mut inner = error;
+    let mut path = None;
+    loop {
+        match inner {
+            ignore::Error::WithPath { path: p, err } => {
+                path = Some(p.clone());
+                inner = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner = err;
+            }
+            _ => break,
+        }
+    }
+    let reason = match inner.io_error() {
+        // The walk's I/O errors wrap the system's error in one that repeats the path.
+        Some(e) => {
+            let system = std::error::Error::source(e)
+                .and_then(|s| s.downcast_ref::<std::io::Error>())
+                .unwrap_or(e);
+            format!("folder cannot be read: {system}")
+        }
+        None => format!("cannot be walked: {inner}"),
+    };
+    let relative = path
+        .as_deref()
+        .and_then(|p| p.strip_prefix(canonical_root).ok())
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Refusal::new(relative, reason)
+}
+
+fn refusal_error(root: &Path, refused: &[Refusal]) -> Error {
+    let mut lines: Vec<String> = refused
+        .iter()
+        .take(LISTED)
+        .map(|r| format!("  `{}`: {}", r.name, r.reason))
+        .collect();
+    if refused.len() > LISTED {
+        lines.push(format!("  ... and {} more", refused.len() - LISTED));
+    }
+    Error::usage_with_hint(
+        format!(
+            "the source folder `{}` has {} file(s) that cannot be published:\n{}",
+            escape(&root.display().to_string()),
+            refused.len(),
+            lines.join("\n")
+        ),
+        "only readable regular files (and symlinks to them inside the folder) are published: \
+         remove, rename or fix these, or add them to `deploy.exclude`",
+    )
+}
+
+/// A path as text: control characters escaped, bytes that are not UTF-8 as `\xE9`.
+fn shown(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::fmt::Write as _;
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut out = String::new();
+        for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+            out.push_str(&escape(chunk.valid()));
+            for byte in chunk.invalid() {
+                let _ = write!(out, "\\x{byte:02X}");
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        escape(&path.to_string_lossy()).into_owned()
+    }
+}
+
+/// A long name as its start and end, so that an error line stays readable.
+fn shorten(name: &str) -> String {
+    const KEEP: usize = 40;
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= 2 * KEEP + 1 {
+        return name.to_owned();
+    }
+    let head: String = chars[..KEEP].iter().collect();
+    let tail: String = chars[chars.len() - KEEP..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 /// Two files whose names are equal after NFC would be one S3 key: refused, naming both.
@@ -148,6 +403,27 @@ fn check_nfc_collisions(files: &[(LocalFile, String)]) -> Result<()> {
     ))
 }
 
+/// Two keys that differ only in letter case are one file on a case-insensitive file system
+/// (macOS, Windows: where sites are often built and checked out) and one path to people and
+/// links that do not mind case: one would hide the other. Refused, naming both.
+fn check_case_collisions(files: &[(LocalFile, String)]) -> Result<()> {
+    let mut seen: HashMap<String, &str> = HashMap::with_capacity(files.len());
+    for (file, _) in files {
+        if let Some(first) = seen.insert(file.key.to_lowercase(), &file.key) {
+            return Err(Error::usage_with_hint(
+                format!(
+                    "`{}` and `{}` differ only in letter case: on a case-insensitive file \
+                     system or path they are one file, so one would hide the other",
+                    escape(first),
+                    escape(&file.key)
+                ),
+                "rename or remove one of them, or add one to `deploy.exclude`",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `path` with every non-ASCII character as its code point (`cafe\u{301}`), so two names that
 /// look the same on a terminal can be told apart.
 fn spelled(path: &str) -> String {
@@ -164,117 +440,14 @@ fn spelled(path: &str) -> String {
     out
 }
 
-fn key_of(relative: &Path) -> Result<String> {
+/// The key of a relative path: `/`-separated, each part in NFC; `None` if a part is not UTF-8.
+fn key_of(relative: &Path) -> Option<String> {
     let mut parts = Vec::new();
     for component in relative.components() {
-        let text = component.as_os_str().to_str().ok_or_else(|| {
-            Error::usage(format!(
-                "file name `{}` is not valid UTF-8 and cannot be an S3 key",
-                escape(&relative.to_string_lossy())
-            ))
-        })?;
-        parts.push(text.nfc().collect::<String>());
+        parts.push(component.as_os_str().to_str()?.nfc().collect::<String>());
     }
-    Ok(parts.join("/"))
+    Some(parts.join("/"))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn globs(patterns: &[&str]) -> GlobSet {
-        let mut b = globset::GlobSetBuilder::new();
-        for p in patterns {
-            b.add(
-                globset::GlobBuilder::new(p)
-                    .literal_separator(true)
-                    .build()
-                    .unwrap(),
-            );
-        }
-        b.build().unwrap()
-    }
-
-    #[test]
-    fn keys_are_slash_separated_nfc_and_sorted() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("b/c")).unwrap();
-        std::fs::write(dir.path().join("b/c/x y#?%+.html"), "1").unwrap();
-        // "é" as e + combining acute (NFD) must become the single NFC character.
-        std::fs::write(dir.path().join("cafe\u{301}.txt"), "22").unwrap();
-        std::fs::write(dir.path().join("a.js.map"), "3").unwrap();
-        let (files, skipped) = walk(dir.path(), &globs(&["**/*.map"])).unwrap();
-        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(keys, ["b/c/x y#?%+.html", "caf\u{e9}.txt"]);
-        assert_eq!(files[1].size, 2);
-        assert_eq!(skipped.excluded, 1);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn symlinks_out_of_the_root_are_not_followed() {
-        let outside = tempfile::tempdir().unwrap();
-        std::fs::write(outside.path().join("secret.txt"), "s").unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.html"), "i").unwrap();
-        std::os::unix::fs::symlink(
-            outside.path().join("secret.txt"),
-            dir.path().join("leak.txt"),
-        )
-        .unwrap();
-        std::os::unix::fs::symlink(dir.path().join("index.html"), dir.path().join("alias.html"))
-            .unwrap();
-        std::fs::create_dir(dir.path().join("docs")).unwrap();
-        std::fs::write(dir.path().join("docs/page.html"), "p").unwrap();
-        std::os::unix::fs::symlink(dir.path().join("docs"), dir.path().join("manual")).unwrap();
-        let (files, skipped) = walk(dir.path(), &GlobSet::empty()).unwrap();
-        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(keys, ["alias.html", "docs/page.html", "index.html"]);
-        assert_eq!(skipped.outside_links, ["leak.txt"]);
-        assert_eq!(skipped.folder_links, ["manual"]);
-    }
-
-    #[test]
-    fn names_equal_after_nfc_are_refused_naming_both() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("menu")).unwrap();
-        std::fs::write(dir.path().join("menu/caf\u{e9}.html"), "precomposed").unwrap();
-        std::fs::write(dir.path().join("menu/cafe\u{301}.html"), "decomposed").unwrap();
-        let err = walk(dir.path(), &GlobSet::empty()).unwrap_err();
-        assert!(matches!(err, Error::Usage { .. }));
-        assert_eq!(
-            err.to_string(),
-            "`menu/cafe\\u{301}.html` and `menu/caf\\u{e9}.html` are both published as \
-             `menu/caf\u{e9}.html`: their names differ only in Unicode normalisation, and S3 \
-             keys are NFC (what browsers send), so one would overwrite the other"
-        );
-        // Folders collide the same way.
-        let dir = tempfile::tempdir().unwrap();
-        for folder in ["\u{c5}ngstr\u{f6}m", "A\u{30a}ngstro\u{308}m"] {
-            std::fs::create_dir(dir.path().join(folder)).unwrap();
-            std::fs::write(dir.path().join(folder).join("index.html"), "x").unwrap();
-        }
-        let err = walk(dir.path(), &GlobSet::empty()).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("index.html` are both published as"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn missing_and_empty_folders_are_usage_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = walk(&dir.path().join("dist"), &GlobSet::empty()).unwrap_err();
-        assert!(matches!(missing, Error::Usage { .. }));
-        assert!(
-            missing.to_string().contains("dist` cannot be read"),
-            "{missing}"
-        );
-        let empty = walk(dir.path(), &GlobSet::empty()).unwrap_err();
-        assert!(
-            empty.to_string().ends_with("has no files to publish"),
-            "{empty}"
-        );
-    }
-}
+mod tests;

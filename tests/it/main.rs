@@ -6,6 +6,7 @@
 mod adopt;
 mod audit;
 mod aws;
+mod bad_input;
 mod browser;
 mod cli;
 mod deploy;
