@@ -75,7 +75,7 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
         .key(&file.key)
         .content_type(&file.content_type)
         .cache_control(&file.cache_control)
-        .metadata(SHA256_META, &file.sha256)
+        .set_metadata(Some(with_csp(file)))
         .checksum_sha256(hex_to_base64(&file.sha256))
         .body(body)
         .send()
@@ -88,6 +88,18 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
     })
 }
 
+/// The object's user metadata: its SHA-256 and, for a page with one, its policy (`x-amz-meta-csp`,
+/// which the viewer-response function turns into the header). Within S3's 2 KB of metadata by
+/// construction (`csp::METADATA_ROOM`).
+fn with_csp(file: &Local) -> std::collections::HashMap<String, String> {
+    let mut metadata =
+        std::collections::HashMap::from([(SHA256_META.to_owned(), file.sha256.clone())]);
+    if let Some(policy) = &file.csp {
+        metadata.insert(crate::csp::METADATA_KEY.to_owned(), policy.clone());
+    }
+    metadata
+}
+
 async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
     let resource = format!("object `{}`", crate::output::escape(&file.key));
     let created = s3
@@ -96,7 +108,7 @@ async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Upl
         .key(&file.key)
         .content_type(&file.content_type)
         .cache_control(&file.cache_control)
-        .metadata(SHA256_META, &file.sha256)
+        .set_metadata(Some(with_csp(file)))
         .checksum_algorithm(ChecksumAlgorithm::Sha256)
         .send()
         .await

@@ -1,5 +1,6 @@
 //! CloudFront in front of the content bucket: the Origin Access Control, the security response
-//! headers policy, the viewer-request CloudFront Function, the distribution itself and its standard
+//! headers policy, the viewer-request CloudFront Function (and the viewer-response one of CSP
+//! `"auto"`), the distribution itself and its standard
 //! logging (v2, CloudWatch Logs vended logs into the log bucket).
 //!
 //! Every part is found again by its deterministic name `sitewarden-<site>` (the distribution by its
@@ -34,6 +35,11 @@ struct Parts {
     oac_id: Option<String>,
     headers_policy_id: Option<String>,
     function_arn: Option<String>,
+    /// The viewer-response function of CSP `"auto"` (`None` with a fixed policy, or in `plan`
+    /// when it would be created: [`Parts::csp`] tells which).
+    csp_function_arn: Option<String>,
+    /// Whether the distribution associates the viewer-response function (CSP `"auto"`).
+    csp: bool,
 }
 
 /// What became of the distribution in this run.
@@ -50,10 +56,16 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
         oac_id: oac::reconcile(ctx, plan).await?,
         headers_policy_id: headers::reconcile(ctx, plan).await?,
         function_arn: function::reconcile(ctx, plan).await?,
+        csp_function_arn: function::reconcile_csp(ctx, plan).await?,
+        csp: ctx.config.headers.csp() == crate::config::Csp::Auto,
     };
     // Boxed: the distribution's SDK futures would make every caller's future large.
     let distribution = Box::pin(distribution::reconcile(ctx, known, &parts, plan)).await?;
     logging::reconcile(ctx, &distribution, plan).await?;
+    // Only once the distribution no longer runs it (a switch from "auto" to a fixed policy).
+    if matches!(distribution, Distribution::Exists(_)) {
+        function::remove_unused_csp(ctx, plan).await?;
+    }
     if let Distribution::Exists(reference) = distribution {
         known.distribution = Some(reference);
     }

@@ -481,3 +481,19 @@ fn the_code_leaves_the_comments_in_the_template() {
     let bare = render(&config("[site]\nname = \"docs\"\nsource = \"dist\"\n")).unwrap();
     assert!(bare.len() < 3500, "{} bytes:\n{bare}", bare.len());
 }
+
+#[test]
+fn the_viewer_response_function_loads_and_fits() {
+    let code = render_csp();
+    assert!(code.starts_with("// sitewarden viewer-response function"));
+    assert_eq!(
+        code.lines()
+            .filter(|l| l.trim_start().starts_with("//"))
+            .count(),
+        1
+    );
+    assert!(code.contains("x-amz-meta-csp") && code.contains("content-security-policy"));
+    assert!(code.len() < 1024, "{} bytes", code.len());
+    // The embedded engine refuses code that does not parse or defines no `handler`.
+    Function::load(&code).unwrap();
+}
