@@ -234,3 +234,52 @@ fn weak_policies_are_named() {
         ["the wildcard `https://*.example.com` in script-src"]
     );
 }
+
+/// Every HTML file under `dir`, recursively.
+fn html_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            html_files(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// Every example page gets a strict policy of its own (`SITEWARDEN_EXAMPLES` names another
+/// folder of sites to measure); the totals are printed for `--nocapture`.
+#[test]
+fn every_example_page_gets_a_strict_policy() {
+    let root = std::env::var_os("SITEWARDEN_EXAMPLES").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        std::path::PathBuf::from,
+    );
+    let mut files = Vec::new();
+    html_files(&root, &mut files);
+    assert!(!files.is_empty(), "no pages under {}", root.display());
+    let mut hashes = std::collections::BTreeSet::new();
+    let mut fallbacks = Vec::new();
+    for file in &files {
+        let page = analyse(&std::fs::read(file).unwrap());
+        hashes.extend(page.hashes().cloned());
+        match page.outcome(METADATA_ROOM) {
+            Outcome::Strict(policy) => assert!(weaknesses(&policy).is_empty(), "{policy}"),
+            other => fallbacks.push(format!("{}: {other:?}", file.display())),
+        }
+    }
+    eprintln!(
+        "{} pages, {} distinct inline hashes, {} on a fallback",
+        files.len(),
+        hashes.len(),
+        fallbacks.len()
+    );
+    if std::env::var_os("SITEWARDEN_EXAMPLES").is_none() {
+        assert_eq!(fallbacks, Vec::<String>::new());
+    } else {
+        eprintln!("{fallbacks:#?}");
+    }
+}
