@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploy benchmark against the local emulator: a synthetic site of N files (mixed sizes), then
 # the first deploy, a no-op deploy and a deploy with 1% of the files changed. Prints wall time,
-# client CPU time (user + sys of the sitewarden process) and the AWS requests by operation.
+# client CPU time (user + sys of the sitewarden process), peak RSS and the AWS requests by operation.
 # A fifth of the files are HTML pages with inline scripts, styles and handlers (shared and
 # page-specific ones), so CSP "auto" analyses real markup; BENCH_CSP sets the policy (default
 # "auto"; a fixed policy such as "default-src 'self'" measures a deploy without the analysis).
@@ -61,9 +61,10 @@ cd "$work"
 run() {
   local label=$1; shift
   local out cpu
-  TIMEFORMAT='%R %U %S'
-  { time "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"; } 2> "$work/time.txt"
-  read -r wall user sys < "$work/time.txt"
+  # GNU time: wall, user and system CPU, peak resident set (KB).
+  /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' \
+    "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"
+  read -r wall user sys rss_kb < "$work/time.txt"
   cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
   out=$(python3 -c "
 import json; d = json.load(open('$work/out.json'))
@@ -71,7 +72,7 @@ r = d['requests']; total = sum(r.values())
 c = d.get('csp') or {}
 extra = f\"  csp: {c['per_page']} pages, {c['hashes']} hashes, {len(c['fallbacks'])} fallbacks\" if c else ''
 print(f\"uploaded {d['uploaded']:>6}  requests {total:>6}  {dict(sorted(r.items()))}{extra}\")")
-  printf '%-16s wall %7.2fs  cpu %6ss  %s\n' "$label" "$wall" "$cpu" "$out"
+  printf '%-16s wall %7.2fs  cpu %6ss  rss %5d MB  %s\n' "$label" "$wall" "$cpu" "$((rss_kb / 1024))" "$out"
   grep -o 'hashed .*\|analysed .*' "$work/log.txt" | sed 's/^/                 /' || true
 }
 

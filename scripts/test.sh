@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Every check CI runs: formatting, lints, Rust unit + integration tests (against the local emulator),
-# and the emulator's own fidelity tests. Installs what it needs (the emulator venv) on first run.
+# and the emulator's own fidelity tests. Installs what it needs (the emulator venv, Chromium) on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== emulator venv" >&2
 scripts/emulator.sh setup
+
+echo "== chromium (the browser tests load the example sites in it)" >&2
+if ! command -v "${CHROMIUM:-chromium}" >/dev/null; then
+  SUDO=
+  if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then SUDO=sudo; fi
+  if ! { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium; }; then
+    echo "error: could not install Chromium; install the Debian package \`chromium\` (or set CHROMIUM to a Chromium binary)" >&2
+    exit 1
+  fi
+fi
 
 echo "== module layers (no cycle, no import between provision/deploy/audit, no file over 600 lines)" >&2
 layers=$(python3 scripts/layers.py src)

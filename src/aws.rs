@@ -144,6 +144,10 @@ pub struct Aws {
     pub bucket_owner: ExpectedBucketOwner,
 }
 
+/// Attempts per call, the first included: the SDK's standard retry mode (exponential backoff with
+/// jitter, a retry-token bucket) retries throttling, 5xx answers and transient connection errors.
+pub const MAX_ATTEMPTS: u32 = 5;
+
 impl Aws {
     /// Loads credentials and builds the clients. `region` is the site's region if the config names
     /// one; otherwise the profile's or environment's region is used.
@@ -153,7 +157,7 @@ impl Aws {
     ) -> Result<Aws> {
         let settings = options.into();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(5))
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))

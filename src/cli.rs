@@ -115,6 +115,17 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Serve the site on 127.0.0.1 as CloudFront would: the local folder as `up` and `deploy`
+    /// would publish it, or with --remote what is live
+    Preview {
+        /// Port on 127.0.0.1 (0: any free port)
+        #[arg(long, value_name = "N", default_value_t = 8080)]
+        port: u16,
+        /// Serve what is live: the distribution's config, LIVE function, headers policy and the
+        /// objects in its bucket
+        #[arg(long)]
+        remote: bool,
+    },
     /// Print the least-privilege IAM policy for deploying (CI) or provisioning this site
     IamPolicy {
         /// What the identity will run

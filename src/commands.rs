@@ -1,4 +1,9 @@
-//! `plan`, `up` and `destroy`: glue between the command line and `provision`.
+//! `plan`, `up` and `destroy`: glue between the command line and `provision`; `preview` in its
+//! own file.
+
+mod preview;
+
+pub use preview::preview;
 
 use std::collections::BTreeMap;
 use std::fmt;

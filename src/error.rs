@@ -33,7 +33,10 @@ pub mod code {
     pub const ACCESS_DENIED: &str = "AccessDenied";
     pub const ACCESS_DENIED_EXCEPTION: &str = "AccessDeniedException";
     pub const BUCKET_ALREADY_EXISTS: &str = "BucketAlreadyExists";
+    pub const BUCKET_ALREADY_OWNED_BY_YOU: &str = "BucketAlreadyOwnedByYou";
     pub const CONDITIONAL_REQUEST_CONFLICT: &str = "ConditionalRequestConflict";
+    /// CloudWatch Logs: the resource exists (or tags were given for one that exists).
+    pub const CONFLICT_EXCEPTION: &str = "ConflictException";
     pub const EXPIRED_TOKEN: &str = "ExpiredToken";
     pub const EXPIRED_TOKEN_EXCEPTION: &str = "ExpiredTokenException";
     pub const INVALID_ACCESS_KEY_ID: &str = "InvalidAccessKeyId";
@@ -53,6 +56,7 @@ pub mod code {
     pub const NO_SUCH_WEBSITE_CONFIGURATION: &str = "NoSuchWebsiteConfiguration";
     pub const NOT_FOUND: &str = "NotFound";
     pub const NOT_FOUND_EXCEPTION: &str = "NotFoundException";
+    pub const ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS: &str = "OriginAccessControlAlreadyExists";
     pub const OWNERSHIP_CONTROLS_NOT_FOUND_ERROR: &str = "OwnershipControlsNotFoundError";
     pub const PRECONDITION_FAILED: &str = "PreconditionFailed";
     pub const REQUEST_FAILED: &str = "RequestFailed";
@@ -61,6 +65,16 @@ pub mod code {
     pub const SERVER_SIDE_ENCRYPTION_CONFIGURATION_NOT_FOUND_ERROR: &str =
         "ServerSideEncryptionConfigurationNotFoundError";
     pub const SIGNATURE_DOES_NOT_MATCH: &str = "SignatureDoesNotMatch";
+    /// S3's throttling answer (503).
+    pub const SLOW_DOWN: &str = "SlowDown";
+    /// Throttling: REST-XML and query services (CloudFront, Route 53, STS).
+    pub const THROTTLING: &str = "Throttling";
+    /// Throttling: JSON services (KMS, ACM, CloudWatch Logs).
+    pub const THROTTLING_EXCEPTION: &str = "ThrottlingException";
+    pub const REQUEST_LIMIT_EXCEEDED: &str = "RequestLimitExceeded";
+    pub const TOO_MANY_REQUESTS_EXCEPTION: &str = "TooManyRequestsException";
+    /// Route 53: a change to the same zone is still in progress.
+    pub const PRIOR_REQUEST_NOT_COMPLETE: &str = "PriorRequestNotComplete";
     pub const TOO_MANY_BUCKETS: &str = "TooManyBuckets";
     pub const TOO_MANY_DISTRIBUTIONS: &str = "TooManyDistributions";
     pub const UNAUTHORIZED_OPERATION: &str = "UnauthorizedOperation";
@@ -255,6 +269,17 @@ fn aws_hint(code: &str, resource: &str) -> Option<String> {
         code::REQUEST_FAILED => {
             "AWS could not be reached; check the network, `--region` and `--endpoint-url`".to_owned()
         }
+        code::SLOW_DOWN
+        | code::THROTTLING
+        | code::THROTTLING_EXCEPTION
+        | code::REQUEST_LIMIT_EXCEEDED
+        | code::TOO_MANY_REQUESTS_EXCEPTION
+        | code::PRIOR_REQUEST_NOT_COMPLETE => {
+            "AWS throttled this call and it was retried with backoff; wait a minute and run the \
+             command again (it resumes where it stopped), or lower `deploy.concurrency` if \
+             deploys meet this often"
+                .to_owned()
+        }
         code::TOO_MANY_DISTRIBUTIONS | code::LIMIT_EXCEEDED_EXCEPTION | code::TOO_MANY_BUCKETS => {
             "an account quota is reached; request an increase in Service Quotas or remove unused \
              resources"
@@ -346,5 +371,21 @@ mod tests {
         let hint = aws_hint("BucketAlreadyExists", "bucket `docs-site-1`").unwrap();
         assert!(hint.contains("bucket `docs-site-1` belongs to another account"));
         assert_eq!(aws_hint("NoSuchKey", "x"), None);
+    }
+
+    #[test]
+    fn throttling_in_every_protocol_gets_the_retry_hint() {
+        for code in [
+            "SlowDown",
+            "Throttling",
+            "ThrottlingException",
+            "PriorRequestNotComplete",
+        ] {
+            let hint = aws_hint(code, "x").unwrap();
+            assert!(
+                hint.contains("throttled") && hint.contains("run the"),
+                "{hint}"
+            );
+        }
     }
 }

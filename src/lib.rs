@@ -71,6 +71,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Unlock { force } => {
             return runtime()?.block_on(commands::unlock(&settings, &printer, force));
         }
+        Command::Preview { port, remote } => {
+            return runtime()?.block_on(commands::preview(&settings, &printer, port, remote));
+        }
         Command::IamPolicy { purpose } => {
             return runtime()?.block_on(commands::iam_policy(&settings, &printer, purpose));
         }

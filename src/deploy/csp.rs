@@ -87,6 +87,19 @@ pub fn assign(
     Ok(Some(report(local, todo.len())))
 }
 
+/// The policy a page carries under CSP `"auto"` (`None` for other objects, or with a fixed
+/// policy, or when it falls back to the site-wide one): what `deploy` stores as `x-amz-meta-csp`,
+/// for `preview` to serve a folder as a deploy would publish it.
+pub fn page_policy(config: &Config, key: &str, html: &[u8]) -> Option<String> {
+    if basis(config).is_none() || !is_html(key) {
+        return None;
+    }
+    crate::csp::analyse(html)
+        .outcome(METADATA_ROOM)
+        .policy()
+        .map(str::to_owned)
+}
+
 /// Each page's outcome, and its fallback reason as the error page (site-wide policy).
 fn analyse_all(
     local: &[Local],

@@ -5,11 +5,49 @@
 //! deploy shows at once), fingerprinted names `public, max-age=31536000, immutable`, others a short
 //! max-age.
 
+use std::collections::BTreeMap;
+
 use crate::config::CacheRule;
 
 pub const HTML_CACHE: &str = "no-cache";
 pub const IMMUTABLE_CACHE: &str = "public, max-age=31536000, immutable";
 pub const DEFAULT_CACHE: &str = "public, max-age=300";
+
+/// What a published object carries besides its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectHeaders {
+    pub content_type: String,
+    pub cache_control: String,
+    /// User metadata (`x-amz-meta-<name>`), by name without the prefix.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The headers `deploy` publishes `key` with: the one place they are decided, so that `preview`
+/// serves the folder with exactly what a deploy would set.
+pub fn published(
+    key: &str,
+    rules: &[CacheRule],
+    matchers: &[globset::GlobMatcher],
+) -> ObjectHeaders {
+    ObjectHeaders {
+        content_type: content_type(key),
+        cache_control: cache_control(key, rules, matchers),
+        metadata: BTreeMap::new(),
+    }
+}
+
+/// The user metadata of a published object: its SHA-256 (`x-amz-meta-sha256`, from which a lost
+/// manifest is rebuilt) and, for a page under CSP `"auto"`, its own policy (`x-amz-meta-csp`, which
+/// the viewer-response function turns into the header). Deploy uploads exactly this; `preview`
+/// serves it.
+pub fn metadata(sha256: &str, csp: Option<&str>) -> BTreeMap<String, String> {
+    let mut metadata =
+        BTreeMap::from([(super::manifest::SHA256_META.to_owned(), sha256.to_owned())]);
+    if let Some(policy) = csp {
+        metadata.insert(crate::csp::METADATA_KEY.to_owned(), policy.to_owned());
+    }
+    metadata
+}
 
 pub fn is_html(key: &str) -> bool {
     key.rsplit_once('.')

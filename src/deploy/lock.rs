@@ -44,6 +44,12 @@ pub struct LeaseInfo {
     pub expires_at: u64,
     /// Tells this run's lease from another run's with the same holder text.
     pub token: String,
+    /// The holder's process id, and where that id means something ([`process_space`]): a lease
+    /// whose process is gone from this very machine is a killed run's, taken over at once.
+    #[serde(default)]
+    pub pid: u32,
+    #[serde(default)]
+    pub space: String,
 }
 
 impl LeaseInfo {
@@ -97,6 +103,29 @@ pub fn holder() -> String {
     format!("{user}@{host} pid {pid}")
 }
 
+/// Where a process id names one process: this boot of this machine and this pid namespace
+/// (Linux: the boot id and `/proc/self/ns/pid`, so two containers on one host differ). Empty
+/// where that cannot be told; a lease from an empty space is never taken for a dead run's.
+fn process_space() -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id");
+    let namespace = std::fs::read_link("/proc/self/ns/pid");
+    match (boot, namespace) {
+        (Ok(boot), Ok(namespace)) => format!("{}/{}", boot.trim(), namespace.display()),
+        _ => String::new(),
+    }
+}
+
+/// Whether the lease's holder was a process of this machine (same boot, same pid namespace)
+/// that no longer exists: a run that was killed, whose lease would otherwise block the next run
+/// until it expires.
+fn holder_is_gone(info: &LeaseInfo) -> bool {
+    !info.space.is_empty()
+        && info.space == process_space()
+        && info.pid != 0
+        && info.pid != std::process::id()
+        && !std::path::Path::new(&format!("/proc/{}", info.pid)).exists()
+}
+
 fn token() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -119,6 +148,8 @@ pub async fn read(s3: &Client, bucket: &str) -> Result<Option<(LeaseInfo, String
         expires: String::new(),
         expires_at: 0,
         token: String::new(),
+        pid: 0,
+        space: String::new(),
     });
     Ok(Some((info, etag)))
 }
@@ -143,7 +174,14 @@ async fn put(
     };
     match request.send().await {
         Ok(out) => Ok(Some(out.e_tag.unwrap_or_default())),
-        Err(e) if e.code().is_some_and(|c| CONDITION_LOST.contains(&c)) => Ok(None),
+        Err(e) if e.code().is_some_and(|c| CONDITION_LOST.contains(&c)) => {
+            // A retried write whose first attempt took effect (the answer was lost) fails its
+            // own condition: the lease then holds exactly what this run wrote, token and expiry.
+            match read(s3, bucket).await? {
+                Some((current, etag)) if current == *info => Ok(Some(etag)),
+                _ => Ok(None),
+            }
+        }
         Err(e) => Err(Error::aws(
             "PutObject",
             format!("object `{LOCK_KEY}` in `{bucket}`"),
@@ -186,6 +224,8 @@ pub async fn acquire(
         expires: String::new(),
         expires_at: 0,
         token: token(),
+        pid: std::process::id(),
+        space: process_space(),
     };
     let mut told = None;
     loop {
@@ -198,7 +238,7 @@ pub async fn acquire(
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
-        if current.expired(now_secs()) {
+        if current.expired(now_secs()) || holder_is_gone(&current) {
             // A killed run's lease: take it over, unless another run just did.
             if let Some(etag) = put(s3, bucket, &info, Condition::Matches(&etag)).await? {
                 return Ok(Lease::start(s3, bucket, etag, info));
@@ -418,6 +458,8 @@ mod tests {
             expires: rfc3339(220),
             expires_at: 220,
             token: "t".into(),
+            pid: 0,
+            space: String::new(),
         };
         assert!(!info.expired(219));
         assert!(info.expired(220));
@@ -425,5 +467,31 @@ mod tests {
             info.describe(),
             "deploy by ci, since 1970-01-01T00:01:40Z (lease expires 1970-01-01T00:03:40Z)"
         );
+    }
+
+    #[test]
+    fn a_lease_of_a_process_gone_from_this_machine_is_a_killed_runs() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let lease = |pid: u32, space: String| LeaseInfo {
+            holder: "me".into(),
+            operation: "deploy".into(),
+            started: String::new(),
+            expires: String::new(),
+            expires_at: u64::MAX,
+            token: "t".into(),
+            pid,
+            space,
+        };
+        if process_space().is_empty() {
+            return; // not Linux: never taken over early
+        }
+        assert!(holder_is_gone(&lease(dead, process_space())));
+        // This process, another machine or namespace, or a lease without a pid: not gone.
+        assert!(!holder_is_gone(&lease(std::process::id(), process_space())));
+        assert!(!holder_is_gone(&lease(dead, "another-boot/pid:[1]".into())));
+        assert!(!holder_is_gone(&lease(0, process_space())));
+        assert!(!holder_is_gone(&lease(dead, String::new())));
     }
 }

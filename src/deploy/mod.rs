@@ -166,9 +166,11 @@ pub fn prepare(
     check_walk(&files, &skipped, deploy, printer)?;
     let allow = glob_set(&deploy.allow);
     let mut findings = guard::check_names(&files, &allow);
-    let content_types: Vec<String> = files
+    let rules = &session.config.cache;
+    let matchers: Vec<_> = rules.iter().map(|r| r.glob.matcher()).collect();
+    let published: Vec<headers::ObjectHeaders> = files
         .iter()
-        .map(|f| headers::content_type(&f.key))
+        .map(|f| headers::published(&f.key, rules, &matchers))
         .collect();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let started = std::time::Instant::now();
@@ -202,19 +204,17 @@ pub fn prepare(
             "remove them from the source folder, add them to `deploy.exclude`, or list them in `deploy.allow` if they are meant to be public",
         ));
     }
-    let rules = &session.config.cache;
-    let matchers: Vec<_> = rules.iter().map(|r| r.glob.matcher()).collect();
     Ok(files
         .into_iter()
         .zip(digests)
-        .zip(content_types)
-        .map(|((file, digest), content_type)| Local {
-            cache_control: headers::cache_control(&file.key, rules, &matchers),
+        .zip(published)
+        .map(|((file, digest), published)| Local {
+            cache_control: published.cache_control,
             key: file.key,
             path: file.path,
             size: file.size,
             sha256: digest.sha256,
-            content_type,
+            content_type: published.content_type,
             // Set against the remote state (`csp::assign`): only changed pages are analysed.
             csp: None,
             csp_fallback: None,

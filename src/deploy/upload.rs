@@ -14,7 +14,6 @@ use tokio::sync::Semaphore;
 
 use super::diff::Local;
 use super::hash::{hex, hex_to_base64};
-use super::manifest::SHA256_META;
 use crate::error::{AwsResultExt as _, Error, Result};
 
 /// Files above this size are uploaded in parts.
@@ -88,16 +87,12 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
     })
 }
 
-/// The object's user metadata: its SHA-256 and, for a page with one, its policy (`x-amz-meta-csp`,
-/// which the viewer-response function turns into the header). Within S3's 2 KB of metadata by
-/// construction (`csp::METADATA_ROOM`).
+/// The object's user metadata ([`super::headers::metadata`]); within S3's 2 KB by construction
+/// (`csp::METADATA_ROOM`).
 fn with_csp(file: &Local) -> std::collections::HashMap<String, String> {
-    let mut metadata =
-        std::collections::HashMap::from([(SHA256_META.to_owned(), file.sha256.clone())]);
-    if let Some(policy) = &file.csp {
-        metadata.insert(crate::csp::METADATA_KEY.to_owned(), policy.clone());
-    }
-    metadata
+    super::headers::metadata(&file.sha256, file.csp.as_deref())
+        .into_iter()
+        .collect()
 }
 
 async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {

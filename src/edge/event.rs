@@ -182,6 +182,20 @@ impl Request {
         })
     }
 
+    /// The viewer-response event: this request (as the origin got it) and the response about to
+    /// go to the viewer. `response.cookies` holds the `Set-Cookie` values; S3 origins send none.
+    pub fn viewer_response_event(&self, response: &Response) -> Value {
+        let mut response = response.to_json();
+        response["cookies"] = json!({});
+        json!({
+            "version": "1.0",
+            "context": { "eventType": "viewer-response" },
+            "viewer": { "ip": self.viewer_ip.to_string() },
+            "request": self.to_json(),
+            "response": response,
+        })
+    }
+
     /// The request a function returned; `method` is read-only, so it stays this one's.
     fn returned(&self, value: &Value) -> Result<Request> {
         let uri = value
@@ -221,6 +235,22 @@ impl Response {
             object["statusDescription"] = json!(description);
         }
         object
+    }
+
+    /// The response a viewer-response function returned for `self`. The status stays this one's:
+    /// "Edge functions for viewer response events cannot modify the HTTP status code of the
+    /// response" ("Restrictions on all edge functions"); the headers are the function's.
+    pub(super) fn returned_to_viewer(&self, value: &Value) -> Result<Response> {
+        if !value.is_object() {
+            return Err(invalid(
+                "the viewer-response function returned no response object",
+            ));
+        }
+        Ok(Response {
+            status: self.status,
+            status_description: self.status_description.clone(),
+            headers: Fields::from_json(value.get("headers"), "headers")?,
+        })
     }
 
     fn returned(value: &Value) -> Result<Response> {

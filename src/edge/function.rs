@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rquickjs::{CatchResultExt as _, CaughtError, Context, Ctx, Runtime, Value};
 
-use super::event::{Outcome, Request};
+use super::event::{Outcome, Request, Response};
 use crate::error::{Error, Result};
 
 /// What one function may use.
@@ -92,11 +92,24 @@ impl Function {
 
     /// Runs the function on `request`'s viewer-request event.
     pub fn viewer_request(&self, request: &Request) -> Result<Outcome> {
-        let event = request.viewer_request_event().to_string();
+        let value = self.call(&request.viewer_request_event().to_string())?;
+        Outcome::returned(request, &value)
+    }
+
+    /// Runs the function on the viewer-response event of `request` and `response`: the response
+    /// the viewer gets, with the headers the function left. CloudFront runs it only for an
+    /// origin status below 400; the caller decides that.
+    pub fn viewer_response(&self, request: &Request, response: &Response) -> Result<Response> {
+        let value = self.call(&request.viewer_response_event(response).to_string())?;
+        response.returned_to_viewer(&value)
+    }
+
+    /// Calls `handler` with the event (JSON text) and reads back what it returned.
+    fn call(&self, event: &str) -> Result<serde_json::Value> {
         let returned = self.timed(|ctx| {
             let call = || -> rquickjs::Result<Option<String>> {
                 let handler: rquickjs::Function = ctx.globals().get("handler")?;
-                let event = ctx.json_parse(event.as_str())?;
+                let event = ctx.json_parse(event)?;
                 let returned: Value = handler.call((event,))?;
                 ctx.json_stringify(returned)?
                     .map(|s| s.to_string())
@@ -109,9 +122,8 @@ impl Function {
         let Some(returned) = returned else {
             return Err(failure("handler returned undefined"));
         };
-        let value: serde_json::Value = serde_json::from_str(&returned)
-            .map_err(|e| failure(&format!("handler returned {returned}: {e}")))?;
-        Outcome::returned(request, &value)
+        serde_json::from_str(&returned)
+            .map_err(|e| failure(&format!("handler returned {returned}: {e}")))
     }
 
     /// Runs `f` in the context with the time limit armed.

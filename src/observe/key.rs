@@ -70,6 +70,71 @@ pub async fn policy(kms: &Client, key_id: &str, resource: &str) -> Result<Option
         .and_then(|p| crate::policy::parse(&p)))
 }
 
+/// Enabled keys tagged for `site` that no alias names: what a run leaves when it is stopped
+/// between `CreateKey` and `CreateAlias`, or when its `CreateKey` answer was lost. Oldest first.
+/// Lists every alias and key of the region, and reads the tags of the unaliased ones only, so
+/// it is for the moment the site's alias is missing, not for every run.
+pub async fn unaliased_site_keys(
+    kms: &Client,
+    site: &str,
+    resource: &str,
+) -> Result<Vec<KeyMetadata>> {
+    let mut aliased = std::collections::HashSet::new();
+    let mut pages = kms.list_aliases().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.op("ListAliases", resource)?;
+        aliased.extend(
+            page.aliases
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| a.target_key_id),
+        );
+    }
+    let mut found = Vec::new();
+    let mut pages = kms.list_keys().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.op("ListKeys", resource)?;
+        for id in page
+            .keys
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|k| k.key_id)
+        {
+            if aliased.contains(&id) {
+                continue;
+            }
+            let tags = kms
+                .list_resource_tags()
+                .key_id(&id)
+                .send()
+                .await
+                // A scoped role may read only its own site's tags: a key it may not read is
+                // another's.
+                .or_missing(
+                    &[code::NOT_FOUND_EXCEPTION, code::ACCESS_DENIED_EXCEPTION],
+                    "ListResourceTags",
+                    resource,
+                )?;
+            let tagged = tags.is_some_and(|t| {
+                t.tags()
+                    .iter()
+                    .any(|t| t.tag_key() == crate::names::SITE_TAG && t.tag_value() == site)
+            });
+            if !tagged {
+                continue;
+            }
+            if let Some(key) = key(kms, &id, resource).await?
+                && key.key_state == Some(aws_sdk_kms::types::KeyState::Enabled)
+                && key.key_manager == Some(aws_sdk_kms::types::KeyManagerType::Customer)
+            {
+                found.push(key);
+            }
+        }
+    }
+    found.sort_by_key(|k| k.creation_date.map(|d| d.secs()));
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,52 @@ pub async fn get(s3: &Client, bucket: &str, key: &str, resource: &str) -> Result
     Ok(Some(Fetched { body, etag }))
 }
 
+/// An object as S3 serves it to a reader: the bytes and the headers S3 answers with.
+#[derive(Debug, Clone, Default)]
+pub struct Served {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    /// User metadata (`x-amz-meta-<name>`), by name without the prefix.
+    pub metadata: std::collections::BTreeMap<String, String>,
+    pub etag: Option<String>,
+    /// As an HTTP date.
+    pub last_modified: Option<String>,
+}
+
+/// One `GetObject` of the current version with its headers; `None` when the key is not there.
+pub async fn served(s3: &Client, bucket: &str, key: &str) -> Result<Option<Served>> {
+    let resource = format!("s3 object {bucket}/{key}");
+    let Some(out) = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .or_missing(&[code::NO_SUCH_KEY], "GetObject", &resource)?
+    else {
+        return Ok(None);
+    };
+    let last_modified = out
+        .last_modified
+        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::HttpDate).ok());
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {resource}: {e}"))?
+        .into_bytes()
+        .to_vec();
+    Ok(Some(Served {
+        body,
+        content_type: out.content_type,
+        cache_control: out.cache_control,
+        metadata: out.metadata.unwrap_or_default().into_iter().collect(),
+        etag: out.e_tag,
+        last_modified,
+    }))
+}
+
 /// An object as `ListObjectsV2` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {

@@ -21,6 +21,25 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
     let alias = &ctx.names.kms_alias;
     let resource = Resource::new(Kind::Key, alias);
     let Some(key) = observe(kms, alias).await? else {
+        let orphans =
+            observe::unaliased_site_keys(kms, &ctx.names.site, &resource.to_string()).await?;
+        if let Some(orphan) = orphans.first() {
+            // An interrupted run's key: named, not made again.
+            ctx.change(
+                plan,
+                &resource,
+                Action::Update,
+                format!(
+                    "name key {} (created by an interrupted run) and turn rotation on",
+                    orphan.key_id
+                ),
+            );
+            if ctx.apply {
+                name_key(ctx, alias, &orphan.key_id).await?;
+            }
+            known.key_arn.clone_from(&orphan.arn);
+            return Ok(());
+        }
         ctx.change(
             plan,
             &resource,
@@ -189,23 +208,39 @@ async fn create(ctx: &Ctx<'_>, alias: &str) -> Result<String> {
                 .tag_value(&ctx.names.site)
                 .build()?,
         )
+        // CreateKey has no idempotency token: a retry after a lost answer would make a second
+        // key. So it is sent once; a failed run leaves at most one tagged key, which the next
+        // run finds (`unaliased_site_keys`) and names.
+        .customize()
+        .config_override(
+            aws_sdk_kms::config::Builder::default()
+                .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled()),
+        )
         .send()
         .await
         .op("CreateKey", &resource)?
         .key_metadata
         .ok_or_else(|| anyhow::anyhow!("CreateKey answered without key metadata"))?;
+    name_key(ctx, alias, &key.key_id).await?;
+    Ok(key.arn.unwrap_or(key.key_id))
+}
+
+/// Gives a new key the site's alias and turns its rotation on.
+async fn name_key(ctx: &Ctx<'_>, alias: &str, key_id: &str) -> Result<()> {
+    let kms = &ctx.aws.kms;
+    let resource = Resource::new(Kind::Key, alias);
     kms.create_alias()
         .alias_name(alias)
-        .target_key_id(&key.key_id)
+        .target_key_id(key_id)
         .send()
         .await
         .op("CreateAlias", &resource)?;
     kms.enable_key_rotation()
-        .key_id(&key.key_id)
+        .key_id(key_id)
         .send()
         .await
         .op("EnableKeyRotation", &resource)?;
-    Ok(key.arn.unwrap_or(key.key_id))
+    Ok(())
 }
 
 /// Schedules the key for deletion (30-day window: recoverable with `CancelKeyDeletion`).

@@ -765,3 +765,87 @@ fn adopt_refuses_bad_input_and_changes_nothing() {
         "[site]\nname = \"other\"\nsource = \"dist\"\n"
     );
 }
+
+/// The end state every adopt must reach: the domain served through CloudFront, every object kept
+/// byte for byte, and the audit clean.
+async fn adopted(dir: &Path, poc: &Poc) -> bool {
+    let target = assert_domain_served(poc, "the re-run").await;
+    let report = Run::new(dir)
+        .json()
+        .args(["audit", "--fail-on", "low"])
+        .status_one_of([0, 3])
+        .run()
+        .into_json();
+    target.ends_with(".cloudfront.net")
+        && object_digests(poc).await == poc.objects
+        && failures(&report).is_empty()
+}
+
+fn adopt_args(poc: &Poc) -> Vec<String> {
+    [
+        "adopt",
+        "--bucket",
+        &poc.bucket,
+        "--domain",
+        &poc.domain,
+        "--dns-grace",
+        "0",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn adopt_converges_under_faults_and_when_killed_anywhere() {
+    use crate::kills::{Figures, broken_pages, count_requests, kill_at, points, release, spread};
+    let mut faulty = Figures::default();
+    for seed in 1..=3 {
+        let poc = build_poc("adopt-faults");
+        let dir = tempfile::tempdir().unwrap();
+        let key = format!("ADOPTFAULTS{seed}X{}", std::process::id());
+        crate::faults::set_faults(seed, &key, 0.025);
+        let out = Run::new(dir.path())
+            .env("AWS_ACCESS_KEY_ID", &key)
+            .args(adopt_args(&poc))
+            .status_one_of([0, 1])
+            .run();
+        crate::faults::control("DELETE", &format!("faults?scope={key}"), "");
+        if out.status == 1 {
+            adopt(dir.path(), &poc, &[]);
+        }
+        faulty.trials += 1;
+        if adopted(dir.path(), &poc).await {
+            faulty.converged += 1;
+        } else {
+            faulty.lost += 1;
+        }
+    }
+    faulty.report("adopt under faults");
+
+    let measure = build_poc("adopt-count");
+    let measure_dir = tempfile::tempdir().unwrap();
+    let args = adopt_args(&measure);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let total = count_requests(measure_dir.path(), &args);
+    let mut figures = Figures::default();
+    for k in spread(total, points() / 3) {
+        let poc = build_poc("adopt-kill");
+        let dir = tempfile::tempdir().unwrap();
+        let args = adopt_args(&poc);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let Some(scope) = kill_at(dir.path(), k, &args) else {
+            continue;
+        };
+        figures.trials += 1;
+        figures.broken += broken_pages(&poc.bucket).await.len();
+        release(&scope);
+        adopt(dir.path(), &poc, &[]);
+        if adopted(dir.path(), &poc).await {
+            figures.converged += 1;
+        } else {
+            figures.lost += 1;
+        }
+    }
+    figures.report("adopt");
+}

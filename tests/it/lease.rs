@@ -187,6 +187,9 @@ async fn put_lease(bucket: &str, holder: &str, expires_at: u64) {
         expires: "2026-12-01T10:02:00Z".to_owned(),
         expires_at,
         token: "other-run".to_owned(),
+        // A live process (this test's): the lease is taken over only once it expires.
+        pid: std::process::id(),
+        space: String::new(),
     };
     aws_clients(REGION)
         .await
@@ -532,4 +535,64 @@ async fn a_run_whose_lease_was_taken_notices_before_it_commits() {
         .unwrap()
         .unwrap();
     assert_eq!(holder.holder, "ci-runner-9 pid 3");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deploy_racing_a_rollback_leaves_exactly_one_build() {
+    let twins = Twins::up("race-rollback");
+    let dist_a = twins.a.path().join("dist");
+    write_build(&dist_a, "v1", 120);
+    let v1 = local_build(&dist_a);
+    let first = Run::new(twins.a.path())
+        .json()
+        .arg("deploy")
+        .run()
+        .into_json();
+    let v1_id = first["deploy_id"].as_str().unwrap().to_owned();
+    let mut outcomes = [0usize; 3]; // deploy won, rollback won, one after the other
+    for round in 0..3 {
+        write_build(&dist_a, &format!("v2-{round}"), 120);
+        Run::new(twins.a.path()).arg("deploy").run();
+        let v3_dir = twins.b.path().join("dist");
+        write_build(&v3_dir, &format!("v3-{round}"), 120);
+        let v3 = local_build(&v3_dir);
+        let (deploy_dir, rollback_dir) = (twins.b.path().to_owned(), twins.a.path().to_owned());
+        let id = v1_id.clone();
+        let deploy = std::thread::spawn(move || {
+            let out = Run::new(&deploy_dir)
+                .arg("deploy")
+                .status_one_of([0, 1])
+                .run();
+            (out.status, out.stderr)
+        });
+        let rollback = std::thread::spawn(move || {
+            let out = Run::new(&rollback_dir)
+                .args(["rollback", &id])
+                .status_one_of([0, 1])
+                .run();
+            (out.status, out.stderr)
+        });
+        let results = [deploy.join().unwrap(), rollback.join().unwrap()];
+        for (code, stderr) in &results {
+            assert!(
+                *code == 0 || stderr.contains("the site is locked by another run: "),
+                "round {round}: exit {code}\n{stderr}"
+            );
+        }
+        let live = published(&twins.bucket).await;
+        assert!(
+            live == v1 || live == v3,
+            "round {round}: the bucket is a mix: {results:?}"
+        );
+        match (results[0].0, results[1].0) {
+            (0, 1) => outcomes[0] += 1,
+            (1, 0) => outcomes[1] += 1,
+            _ => outcomes[2] += 1,
+        }
+        assert!(!lock_exists(&twins.bucket).await, "the lease is released");
+    }
+    eprintln!(
+        "deploy vs rollback: deploy won {}, rollback won {}, serialised {}",
+        outcomes[0], outcomes[1], outcomes[2]
+    );
 }

@@ -6,10 +6,14 @@
 mod adopt;
 mod audit;
 mod aws;
+mod browser;
 mod cli;
 mod deploy;
+mod faults;
 mod iam;
+mod kills;
 mod lease;
+mod preview;
 mod provision;
 mod provision_cloudfront;
 mod provision_dns;

@@ -348,7 +348,24 @@ impl Run {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::cargo_bin("sitewarden").expect("sitewarden binary");
+        let mut cmd = Command::from_std(self.std_command());
+        if let Some(timeout) = self.timeout {
+            cmd.timeout(timeout);
+        }
+        cmd
+    }
+
+    /// Starts the command without waiting (stdout and stderr to null): for a test that kills it.
+    pub fn spawn(self) -> std::process::Child {
+        self.std_command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sitewarden")
+    }
+
+    fn std_command(&self) -> StdCommand {
+        let mut cmd = StdCommand::new(env!("CARGO_BIN_EXE_sitewarden"));
         cmd.current_dir(&self.dir);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("AWS_") {
@@ -366,9 +383,6 @@ impl Run {
             .env("AWS_EC2_METADATA_DISABLED", "true");
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.args(self.argv());
-        if let Some(timeout) = self.timeout {
-            cmd.timeout(timeout);
-        }
         cmd
     }
 
@@ -823,6 +837,11 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
                 // The key has no alias before this call.
                 one("kms:CreateAlias", arn, resource_tag(&tag)),
             ]
+        }
+        "ListKeys" | "ListAliases" => vec![one(&format!("kms:{op}"), "*".to_owned(), Vec::new())],
+        "ListResourceTags" => {
+            let (arn, tag, _) = key();
+            vec![one("kms:ListResourceTags", arn, resource_tag(&tag))]
         }
         "EnableKeyRotation" => {
             // Also called right after CreateKey, before the alias is visible to IAM.

@@ -7,8 +7,8 @@ Patches must run before moto's server creates its per-service Flask apps, becaus
 import importlib
 
 # Order is irrelevant: modules touch disjoint services (`access` wraps the authorization hook
-# every service calls).
-SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs", "access")
+# every service calls; `faults` wraps the server's dispatcher).
+SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs", "access", "faults")
 
 
 def apply_all() -> list[str]:

@@ -107,3 +107,50 @@ fn code_errors_are_errors() {
     let nothing = Function::load("function handler(event) {}").unwrap();
     assert!(nothing.viewer_request(&Request::get("h", "/")).is_err());
 }
+
+#[test]
+fn a_viewer_response_function_sees_both_and_sets_headers_but_not_the_status() {
+    let function = Function::load(
+        "function handler(event) {
+            var r = event.response;
+            var meta = r.headers['x-amz-meta-csp'];
+            r.headers['content-security-policy'] = { value: meta.value + '; seen ' + event.context.eventType + ' ' + event.request.uri };
+            delete r.headers['x-amz-meta-csp'];
+            r.statusCode = 500;
+            return r;
+        }",
+    )
+    .unwrap();
+    let mut headers = crate::edge::Fields::default();
+    headers.add("x-amz-meta-csp", "default-src 'self'");
+    headers.add("content-type", "text/html");
+    let response = crate::edge::Response {
+        status: 200,
+        status_description: Some("OK".into()),
+        headers,
+    };
+    let out = function
+        .viewer_response(&Request::get("h", "/a/index.html"), &response)
+        .unwrap();
+    assert_eq!(out.status, 200);
+    assert_eq!(
+        out.headers.get("content-security-policy"),
+        Some("default-src 'self'; seen viewer-response /a/index.html")
+    );
+    assert_eq!(out.headers.get("x-amz-meta-csp"), None);
+    assert_eq!(out.headers.get("content-type"), Some("text/html"));
+}
+
+#[test]
+fn a_viewer_response_function_must_return_an_object() {
+    let function = Function::load("function handler(event) { return 3; }").unwrap();
+    let response = crate::edge::Response {
+        status: 200,
+        status_description: None,
+        headers: crate::edge::Fields::default(),
+    };
+    let err = function
+        .viewer_response(&Request::get("h", "/"), &response)
+        .unwrap_err();
+    assert!(err.to_string().contains("no response object"), "{err}");
+}

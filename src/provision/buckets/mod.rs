@@ -25,7 +25,7 @@ pub use policy::{content_policy, observe_policy, reconcile_content_policy};
 
 use super::{Action, Ctx, Known, Plan};
 use crate::aws::Aws;
-use crate::error::{AwsResultExt as _, Error, Result};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 use crate::names::{Kind, Resource};
 use crate::observe::bucket::{self as observe, Location, LogTarget};
 
@@ -213,10 +213,13 @@ async fn create(s3: &Client, bucket: &str, region: &str) -> Result<()> {
                 .build(),
         );
     }
-    request
-        .send()
-        .await
-        .op("CreateBucket", &format!("bucket `{bucket}`"))?;
+    // A retried create whose first attempt took effect (its answer lost) is told the bucket is
+    // already this account's: it is the one just made.
+    request.send().await.or_missing(
+        &[code::BUCKET_ALREADY_OWNED_BY_YOU],
+        "CreateBucket",
+        &format!("bucket `{bucket}`"),
+    )?;
     Ok(())
 }
 

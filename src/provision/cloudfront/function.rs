@@ -298,7 +298,7 @@ pub(super) fn render_csp() -> String {
 }
 
 /// The function code for this site.
-pub(super) fn render(config: &Config) -> Result<String> {
+pub fn render(config: &Config) -> Result<String> {
     // JSON is a JavaScript expression except for U+2028/U+2029 inside strings in older engines.
     let settings = settings(config)
         .to_string()

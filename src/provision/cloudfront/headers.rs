@@ -119,7 +119,7 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
 /// The Content-Security-Policy the headers policy sets: the fixed one, or in `"auto"` mode the strict
 /// site-wide policy of the error page (read from the source folder; without one, the base strict
 /// policy), with why the error page is on a fallback, if it is.
-pub(super) fn site_csp(config: &Config, source: Option<&Path>) -> (String, Option<String>) {
+pub fn site_csp(config: &Config, source: Option<&Path>) -> (String, Option<String>) {
     match config.headers.csp() {
         Csp::Fixed(policy) => (policy.to_owned(), None),
         Csp::Auto => {
@@ -135,11 +135,7 @@ pub(super) fn site_csp(config: &Config, source: Option<&Path>) -> (String, Optio
 /// not override: the viewer-response function sets each page's own, and whether CloudFront applies
 /// the headers policy before or after that function, a policy without Override leaves a
 /// Content-Security-Policy already there alone, so the function's value wins either way.
-pub(super) fn desired(
-    name: &str,
-    headers: &Headers,
-    csp: &str,
-) -> Result<ResponseHeadersPolicyConfig> {
+pub fn desired(name: &str, headers: &Headers, csp: &str) -> Result<ResponseHeadersPolicyConfig> {
     let security = ResponseHeadersPolicySecurityHeadersConfig::builder()
         .strict_transport_security(
             ResponseHeadersPolicyStrictTransportSecurity::builder()

@@ -6,7 +6,9 @@
 use aws_sdk_cloudwatchlogs::types::DeliveryDestinationConfiguration;
 
 use super::Distribution;
-use crate::error::{AwsResultExt as _, Result};
+use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata as _;
+
+use crate::error::{AwsResultExt as _, Error, Result, code};
 use crate::names::SITE_TAG;
 use crate::names::{Kind, Resource};
 use crate::observe::cloudfront::{
@@ -61,13 +63,29 @@ pub(super) async fn reconcile(
         if ctx.apply
             && let Some(arn) = destination_arn
         {
-            logs.create_delivery()
+            let created = logs
+                .create_delivery()
                 .delivery_source_name(&names.source)
-                .delivery_destination_arn(arn)
+                .delivery_destination_arn(&arn)
                 .tags(SITE_TAG, &ctx.names.site)
                 .send()
                 .await
-                .op("CreateDelivery", &resource)?;
+                .or_missing(&[code::CONFLICT_EXCEPTION], "CreateDelivery", &resource)?;
+            // A retried create whose first attempt took effect conflicts with the delivery it
+            // made; any other conflict is an error.
+            if created.is_none()
+                && !deliveries_of(ctx.aws, &names.source)
+                    .await?
+                    .iter()
+                    .any(|d| d.delivery_destination_arn.as_deref() == Some(arn.as_str()))
+            {
+                return Err(Error::failure_with_hint(
+                    format!(
+                        "CreateDelivery failed for {resource}: it conflicts with a delivery of another destination"
+                    ),
+                    "run `sitewarden up` again",
+                ));
+            }
         }
     }
     ctx.settled(plan, &resource);
@@ -143,21 +161,34 @@ async fn reconcile_destination(
     if !ctx.apply {
         return Ok(live.map(|l| l.arn));
     }
-    let put = logs
+    let mut put = logs
         .put_delivery_destination()
         .name(name)
         .delivery_destination_configuration(
             DeliveryDestinationConfiguration::builder()
-                .destination_resource_arn(desired)
+                .destination_resource_arn(&desired)
                 .build()?,
-        )
-        .tags(SITE_TAG, &ctx.names.site)
-        .send()
-        .await
-        .op("PutDeliveryDestination", &resource)?;
-    let arn = put.delivery_destination.and_then(|d| d.arn);
+        );
+    // Tags may be given only when the destination is created.
+    if live.is_none() {
+        put = put.tags(SITE_TAG, &ctx.names.site);
+    }
+    let put = put.send().await.or_missing(
+        &[code::CONFLICT_EXCEPTION],
+        "PutDeliveryDestination",
+        &resource,
+    )?;
+    let arn = match put {
+        Some(put) => put.delivery_destination.and_then(|d| d.arn),
+        // A retried create whose first attempt took effect conflicts with itself (its tags):
+        // the destination is then there, pointing where it should.
+        None => delivery_destination(ctx.aws, name)
+            .await?
+            .filter(|live| live.target == desired)
+            .map(|live| live.arn),
+    };
     Ok(Some(arn.ok_or_else(|| {
-        anyhow::anyhow!("PutDeliveryDestination answered without an ARN for {name}")
+        anyhow::anyhow!("PutDeliveryDestination did not leave {name} pointing at {desired}")
     })?))
 }
 
@@ -206,14 +237,25 @@ async fn reconcile_source(
     if ctx.apply
         && let Some(arn) = distribution_arn
     {
-        logs.put_delivery_source()
+        let put = logs
+            .put_delivery_source()
             .name(name)
             .resource_arn(arn)
             .log_type(ACCESS_LOGS)
             .tags(SITE_TAG, &ctx.names.site)
             .send()
-            .await
-            .op("PutDeliverySource", &resource)?;
+            .await;
+        // Tags may be given only when the source is created, so a retried put whose first
+        // attempt took effect conflicts with itself: the source then logs this distribution.
+        if let Err(e) = put {
+            let ours = e.code() == Some(code::CONFLICT_EXCEPTION)
+                && delivery_source_arns(ctx.aws, name)
+                    .await?
+                    .is_some_and(|arns| arns.iter().any(|a| a == arn));
+            if !ours {
+                return Err(Error::aws("PutDeliverySource", &resource, e));
+            }
+        }
     }
     Ok(true)
 }

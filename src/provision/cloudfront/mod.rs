@@ -9,8 +9,8 @@
 //! reconciled first; logging needs the distribution's ARN, so it comes last.
 
 mod distribution;
-mod function;
-mod headers;
+pub mod function;
+pub mod headers;
 mod logging;
 mod oac;
 
@@ -22,12 +22,76 @@ pub fn check(config: &crate::config::Config) -> Result<()> {
     function::render(config).map(|_| ())
 }
 
+use aws_sdk_cloudfront::types::{DistributionConfig, ResponseHeadersPolicyConfig};
+
 use super::{Ctx, DistributionRef, Known, Plan};
+use crate::config::Config;
 use crate::error::Result;
+use crate::names::SiteNames;
 
 /// Name of the OAC, the response headers policy and the function of a site.
 fn resource_name(ctx: &Ctx<'_>) -> String {
     format!("sitewarden-{}", ctx.names.site)
+}
+
+/// What `up` would configure in CloudFront for a site, built without AWS: where a live id is not
+/// known, the same placeholders as `plan` shows (`(new function)`, ...).
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub distribution: DistributionConfig,
+    pub headers_policy: ResponseHeadersPolicyConfig,
+    /// The ARN the distribution's viewer-request association names (a placeholder).
+    pub function_arn: String,
+    pub function_code: String,
+    /// CSP `"auto"`: the viewer-response function's ARN (a placeholder) and code.
+    pub csp_function: Option<(String, String)>,
+}
+
+/// The desired distribution config, headers policy and function code of the site. A domain site
+/// gets a placeholder certificate ARN (its aliases and TLS settings follow from it).
+/// `source` is the source folder, where CSP `"auto"` reads the error page.
+pub fn desired(
+    config: &Config,
+    names: &SiteNames,
+    region: &str,
+    source: Option<&std::path::Path>,
+) -> Result<Desired> {
+    let csp = config.headers.csp() == crate::config::Csp::Auto;
+    let parts = Parts {
+        oac_id: None,
+        headers_policy_id: None,
+        function_arn: None,
+        csp_function_arn: None,
+        csp,
+    };
+    let certificate = config.site.domain.as_ref().map(|_| "(certificate)");
+    let distribution =
+        distribution::desired(config, names, region, certificate, &parts, "preview")?;
+    let function_arn = distribution
+        .default_cache_behavior
+        .as_ref()
+        .and_then(|b| b.function_associations.as_ref())
+        .and_then(|f| f.items().first())
+        .map(|a| a.function_arn.clone())
+        .unwrap_or_default();
+    let csp_function = distribution
+        .default_cache_behavior
+        .as_ref()
+        .and_then(|b| b.function_associations.as_ref())
+        .and_then(|f| f.items().get(1))
+        .map(|a| (a.function_arn.clone(), function::render_csp()));
+    let (site_csp, _) = headers::site_csp(config, source);
+    Ok(Desired {
+        distribution,
+        headers_policy: headers::desired(
+            &format!("sitewarden-{}", names.site),
+            &config.headers,
+            &site_csp,
+        )?,
+        function_arn,
+        function_code: function::render(config)?,
+        csp_function,
+    })
 }
 
 /// Ids the distribution refers to. `None` only in `plan`, for a part this run would create.

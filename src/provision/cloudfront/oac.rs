@@ -7,7 +7,7 @@ use aws_sdk_cloudfront::types::{
 };
 
 use super::{Properties, diff_properties, resource_name};
-use crate::error::{AwsResultExt as _, Result};
+use crate::error::{AwsResultExt as _, Result, code};
 use crate::names::{Kind, Resource};
 use crate::provision::{Action, Ctx, Plan};
 
@@ -33,7 +33,17 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
             .origin_access_control_config(desired)
             .send()
             .await
-            .op("CreateOriginAccessControl", &resource)?;
+            .or_missing(
+                &[code::ORIGIN_ACCESS_CONTROL_ALREADY_EXISTS],
+                "CreateOriginAccessControl",
+                &resource,
+            )?;
+        let Some(created) = created else {
+            // A retried create whose first attempt took effect (its answer lost) meets the OAC it
+            // made: the name is this site's, so it is that one.
+            let live = crate::observe::cloudfront::origin_access_control(ctx.aws, &name).await?;
+            return Ok(live.map(|o| o.id));
+        };
         let id = created.origin_access_control.map(|o| o.id).ok_or_else(|| {
             anyhow::anyhow!("CreateOriginAccessControl answered without the origin access control")
         })?;

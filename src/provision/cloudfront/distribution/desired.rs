@@ -64,7 +64,7 @@ fn planned(id: Option<&String>, what: &str) -> String {
 }
 
 /// The whole desired config. `certificate` is the ACM ARN of a domain site, `None` when domainless.
-pub(super) fn desired(
+pub(in crate::provision::cloudfront) fn desired(
     config: &Config,
     names: &SiteNames,
     region: &str,

@@ -26,7 +26,8 @@ use crate::names::SITE_TAG;
 use crate::names::{Kind, Resource};
 use crate::observe::distribution as observe;
 use crate::provision::{Action, Ctx, DistributionRef, Known, Plan};
-use desired::{create_detail, desired};
+use desired::create_detail;
+pub(super) use desired::desired;
 use find::find;
 use properties::properties;
 
