@@ -2,12 +2,16 @@
 # Deploy benchmark against the local emulator: a synthetic site of N files (mixed sizes), then
 # the first deploy, a no-op deploy and a deploy with 1% of the files changed. Prints wall time,
 # client CPU time (user + sys of the sitewarden process), peak RSS and the AWS requests by operation.
+# A fifth of the files are HTML pages with inline scripts, styles and handlers (shared and
+# page-specific ones), so CSP "auto" analyses real markup; BENCH_CSP sets the policy (default
+# "auto"; a fixed policy such as "default-src 'self'" measures a deploy without the analysis).
 #
 #   scripts/bench.sh [FILES] [TOTAL_MB]      defaults: 10000 files, ~370 MB
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 files=${1:-10000}
 total_mb=${2:-370}
+csp=${BENCH_CSP:-auto}
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 bin="$root/target/release/sitewarden"
@@ -27,14 +31,26 @@ for i, w in enumerate(weights):
     folder = os.path.join(root, f"section-{i % 50}")
     os.makedirs(folder, exist_ok=True)
     ext = (".html", ".css", ".js", ".png", ".json")[i % 5]
+    size = max(1, int(w * scale))
     with open(os.path.join(folder, f"file-{i}{ext}"), "wb") as f:
-        f.write(os.urandom(max(1, int(w * scale))))
+        if ext == ".html":
+            head = (f"<!doctype html><html><head><title>page {i}</title>"
+                    "<script>document.documentElement.className='js'</script>"
+                    f"<style>.p{i % 40}{{color:#333}}</style></head><body>"
+                    f"<button onclick=\"toggle({i % 25})\" style=\"margin:0\">menu</button>"
+                    f"<script>var page={i};</script><img src=\"https://img.example.com/{i}.png\">")
+            body = "<p>" + "lorem ipsum dolor sit amet " * (size // 27 + 1) + "</p>"
+            f.write((head + body[:max(0, size - len(head))] + "</body></html>").encode())
+        else:
+            f.write(os.urandom(size))
 PY
 cat > "$work/sitewarden.toml" <<TOML
 [site]
 name = "bench"
 source = "dist"
 region = "eu-west-1"
+[headers]
+content_security_policy = "$csp"
 [deploy]
 concurrency = 32
 mass_delete_threshold = 1.0
@@ -53,9 +69,11 @@ run() {
   out=$(python3 -c "
 import json; d = json.load(open('$work/out.json'))
 r = d['requests']; total = sum(r.values())
-print(f\"uploaded {d['uploaded']:>6}  requests {total:>6}  {dict(sorted(r.items()))}\")")
+c = d.get('csp') or {}
+extra = f\"  csp: {c['per_page']} pages, {c['hashes']} hashes, {len(c['fallbacks'])} fallbacks\" if c else ''
+print(f\"uploaded {d['uploaded']:>6}  requests {total:>6}  {dict(sorted(r.items()))}{extra}\")")
   printf '%-16s wall %7.2fs  cpu %6ss  rss %5d MB  %s\n' "$label" "$wall" "$cpu" "$((rss_kb / 1024))" "$out"
-  grep -o 'hashed .*' "$work/log.txt" | sed 's/^/                 /' || true
+  grep -o 'hashed .*\|analysed .*' "$work/log.txt" | sed 's/^/                 /' || true
 }
 
 run "first deploy"

@@ -406,7 +406,10 @@ mod tests {
         );
         assert_eq!(
             statement(&doc, "SiteFunction")["Resource"],
-            "arn:aws:cloudfront::123456789012:function/sitewarden-docs"
+            serde_json::json!([
+                "arn:aws:cloudfront::123456789012:function/sitewarden-docs",
+                "arn:aws:cloudfront::123456789012:function/sitewarden-docs-csp"
+            ])
         );
         let records = statement(&doc, "DnsRecordsOfTheSite");
         assert_eq!(

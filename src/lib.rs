@@ -6,6 +6,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod csp;
 pub mod deploy;
 pub mod edge;
 pub mod error;

@@ -77,6 +77,8 @@ pub struct Session {
     pub aws: Aws,
     pub account: String,
     pub names: SiteNames,
+    /// The source folder (`site.source` from the config's folder).
+    pub source: std::path::PathBuf,
 }
 
 impl Session {
@@ -85,11 +87,13 @@ impl Session {
         let aws = Aws::connect(settings, settings.site_region(&config)).await?;
         let account = aws.account_id().await?;
         let names = SiteNames::new(&config, &account);
+        let source = settings.config_dir().join(&config.site.source);
         Ok(Session {
             config,
             aws,
             account,
             names,
+            source,
         })
     }
 }

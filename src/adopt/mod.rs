@@ -284,6 +284,7 @@ pub async fn run(settings: &Settings, printer: &Printer, options: Options) -> Re
         apply: !options.dry_run,
         wait: true,
         adopt: Some(adoption),
+        source: None,
     };
     check_before_any_change(&ctx).await?;
     let mut known = Known::default();

@@ -16,9 +16,9 @@ use aws_sdk_cloudfront::types::{
 };
 
 use super::controls::{
-    CF_ACCESS_LOGGING, CF_CUSTOM_CERTIFICATE, CF_DEFAULT_ROOT_OBJECT, CF_LEGACY_LOGGING,
-    CF_METHODS_AND_CACHE_KEY, CF_ORIGIN_ACCESS_CONTROL, CF_ORIGIN_BUCKET_EXISTS, CF_ORIGIN_TLS,
-    CF_SECURITY_HEADERS, CF_TLS_MINIMUM, CF_VIEWER_HTTPS, CF_WAF,
+    CF_ACCESS_LOGGING, CF_CONTENT_SECURITY_POLICY, CF_CUSTOM_CERTIFICATE, CF_DEFAULT_ROOT_OBJECT,
+    CF_LEGACY_LOGGING, CF_METHODS_AND_CACHE_KEY, CF_ORIGIN_ACCESS_CONTROL, CF_ORIGIN_BUCKET_EXISTS,
+    CF_ORIGIN_TLS, CF_SECURITY_HEADERS, CF_TLS_MINIMUM, CF_VIEWER_HTTPS, CF_WAF,
 };
 use super::{Audited, Finding, Kind, Outcome, Sink};
 use crate::aws::Aws;
@@ -103,10 +103,7 @@ pub async fn audit(
         CF_LEGACY_LOGGING,
         deliveries.as_ref().map(|d| legacy_logging(&config, d)),
     );
-    sink.check(
-        CF_SECURITY_HEADERS,
-        headers.as_ref().map(|h| security_headers(&config, h)),
-    );
+    check_headers(&mut sink, &config, headers.as_ref());
     sink.check(CF_WAF, Ok(waf(&config)));
     sink.check(CF_ORIGIN_TLS, Ok(origin_tls(&config)));
     sink.check(
@@ -430,6 +427,64 @@ fn security_headers(
     Outcome::unless(&problems, ok.into_iter().collect::<Vec<_>>().join("; "))
 }
 
+/// The controls read from the response headers policies.
+fn check_headers(
+    sink: &mut Sink<'_>,
+    config: &DistributionConfig,
+    headers: Result<&Policies<ResponseHeadersPolicyConfig>, &Error>,
+) {
+    sink.check(
+        CF_SECURITY_HEADERS,
+        headers.map(|h| security_headers(config, h)),
+    );
+    sink.check(
+        CF_CONTENT_SECURITY_POLICY,
+        headers.map(|h| content_security_policy(config, h)),
+    );
+}
+
+/// The headers policies' Content-Security-Policy must be strict (`crate::csp::weaknesses`). With
+/// Override off and a viewer-response function on the behavior (sitewarden's `"auto"`), each page's
+/// own policy comes from deploy, which writes only strict ones; the policy here is what error
+/// responses get, so it must be strict too.
+fn content_security_policy(
+    c: &DistributionConfig,
+    policies: &Policies<ResponseHeadersPolicyConfig>,
+) -> Outcome {
+    let mut problems = Vec::new();
+    let mut ok = BTreeSet::new();
+    for b in behaviors(c) {
+        let Some(id) = b.headers_policy.filter(|id| !id.is_empty()) else {
+            continue; // CF_SECURITY_HEADERS names a behavior without a policy
+        };
+        let csp = policies
+            .iter()
+            .find(|(p, _)| p == id)
+            .and_then(|(_, config)| config.as_ref())
+            .and_then(|c| c.security_headers_config.as_ref())
+            .and_then(|s| s.content_security_policy.as_ref());
+        let Some(csp) = csp else {
+            problems.push(format!("policy {id} sets no Content-Security-Policy"));
+            continue;
+        };
+        let weak = crate::csp::weaknesses(&csp.content_security_policy);
+        if weak.is_empty() {
+            let how = if csp.r#override {
+                "strict, overriding"
+            } else {
+                "strict site-wide policy; pages may carry their own"
+            };
+            ok.insert(format!("policy {id}: {how}"));
+        } else {
+            problems.push(format!(
+                "policy {id} Content-Security-Policy: {}",
+                weak.join(", ")
+            ));
+        }
+    }
+    Outcome::unless(&problems, ok.into_iter().collect::<Vec<_>>().join("; "))
+}
+
 fn waf(c: &DistributionConfig) -> Outcome {
     match c.web_acl_id.as_deref().filter(|id| !id.is_empty()) {
         Some(acl) => Outcome::pass(format!("web ACL {acl}")),
@@ -737,6 +792,52 @@ mod tests {
         assert_eq!(
             security_headers(&none, &Vec::new()).evidence,
             "default behavior has no response headers policy"
+        );
+    }
+
+    #[test]
+    fn a_weak_content_security_policy_fails() {
+        let policy = |csp: &str, r#override: bool| {
+            let csp =
+                aws_sdk_cloudfront::types::ResponseHeadersPolicyContentSecurityPolicy::builder()
+                    .content_security_policy(csp)
+                    .r#override(r#override)
+                    .build()
+                    .unwrap();
+            vec![(
+                "h".to_owned(),
+                Some(
+                    ResponseHeadersPolicyConfig::builder()
+                        .name("p")
+                        .security_headers_config(
+                            ResponseHeadersPolicySecurityHeadersConfig::builder()
+                                .content_security_policy(csp)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                ),
+            )]
+        };
+        let c = secure();
+        let strict = content_security_policy(&c, &policy(crate::config::DEFAULT_CSP, false));
+        assert_eq!(
+            (strict.status, strict.evidence.as_str()),
+            (
+                Status::Pass,
+                "policy h: strict site-wide policy; pages may carry their own"
+            )
+        );
+        assert_eq!(
+            content_security_policy(&c, &policy("default-src 'self' 'unsafe-inline'", true))
+                .evidence,
+            "policy h Content-Security-Policy: 'unsafe-inline' in script-src, object-src is not \
+             'none', base-uri is not 'self' or 'none', frame-ancestors is not 'none' or 'self', no \
+             form-action: forms may post anywhere"
+        );
+        assert_eq!(
+            content_security_policy(&c, &Vec::new()).evidence,
+            "policy h sets no Content-Security-Policy"
         );
     }
 

@@ -241,6 +241,15 @@ controls! {
         fix: "Attach a response headers policy to every behavior with Strict-Transport-Security \
               max-age ≥ 31536000, includeSubDomains and override on (`sitewarden up` sets 2 years).",
     }
+    CF_CONTENT_SECURITY_POLICY {
+        "SW.CloudFront.CSP", Distribution, Medium,
+        "Strict Content-Security-Policy: no 'unsafe-inline' scripts, no `*` or scheme-only sources, \
+         object-src 'none', base-uri, frame-ancestors and form-action set",
+        sh: [], prowler: [], checkov: [],
+        fix: "Use `headers.content_security_policy = \"auto\"` (a strict policy per page, computed \
+              at deploy) or a fixed policy without 'unsafe-inline', wildcards or scheme-only sources, \
+              then run `sitewarden up`.",
+    }
     CF_WAF {
         "CloudFront.6", Distribution, Medium, "WAF web ACL",
         sh: ["CloudFront.6"], prowler: ["cloudfront_distributions_using_waf"], checkov: ["CKV_AWS_68"],
@@ -460,6 +469,7 @@ mod tests {
             S3_VERSIONING,
             KMS_ROTATION,
             CF_SECURITY_HEADERS,
+            CF_CONTENT_SECURITY_POLICY,
         ] {
             assert_eq!(medium.severity, Severity::Medium, "{}", medium.id);
         }

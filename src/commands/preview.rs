@@ -17,7 +17,6 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::config::{CacheRule, Config, Glob};
-use crate::deploy::manifest::SHA256_META;
 use crate::edge::bucket::Bucket;
 use crate::edge::{Distribution, Object, Origin};
 use crate::error::{Error, Exit, Result};
@@ -110,8 +109,14 @@ fn local(settings: &Settings, printer: &Printer) -> Result<(Distribution, Folder
     let region = settings
         .site_region(&config)
         .unwrap_or_else(|| crate::aws::US_EAST_1.to_owned());
-    let desired = crate::provision::cloudfront::desired(&config, &names, &region)?;
-    let code = BTreeMap::from([(desired.function_arn, desired.function_code.into_bytes())]);
+    let source = settings.config_dir().join(&config.site.source);
+    let desired = crate::provision::cloudfront::desired(&config, &names, &region, Some(&source))?;
+    let mut code = BTreeMap::from([(desired.function_arn, desired.function_code.into_bytes())]);
+    code.extend(
+        desired
+            .csp_function
+            .map(|(arn, function)| (arn, function.into_bytes())),
+    );
     let distribution =
         Distribution::new(&desired.distribution, Some(&desired.headers_policy), &code)?;
     let folder = Folder::new(&settings.config_dir().join(&config.site.source), &config)?;
@@ -210,6 +215,8 @@ struct Folder {
     allow: GlobSet,
     rules: Vec<CacheRule>,
     matchers: Vec<globset::GlobMatcher>,
+    /// The config, for what deploy decides from it per page (CSP `"auto"`).
+    config: Config,
     /// Key → file, from the last walk.
     files: RefCell<BTreeMap<String, PathBuf>>,
     /// Keys deploy's guard refuses by name, with the reason.
@@ -232,6 +239,7 @@ impl Folder {
             allow: glob_set(&config.deploy.allow),
             rules: config.cache.clone(),
             matchers: config.cache.iter().map(|r| r.glob.matcher()).collect(),
+            config: config.clone(),
             files: RefCell::default(),
             refused: RefCell::default(),
         };
@@ -270,7 +278,8 @@ impl Folder {
                 hex
             });
         let mut metadata = published.metadata;
-        metadata.insert(SHA256_META.to_owned(), sha256.clone());
+        let policy = crate::deploy::csp::page_policy(&self.config, key, &body);
+        metadata.extend(crate::deploy::headers::metadata(&sha256, policy.as_deref()));
         Some(Object {
             body,
             content_type: Some(published.content_type),
@@ -310,9 +319,12 @@ mod tests {
 
     #[test]
     fn the_desired_policy_sends_cloudfronts_header_values() {
-        let config =
-            crate::provision::cloudfront::headers::desired("p", &crate::config::Headers::default())
-                .unwrap();
+        let config = crate::provision::cloudfront::headers::desired(
+            "p",
+            &crate::config::Headers::default(),
+            crate::config::DEFAULT_CSP,
+        )
+        .unwrap();
         let mut headers = Headers::default();
         HeadersPolicy::from_config(&config).apply(&mut headers);
         assert_eq!(

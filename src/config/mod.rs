@@ -112,8 +112,22 @@ pub struct Tls {
     pub minimum: TlsMinimum,
 }
 
+/// The fixed strict policy (no inline code, no external origins); in `"auto"` mode it is also the
+/// site-wide policy when the error page needs nothing more.
 pub const DEFAULT_CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
                                base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// `headers.content_security_policy = "auto"` (the default): each HTML page gets a strict policy
+/// computed at deploy from what it contains (see `csp`).
+pub const AUTO_CSP: &str = "auto";
+
+/// How the Content-Security-Policy is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Csp<'a> {
+    /// A policy per page, computed at deploy.
+    Auto,
+    /// One policy for every response, as configured.
+    Fixed(&'a str),
+}
 /// `interest-cohort` (Federated Learning of Cohorts) is gone from browsers; naming it only earns console warnings.
 pub const DEFAULT_PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=()";
 
@@ -146,12 +160,31 @@ impl Default for Headers {
     }
 }
 
+impl Deploy {
+    /// The key of the page served for 403/404 (`404.html`, or the SPA fallback): CloudFront sends
+    /// it without running a viewer-response function.
+    pub fn error_page(&self) -> &str {
+        self.spa_fallback
+            .as_deref()
+            .map_or("404.html", |spa| spa.trim_start_matches('/'))
+    }
+}
+
+impl Headers {
+    pub fn csp(&self) -> Csp<'_> {
+        match self.content_security_policy.as_str() {
+            AUTO_CSP => Csp::Auto,
+            fixed => Csp::Fixed(fixed),
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
 
 fn default_csp() -> HeaderValue {
-    HeaderValue::unchecked(DEFAULT_CSP)
+    HeaderValue::unchecked(AUTO_CSP)
 }
 
 fn default_permissions_policy() -> HeaderValue {
@@ -345,7 +378,7 @@ mod tests {
         assert_eq!(c.dns.mode, DnsMode::Route53);
         assert!(!c.headers.hsts_preload);
         assert!(c.headers.hsts_include_subdomains);
-        assert_eq!(c.headers.content_security_policy.as_str(), DEFAULT_CSP);
+        assert_eq!(c.headers.csp(), Csp::Auto);
         assert_eq!(c.deploy.concurrency, DEFAULT_CONCURRENCY);
         assert!((c.deploy.mass_delete_threshold - 0.5).abs() < f64::EPSILON);
         assert_eq!(c.logging.retention_days, 365);

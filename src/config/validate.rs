@@ -6,6 +6,9 @@ use std::collections::{HashMap, HashSet};
 use super::Config;
 use super::redirect::{check_redirect_target, redirect_path};
 
+/// CloudFront's limit on the `ContentSecurityPolicy` value of a response headers policy ("Quotas").
+const MAX_FIXED_CSP: usize = 1783;
+
 /// Headers the response headers policy already manages; `[headers.extra]` may not set them.
 const MANAGED_HEADERS: &[&str] = &[
     "strict-transport-security",
@@ -91,6 +94,19 @@ impl Config {
                 "headers.hsts_preload",
                 "the HSTS preload list requires includeSubDomains; set \
                  `headers.hsts_include_subdomains = true` or `hsts_preload = false`",
+            ));
+        }
+        // CloudFront's limit on the Content-Security-Policy of a response headers policy.
+        if let super::Csp::Fixed(policy) = self.headers.csp()
+            && policy.len() > MAX_FIXED_CSP
+        {
+            return Err(err(
+                "headers.content_security_policy",
+                &format!(
+                    "the policy is {} characters; a CloudFront response headers policy holds at \
+                     most {MAX_FIXED_CSP}: shorten it, or use \"auto\" (a policy per page)",
+                    policy.len()
+                ),
             ));
         }
         for name in self.headers.extra.keys() {
@@ -286,6 +302,33 @@ mod tests {
             "invalid config file `sitewarden.toml`: `headers.hsts_preload`: the HSTS preload list \
              requires includeSubDomains; set `headers.hsts_include_subdomains = true` or \
              `hsts_preload = false`"
+        );
+    }
+
+    #[test]
+    fn csp_is_auto_or_a_fixed_policy_that_fits_cloudfront() {
+        use crate::config::Csp;
+        let fixed = parse(&format!(
+            "{MINIMAL}[headers]\ncontent_security_policy = \"default-src 'none'\"\n"
+        ))
+        .unwrap();
+        assert_eq!(fixed.headers.csp(), Csp::Fixed("default-src 'none'"));
+        let auto = parse(&format!(
+            "{MINIMAL}[headers]\ncontent_security_policy = \"auto\"\n"
+        ))
+        .unwrap();
+        assert_eq!(auto.headers.csp(), Csp::Auto);
+        let long = format!("default-src 'self' {}", "https://a.example ".repeat(100));
+        assert_eq!(
+            error_of(&format!(
+                "{MINIMAL}[headers]\ncontent_security_policy = \"{long}\"\n"
+            )),
+            format!(
+                "invalid config file `sitewarden.toml`: `headers.content_security_policy`: the \
+                 policy is {} characters; a CloudFront response headers policy holds at most \
+                 1783: shorten it, or use \"auto\" (a policy per page)",
+                long.len()
+            )
         );
     }
 

@@ -16,6 +16,10 @@ pub struct Local {
     pub sha256: String,
     pub content_type: String,
     pub cache_control: String,
+    /// CSP `"auto"`: the page's own policy (`x-amz-meta-csp`), set by `csp::assign`.
+    pub csp: Option<String>,
+    /// CSP `"auto"`: why the page is on a fallback.
+    pub csp_fallback: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,7 +27,7 @@ pub struct Local {
 pub enum Reason {
     New,
     Content,
-    /// Only Content-Type or Cache-Control changed.
+    /// Only Content-Type, Cache-Control or the page's Content-Security-Policy changed.
     Headers,
     /// The object was changed or deleted outside sitewarden.
     Drift,
@@ -46,7 +50,8 @@ pub fn diff(local: &[Local], manifest: &Manifest, listing: &BTreeMap<String, Lis
             Some(entry) if entry.sha256 != file.sha256 => Some(Reason::Content),
             Some(entry)
                 if entry.content_type != file.content_type
-                    || entry.cache_control != file.cache_control =>
+                    || entry.cache_control != file.cache_control
+                    || entry.csp != file.csp =>
             {
                 Some(Reason::Headers)
             }
@@ -81,6 +86,8 @@ mod tests {
             sha256: sha.into(),
             content_type: "text/html".into(),
             cache_control: cc.into(),
+            csp: None,
+            csp_fallback: None,
         }
     }
 
@@ -92,12 +99,15 @@ mod tests {
             cache_control: cc.into(),
             etag: etag.into(),
             version_id: None,
+            csp: None,
+            csp_fallback: None,
         }
     }
 
     #[test]
     fn each_kind_of_change_is_detected() {
-        let manifest = Manifest {
+        let mut manifest = Manifest {
+            csp_basis: None,
             version: 1,
             deploy_id: None,
             files: BTreeMap::from([
@@ -107,8 +117,11 @@ mod tests {
                 ("edited".into(), entry("4", "c", "e4")),
                 ("vanished".into(), entry("5", "c", "e5")),
                 ("removed".into(), entry("6", "c", "e6")),
+                ("policy".into(), entry("7", "c", "e7")),
             ]),
         };
+        // A page whose policy changed is a header change; its stored one came from a deploy.
+        manifest.files.get_mut("policy").unwrap().csp = Some("default-src 'self'".into());
         let listed = |etag: &str| Listed {
             etag: etag.into(),
             size: 1,
@@ -119,7 +132,8 @@ mod tests {
             ("headers".into(), listed("e3")),
             ("edited".into(), listed("out-of-band")),
             ("removed".into(), listed("e6")),
-            ("stray".into(), listed("e7")),
+            ("stray".into(), listed("e9")),
+            ("policy".into(), listed("e7")),
         ]);
         let files = [
             local("same", "1", "c"),
@@ -128,6 +142,10 @@ mod tests {
             local("edited", "4", "c"),
             local("vanished", "5", "c"),
             local("new", "8", "c"),
+            Local {
+                csp: Some("default-src 'self'; script-src 'self' 'sha256-x'".into()),
+                ..local("policy", "7", "c")
+            },
         ];
         let d = diff(&files, &manifest, &listing);
         assert_eq!(
@@ -137,7 +155,8 @@ mod tests {
                 (2, Reason::Headers),
                 (3, Reason::Drift),
                 (4, Reason::Drift),
-                (5, Reason::New)
+                (5, Reason::New),
+                (6, Reason::Headers)
             ]
         );
         assert_eq!(d.unchanged, [0]);

@@ -36,6 +36,19 @@ pub fn published(
     }
 }
 
+/// The user metadata of a published object: its SHA-256 (`x-amz-meta-sha256`, from which a lost
+/// manifest is rebuilt) and, for a page under CSP `"auto"`, its own policy (`x-amz-meta-csp`, which
+/// the viewer-response function turns into the header). Deploy uploads exactly this; `preview`
+/// serves it.
+pub fn metadata(sha256: &str, csp: Option<&str>) -> BTreeMap<String, String> {
+    let mut metadata =
+        BTreeMap::from([(super::manifest::SHA256_META.to_owned(), sha256.to_owned())]);
+    if let Some(policy) = csp {
+        metadata.insert(crate::csp::METADATA_KEY.to_owned(), policy.to_owned());
+    }
+    metadata
+}
+
 pub fn is_html(key: &str) -> bool {
     key.rsplit_once('.')
         .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm"))

@@ -29,6 +29,13 @@ pub struct Entry {
     pub cache_control: String,
     pub etag: String,
     pub version_id: Option<String>,
+    /// CSP `"auto"`: the page's own policy, as its `x-amz-meta-csp` carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csp: Option<String>,
+    /// CSP `"auto"`: why the page is on a fallback, if it is (kept so that an unchanged page is
+    /// still listed without being analysed again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csp_fallback: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -37,6 +44,10 @@ pub struct Manifest {
     /// The deploy that wrote this manifest.
     pub deploy_id: Option<String>,
     pub files: BTreeMap<String, Entry>,
+    /// What the stored policies were computed under (mode and analysis version): another basis
+    /// means every page is analysed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csp_basis: Option<String>,
 }
 
 /// An object as listed: its ETag and size.
@@ -147,13 +158,21 @@ async fn rebuild(
                 cache_control: head.cache_control.unwrap_or_default(),
                 etag: listed.etag.clone(),
                 version_id: head.version_id,
+                csp: head
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.get(crate::csp::METADATA_KEY))
+                    .cloned(),
+                csp_fallback: None,
             },
         );
     }
+    // No basis: every page is analysed again.
     Ok(Manifest {
         version: 1,
         deploy_id: None,
         files,
+        csp_basis: None,
     })
 }
 

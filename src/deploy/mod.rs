@@ -6,6 +6,7 @@
 //! there yet), then the manifest, then deletes. An interrupted deploy converges on the next run:
 //! the manifest is written only after the uploads, and uploads are idempotent.
 
+pub mod csp;
 pub mod diff;
 pub mod guard;
 pub mod hash;
@@ -68,6 +69,9 @@ pub struct Summary {
     pub uploads: Vec<Change>,
     pub deletes: Vec<String>,
     pub invalidation: Option<Invalidation>,
+    /// CSP `"auto"`: pages analysed, pages with their own policy, distinct hashes, fallbacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csp: Option<csp::Report>,
     /// Empty when the deploy is part of `up` (whose summary has the requests).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub requests: BTreeMap<String, u64>,
@@ -104,6 +108,22 @@ impl fmt::Display for Summary {
             if self.dry_run { "would be" } else { "were" },
             self.unchanged
         )?;
+        if let Some(report) = &self.csp {
+            writeln!(
+                f,
+                "content security policy: {} page(s) with their own, {} distinct inline hash(es), \
+                 {} analysed in this run",
+                report.per_page, report.hashes, report.analysed
+            )?;
+            for fallback in &report.fallbacks {
+                writeln!(
+                    f,
+                    "! {} is on a CSP fallback: {}",
+                    escape(&fallback.key),
+                    fallback.reason
+                )?;
+            }
+        }
         if let Some(inv) = &self.invalidation {
             writeln!(
                 f,
@@ -195,6 +215,9 @@ pub fn prepare(
             size: file.size,
             sha256: digest.sha256,
             content_type: published.content_type,
+            // Set against the remote state (`csp::assign`): only changed pages are analysed.
+            csp: None,
+            csp_fallback: None,
         })
         .collect())
 }
@@ -281,6 +304,7 @@ fn summary_of(local: &[Local], diff: &diff::Diff, dry_run: bool) -> Summary {
         uploads,
         deletes: diff.deletes.clone(),
         invalidation: None,
+        csp: None,
         requests: BTreeMap::new(),
     }
 }
@@ -288,14 +312,18 @@ fn summary_of(local: &[Local], diff: &diff::Diff, dry_run: bool) -> Summary {
 /// What a deploy of prepared files would change, for `plan`: `deploy --dry-run`, except that a
 /// content bucket `up` has yet to create means every file is new. Reads only.
 pub async fn preview(session: &Session, local: &[Local], printer: &Printer) -> Result<Summary> {
+    let mut local = local.to_vec();
     let s3 = &session.aws.s3;
     let bucket = &session.names.content_bucket;
     let remote = match manifest::load(s3, bucket, &|w| printer.warn(w)).await {
         Err(Error::Aws { code, .. }) if code == code::NO_SUCH_BUCKET => manifest::Remote::default(),
         other => other?,
     };
-    let diff = diff::diff(local, &remote.manifest, &remote.listing);
-    Ok(summary_of(local, &diff, true))
+    let report = assign_policies(session, &mut local, &remote.manifest, printer)?;
+    let diff = diff::diff(&local, &remote.manifest, &remote.listing);
+    let mut summary = summary_of(&local, &diff, true);
+    summary.csp = report;
+    Ok(summary)
 }
 
 /// Publishes prepared files (see [`prepare`]) to the content bucket. A deploy with nothing to
@@ -308,7 +336,9 @@ pub async fn deploy(
     printer: &Printer,
     options: Options,
 ) -> Result<Summary> {
+    let mut local = local;
     let remote = load_for_deploy(session, printer).await?;
+    let report = assign_policies(session, &mut local, &remote.manifest, printer)?;
     let diff = diff::diff(&local, &remote.manifest, &remote.listing);
     // A real deploy decides on deletes under the lease, on a state no other run is changing.
     if options.dry_run {
@@ -320,13 +350,35 @@ pub async fn deploy(
         )?;
     }
     let mut summary = summary_of(&local, &diff, options.dry_run);
+    summary.csp.clone_from(&report);
     if options.dry_run || (diff.uploads.is_empty() && diff.deletes.is_empty()) {
         summary.requests = session.aws.requests.snapshot();
         return Ok(summary);
     }
     let lease = take_lease(session, printer, "deploy", options).await?;
     let result = deploy_leased(session, &local, source_dir, printer, options, &lease).await;
-    end_lease(lease, result, printer).await
+    let mut summary = end_lease(lease, result, printer).await?;
+    summary.csp = report;
+    Ok(summary)
+}
+
+/// Each page's policy (CSP `"auto"`), analysing only what the manifest cannot answer.
+fn assign_policies(
+    session: &Session,
+    local: &mut [Local],
+    manifest: &Manifest,
+    printer: &Printer,
+) -> Result<Option<csp::Report>> {
+    let started = std::time::Instant::now();
+    let report = csp::assign(&session.config, local, manifest)?;
+    if let Some(report) = &report {
+        printer.debug(format_args!(
+            "analysed {} pages for their content security policy in {:.3} s",
+            report.analysed,
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(report)
 }
 
 /// The content bucket's state; a bucket that is not there yet is the user's to create.
@@ -411,7 +463,11 @@ async fn deploy_leased(
     for file in local {
         let entry = match uploaded.get(&file.key) {
             Some(u) => entry_for(file, u.etag.clone(), u.version_id.clone()),
-            None => remote.manifest.files[&file.key].clone(),
+            // Unchanged, but its fallback reason is this run's (the basis may have changed).
+            None => Entry {
+                csp_fallback: file.csp_fallback.clone(),
+                ..remote.manifest.files[&file.key].clone()
+            },
         };
         files.insert(file.key.clone(), entry);
     }
@@ -419,6 +475,7 @@ async fn deploy_leased(
         files,
         commit: history::source_commit(source_dir),
         rollback_of: None,
+        csp_basis: csp::basis(&session.config),
     };
     // The first deploy has nothing cached to invalidate.
     let invalidate = options.invalidate && remote.published;
@@ -437,6 +494,8 @@ struct Recorded {
     files: BTreeMap<String, Entry>,
     commit: Option<String>,
     rollback_of: Option<String>,
+    /// The basis of the pages' policies (see `csp::basis`); `None` means: analyse again.
+    csp_basis: Option<String>,
 }
 
 /// How the commit of a leased run goes.
@@ -473,6 +532,7 @@ async fn commit(
         version: 1,
         deploy_id: Some(id.clone()),
         files: record.files,
+        csp_basis: recorded.csp_basis,
     };
     state.lease.verify_held().await?;
     manifest::save(s3, bucket, &manifest, state.manifest_etag).await?;
@@ -529,6 +589,8 @@ fn entry_for(file: &Local, etag: String, version_id: Option<String>) -> Entry {
         cache_control: file.cache_control.clone(),
         etag,
         version_id,
+        csp: file.csp.clone(),
+        csp_fallback: file.csp_fallback.clone(),
     }
 }
 

@@ -202,6 +202,7 @@ async fn plan_rollback(
         uploads: restores,
         deletes,
         invalidation: None,
+        csp: None,
         requests: BTreeMap::new(),
     };
     Ok(PlannedRollback { record, summary })
@@ -241,6 +242,8 @@ async fn rollback_leased(
         files,
         commit: record.commit.clone(),
         rollback_of: Some(target_id.to_owned()),
+        // The restored policies may come from another basis: the next deploy analyses again.
+        csp_basis: None,
     };
     let state = Committing {
         lease,

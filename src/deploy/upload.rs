@@ -14,7 +14,6 @@ use tokio::sync::Semaphore;
 
 use super::diff::Local;
 use super::hash::{hex, hex_to_base64};
-use super::manifest::SHA256_META;
 use crate::error::{AwsResultExt as _, Error, Result};
 
 /// Files above this size are uploaded in parts.
@@ -75,7 +74,7 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
         .key(&file.key)
         .content_type(&file.content_type)
         .cache_control(&file.cache_control)
-        .metadata(SHA256_META, &file.sha256)
+        .set_metadata(Some(with_csp(file)))
         .checksum_sha256(hex_to_base64(&file.sha256))
         .body(body)
         .send()
@@ -88,6 +87,14 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
     })
 }
 
+/// The object's user metadata ([`super::headers::metadata`]); within S3's 2 KB by construction
+/// (`csp::METADATA_ROOM`).
+fn with_csp(file: &Local) -> std::collections::HashMap<String, String> {
+    super::headers::metadata(&file.sha256, file.csp.as_deref())
+        .into_iter()
+        .collect()
+}
+
 async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
     let resource = format!("object `{}`", crate::output::escape(&file.key));
     let created = s3
@@ -96,7 +103,7 @@ async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Upl
         .key(&file.key)
         .content_type(&file.content_type)
         .cache_control(&file.cache_control)
-        .metadata(SHA256_META, &file.sha256)
+        .set_metadata(Some(with_csp(file)))
         .checksum_algorithm(ChecksumAlgorithm::Sha256)
         .send()
         .await

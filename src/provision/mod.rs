@@ -143,6 +143,8 @@ pub struct Ctx<'a> {
     pub wait: bool,
     /// Set by `adopt` while an existing public website bucket is being moved behind CloudFront.
     pub adopt: Option<Adoption>,
+    /// The source folder, where there is one: CSP `"auto"` reads the error page's needs there.
+    pub source: Option<&'a std::path::Path>,
 }
 
 impl crate::site::Session {
@@ -157,6 +159,7 @@ impl crate::site::Session {
             apply,
             wait,
             adopt: None,
+            source: Some(&self.source),
         }
     }
 }

@@ -335,6 +335,7 @@ async fn a_site_built_by_up_passes_every_control() {
         "CloudFront.1",
         "SW.CloudFront.Logging",
         "SW.CloudFront.Headers",
+        "SW.CloudFront.CSP",
         "CloudFront.9",
         "CloudFront.12",
         "SW.CloudFront.Methods",
@@ -581,4 +582,39 @@ fn names_given_by_flags_are_checked_before_any_call() {
             .stderr_contains(expected)
             .run();
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_weak_fixed_content_security_policy_fails_its_control() {
+    let site = site_name("audit-csp");
+    let dir = project(
+        &site,
+        "[headers]\ncontent_security_policy = \"default-src 'self' 'unsafe-inline'; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'\"\n",
+    );
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "high"])
+        .run()
+        .into_json();
+    let csp: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control"] == "SW.CloudFront.CSP")
+        .collect();
+    assert_eq!(csp.len(), 1, "{csp:#?}");
+    assert_eq!(csp[0]["status"], "fail");
+    assert!(
+        csp[0]["evidence"]
+            .as_str()
+            .unwrap()
+            .ends_with("Content-Security-Policy: 'unsafe-inline' in script-src"),
+        "{}",
+        csp[0]["evidence"]
+    );
 }

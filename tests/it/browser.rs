@@ -305,25 +305,21 @@ fn every_page_is_clean(example: &str) {
 }
 
 #[test]
-#[ignore = "needs preview"]
 fn every_handwritten_page_is_clean_in_preview() {
     every_page_is_clean("handwritten");
 }
 
 #[test]
-#[ignore = "needs preview"]
 fn every_mdbook_page_is_clean_in_preview() {
     every_page_is_clean("mdbook");
 }
 
 #[test]
-#[ignore = "needs preview"]
 fn every_sphinx_page_is_clean_in_preview() {
     every_page_is_clean("sphinx");
 }
 
 #[test]
-#[ignore = "needs preview"]
 fn every_hugo_page_is_clean_in_preview() {
     every_page_is_clean("hugo");
 }

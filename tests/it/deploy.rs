@@ -805,3 +805,107 @@ fn files_of_any_type_but_media_are_scanned() {
     }
     run.run();
 }
+
+async fn csp_metadata(bucket: &str, key: &str) -> Option<String> {
+    let aws = aws_clients("eu-west-1").await;
+    let head = observe::objects::head(&aws.s3, bucket, key, None, key)
+        .await
+        .unwrap()
+        .unwrap();
+    head.metadata.and_then(|m| m.get("csp").cloned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csp_auto_gives_each_page_its_policy_and_analyses_only_what_changed() {
+    let site = Site::up("csp-auto", "");
+    site.write("index.html", "<h1>home</h1><script>alert(1)</script>");
+    let first = site.deploy(&[]);
+    assert_eq!(first["csp"]["analysed"], 2, "{first}");
+    assert_eq!(first["csp"]["per_page"], 2);
+    assert_eq!(first["csp"]["hashes"], 1);
+    assert_eq!(first["csp"]["fallbacks"], serde_json::json!([]));
+    let policy = csp_metadata(&site.bucket, "index.html").await.unwrap();
+    assert_eq!(
+        policy,
+        "default-src 'self'; script-src 'self' \
+         'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='; img-src 'self' data:; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    assert_eq!(
+        csp_metadata(&site.bucket, "docs/index.html")
+            .await
+            .as_deref(),
+        Some(sitewarden::config::DEFAULT_CSP)
+    );
+    assert_eq!(csp_metadata(&site.bucket, "favicon.ico").await, None);
+
+    // A no-op deploy reads the policies from the manifest: no page is analysed again.
+    let again = Run::new(site.path())
+        .arg("-v")
+        .json()
+        .arg("deploy")
+        .stderr_contains("analysed 0 pages for their content security policy")
+        .run()
+        .into_json();
+    assert_eq!(again["uploaded"], 0);
+    assert_eq!(again["csp"]["per_page"], 2);
+
+    // One changed page: that page alone is analysed and uploaded.
+    site.write("docs/index.html", "<h1 onclick=\"go()\">docs</h1>");
+    let changed = Run::new(site.path())
+        .arg("-v")
+        .json()
+        .arg("deploy")
+        .stderr_contains("analysed 1 pages")
+        .run()
+        .into_json();
+    assert_eq!(keys(&changed["uploads"]), ["docs/index.html"]);
+    assert!(
+        csp_metadata(&site.bucket, "docs/index.html")
+            .await
+            .unwrap()
+            .contains("'unsafe-hashes' 'sha256-")
+    );
+
+    // Only the config changes (a fixed policy): the pages are re-uploaded as header changes,
+    // without the metadata.
+    let config = site.path().join("sitewarden.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}[headers]\ncontent_security_policy = \"default-src 'self'\"\n"),
+    )
+    .unwrap();
+    let fixed = site.deploy(&[]);
+    let mut reasons: Vec<(&str, &str)> = fixed["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap(), c["reason"].as_str().unwrap()))
+        .collect();
+    reasons.sort_unstable();
+    assert_eq!(
+        reasons,
+        [("docs/index.html", "headers"), ("index.html", "headers")]
+    );
+    assert!(fixed["csp"].is_null());
+    assert_eq!(csp_metadata(&site.bucket, "index.html").await, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csp_fallback_pages_are_listed_with_the_reason() {
+    let site = Site::up("csp-fallback", "");
+    site.write("index.html", "<a href=\"javascript:void(0)\">x</a>");
+    let summary = Run::new(site.path())
+        .arg("deploy")
+        .stdout_contains(
+            "! index.html is on a CSP fallback: no strict policy allows `javascript:` URLs \
+             (`<a href>`): blocked under the page's own policy",
+        )
+        .run();
+    assert!(
+        summary
+            .stdout
+            .contains("content security policy: 2 page(s) with their own")
+    );
+}

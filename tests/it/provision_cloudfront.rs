@@ -150,6 +150,7 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
         format!("cloudfront origin access control sitewarden-{}", s.site),
         format!("cloudfront response headers policy sitewarden-{}", s.site),
         format!("cloudfront function sitewarden-{}", s.site),
+        format!("cloudfront function sitewarden-{}-csp", s.site),
         format!("cloudfront distribution sitewarden:{}", s.site),
         format!(
             "cloudwatch logs delivery destination sitewarden-{}-cf-s3",
@@ -162,7 +163,7 @@ async fn domainless_site_gets_a_hardened_distribution_kept_in_shape() {
             "{part} not in {resources:#?}"
         );
     }
-    assert_eq!(resources.len(), 10, "{resources:#?}");
+    assert_eq!(resources.len(), 11, "{resources:#?}");
 
     drift_is_planned_and_repaired(&aws, &s, dir.path(), &id, &policy_id).await;
     destroy_removes_every_part(&aws, &s, dir.path(), &policy_id).await;
@@ -285,9 +286,26 @@ async fn assert_behavior(aws: &Aws, s: &Site, config: &DistributionConfig) -> St
     assert_eq!(behavior.cache_policy_id.as_deref(), Some(CACHING_OPTIMIZED));
     assert_eq!(behavior.compress, Some(true));
 
-    let association = &behavior.function_associations.as_ref().unwrap().items()[0];
+    let associations = behavior.function_associations.as_ref().unwrap().items();
+    let association = &associations[0];
     assert_eq!(association.event_type, EventType::ViewerRequest);
     assert_function(aws, s, &association.function_arn).await;
+    // CSP "auto" (the default): the viewer-response function, published, puts each page's policy
+    // from its metadata into the header.
+    assert_eq!(associations.len(), 2, "{associations:?}");
+    assert_eq!(associations[1].event_type, EventType::ViewerResponse);
+    let csp_name = format!("{}-csp", s.name);
+    assert!(
+        associations[1]
+            .function_arn
+            .ends_with(&format!("function/{csp_name}")),
+        "{associations:?}"
+    );
+    let live = observe::cloudfront::function_code(aws, &csp_name, FunctionStage::Live)
+        .await
+        .unwrap()
+        .expect("the viewer-response function is published");
+    assert!(String::from_utf8(live).unwrap().contains("x-amz-meta-csp"));
     let policy_id = behavior
         .response_headers_policy_id
         .clone()
@@ -341,12 +359,11 @@ async fn assert_headers_policy(aws: &Aws, s: &Site, policy_id: &str) {
         ),
         (63_072_000, Some(true), true)
     );
+    let csp = security.content_security_policy.unwrap();
+    assert_eq!(csp.content_security_policy, sitewarden::config::DEFAULT_CSP);
     assert!(
-        security
-            .content_security_policy
-            .unwrap()
-            .content_security_policy
-            .contains("default-src 'self'")
+        !csp.r#override,
+        "auto: the viewer-response function's per-page policy wins"
     );
     assert!(security.content_type_options.unwrap().r#override);
     assert_eq!(
@@ -601,6 +618,13 @@ async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, 
         "function still there"
     );
     assert!(
+        observe::cloudfront::function(aws, &format!("{}-csp", s.name))
+            .await
+            .unwrap()
+            .is_none(),
+        "viewer-response function still there"
+    );
+    assert!(
         observe::cloudfront::delivery_source_arns(aws, &format!("{}-cf", s.name))
             .await
             .unwrap()
@@ -624,5 +648,68 @@ async fn destroy_removes_every_part(aws: &Aws, s: &Site, dir: &std::path::Path, 
     assert!(
         !again.iter().any(|c| c.contains("cloudfront")),
         "{again:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fixed_csp_drops_the_viewer_response_function_and_overrides() {
+    let site = site_name("cf-fixed");
+    let dir = project(&site, "");
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
+    let aws = aws_clients("eu-west-1").await;
+    let csp_name = format!("sitewarden-{site}-csp");
+    assert!(
+        observe::cloudfront::function(&aws, &csp_name)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let config = dir.path().join("sitewarden.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}[headers]\ncontent_security_policy = \"default-src 'self'; object-src 'none'\"\n"
+        ),
+    )
+    .unwrap();
+    Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only"])
+        .run();
+    let (_, config, _) = distribution(&aws, &site).await.expect("distribution");
+    let behavior = config.default_cache_behavior.unwrap();
+    let events: Vec<EventType> = behavior
+        .function_associations
+        .unwrap()
+        .items()
+        .iter()
+        .map(|a| a.event_type.clone())
+        .collect();
+    assert_eq!(events, [EventType::ViewerRequest]);
+    assert!(
+        observe::cloudfront::function(&aws, &csp_name)
+            .await
+            .unwrap()
+            .is_none(),
+        "deleted once the distribution no longer runs it"
+    );
+    let policy_id = behavior.response_headers_policy_id.unwrap();
+    let policy = observe::cloudfront::headers_policy(&aws, &policy_id, &policy_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let csp = policy
+        .security_headers_config
+        .unwrap()
+        .content_security_policy
+        .unwrap();
+    assert_eq!(
+        (csp.content_security_policy.as_str(), csp.r#override),
+        ("default-src 'self'; object-src 'none'", true)
     );
 }

@@ -1,5 +1,7 @@
-//! The viewer-request CloudFront Function `sitewarden-<site>` (cloudfront-js-2.0): directory
-//! indexes, the configured redirects and www → apex, which the private REST origin cannot do.
+//! The site's CloudFront Functions (cloudfront-js-2.0): the viewer-request function
+//! `sitewarden-<site>` (directory indexes, the configured redirects and www → apex, which the private
+//! REST origin cannot do) and, with `headers.content_security_policy = "auto"`, the viewer-response
+//! function `sitewarden-<site>-csp` (each page's own policy from its object metadata).
 //!
 //! The code is `templates/viewer-request.js` with the site's settings as one JSON object. Changes
 //! go to the DEVELOPMENT stage and are then published to LIVE, the stage distributions run.
@@ -12,32 +14,83 @@ use serde_json::{Value, json};
 use unicode_normalization::UnicodeNormalization as _;
 
 use super::resource_name;
-use crate::config::{Config, redirect_path};
+use crate::config::{Config, Csp, redirect_path};
 use crate::error::{AwsResultExt as _, Error, Result};
 use crate::names::{Kind, Resource};
 use crate::observe::cloudfront as observe;
 use crate::provision::{Action, Ctx, Plan};
 
 const TEMPLATE: &str = include_str!("../../../templates/viewer-request.js");
+/// The viewer-response function of CSP `"auto"`: no settings, the same code for every site.
+const CSP_TEMPLATE: &str = include_str!("../../../templates/viewer-response.js");
 const PLACEHOLDER: &str = "SITEWARDEN_CONFIG";
 /// CloudFront's limit on a function's code size.
 const MAX_CODE_BYTES: usize = 10 * 1024;
 
-/// Returns the function ARN; `None` in `plan` when it would be created.
+/// One CloudFront Function sitewarden runs: its name, what it is for and its code.
+struct Spec {
+    name: String,
+    /// `viewer-request`, `viewer-response`: for the plan and the function's comment.
+    event: &'static str,
+    code: String,
+    /// What the function does for this site, for the plan.
+    summary: String,
+}
+
+/// The viewer-request function's ARN; `None` in `plan` when it would be created.
 pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<String>> {
+    let spec = Spec {
+        name: resource_name(ctx),
+        event: "viewer-request",
+        code: render(ctx.config)?,
+        summary: summary(ctx.config),
+    };
+    reconcile_function(ctx, plan, &spec).await
+}
+
+/// The name of the viewer-response function of `headers.content_security_policy = "auto"`.
+fn csp_name(ctx: &Ctx<'_>) -> String {
+    format!("{}-csp", resource_name(ctx))
+}
+
+/// The viewer-response function's ARN in auto mode (`None` in `plan` when it would be created, and
+/// always with a fixed policy: then no function is needed, see [`remove_unused_csp`]).
+pub(super) async fn reconcile_csp(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<String>> {
+    if ctx.config.headers.csp() != Csp::Auto {
+        return Ok(None);
+    }
+    let spec = Spec {
+        name: csp_name(ctx),
+        event: "viewer-response",
+        code: render_csp(),
+        summary: "each page's Content-Security-Policy from its metadata".to_owned(),
+    };
+    reconcile_function(ctx, plan, &spec).await
+}
+
+/// With a fixed policy, deletes the viewer-response function a former auto mode left; called once
+/// the distribution no longer refers to it.
+pub(super) async fn remove_unused_csp(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+    if ctx.config.headers.csp() == Csp::Auto {
+        return Ok(());
+    }
+    destroy_function(ctx, plan, &csp_name(ctx), "viewer-response").await
+}
+
+/// Creates, updates and publishes one function; returns its ARN (`None` in `plan` on create).
+async fn reconcile_function(ctx: &Ctx<'_>, plan: &mut Plan, spec: &Spec) -> Result<Option<String>> {
     let cloudfront = &ctx.aws.cloudfront;
-    let name = resource_name(ctx);
-    let resource = Resource::new(Kind::Function, &name);
-    let code = render(ctx.config)?;
-    let config = function_config(&ctx.names.site)?;
-    let Some(development) = observe::function(ctx.aws, &name).await? else {
+    let name = &spec.name;
+    let resource = Resource::new(Kind::Function, name);
+    let config = function_config(&ctx.names.site, spec.event)?;
+    let Some(development) = observe::function(ctx.aws, name).await? else {
         ctx.change(
             plan,
             &resource,
             Action::Create,
             format!(
-                "create and publish viewer-request function ({})",
-                summary(ctx.config)
+                "create and publish {} function ({})",
+                spec.event, spec.summary
             ),
         );
         if !ctx.apply {
@@ -45,9 +98,9 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
         }
         let created = cloudfront
             .create_function()
-            .name(&name)
+            .name(name)
             .function_config(config)
-            .function_code(Blob::new(code))
+            .function_code(Blob::new(spec.code.as_bytes()))
             // The site tag on create: the provisioning policy allows CreateFunction only with it.
             .tags(
                 Tags::builder()
@@ -62,37 +115,37 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
             .send()
             .await
             .op("CreateFunction", &resource)?;
-        publish(cloudfront, &name, created.e_tag).await?;
+        publish(cloudfront, name, created.e_tag).await?;
         return Ok(Some(observe::function_arn(
             created.function_summary,
             &resource.to_string(),
         )?));
     };
     let arn = development.arn.clone();
-    let live_code = observe::function_code(ctx.aws, &name, FunctionStage::Development).await?;
-    if live_code.as_deref() != Some(code.as_bytes()) || development.runtime != config.runtime {
+    let live_code = observe::function_code(ctx.aws, name, FunctionStage::Development).await?;
+    if live_code.as_deref() != Some(spec.code.as_bytes()) || development.runtime != config.runtime {
         ctx.change(
             plan,
             &resource,
             Action::Update,
-            format!("update code and publish ({})", summary(ctx.config)),
+            format!("update code and publish ({})", spec.summary),
         );
         if ctx.apply {
             let updated = cloudfront
                 .update_function()
-                .name(&name)
+                .name(name)
                 .set_if_match(development.etag)
                 .function_config(config)
-                .function_code(Blob::new(code))
+                .function_code(Blob::new(spec.code.as_bytes()))
                 .send()
                 .await
                 .op("UpdateFunction", &resource)?;
-            publish(cloudfront, &name, updated.e_tag).await?;
+            publish(cloudfront, name, updated.e_tag).await?;
         }
         return Ok(Some(arn));
     }
     // The distribution runs LIVE: DEVELOPMENT code that was never published does not count.
-    if observe::function_code(ctx.aws, &name, FunctionStage::Live).await? != live_code {
+    if observe::function_code(ctx.aws, name, FunctionStage::Live).await? != live_code {
         ctx.change(
             plan,
             &resource,
@@ -100,7 +153,7 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
             "publish the DEVELOPMENT code to LIVE",
         );
         if ctx.apply {
-            publish(cloudfront, &name, development.etag).await?;
+            publish(cloudfront, name, development.etag).await?;
         }
     }
     ctx.settled(plan, &resource);
@@ -108,22 +161,26 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
 }
 
 pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+    destroy_function(ctx, plan, &csp_name(ctx), "viewer-response").await?;
+    destroy_function(ctx, plan, &resource_name(ctx), "viewer-request").await
+}
+
+async fn destroy_function(ctx: &Ctx<'_>, plan: &mut Plan, name: &str, event: &str) -> Result<()> {
     let cloudfront = &ctx.aws.cloudfront;
-    let name = resource_name(ctx);
-    let resource = Resource::new(Kind::Function, &name);
-    let Some(development) = observe::function(ctx.aws, &name).await? else {
+    let resource = Resource::new(Kind::Function, name);
+    let Some(development) = observe::function(ctx.aws, name).await? else {
         return Ok(());
     };
     ctx.change(
         plan,
         &resource,
         Action::Delete,
-        "delete viewer-request function",
+        format!("delete {event} function"),
     );
     if ctx.apply {
         cloudfront
             .delete_function()
-            .name(&name)
+            .name(name)
             .set_if_match(development.etag)
             .send()
             .await
@@ -143,9 +200,14 @@ async fn publish(cloudfront: &Client, name: &str, etag: Option<String>) -> Resul
     Ok(())
 }
 
-fn function_config(site: &str) -> Result<FunctionConfig> {
+fn function_config(site: &str, event: &str) -> Result<FunctionConfig> {
+    let what = if event == "viewer-request" {
+        "viewer requests"
+    } else {
+        "viewer responses"
+    };
     Ok(FunctionConfig::builder()
-        .comment(format!("sitewarden: viewer requests of {site}"))
+        .comment(format!("sitewarden: {what} of {site}"))
         .runtime(FunctionRuntime::CloudfrontJs20)
         .build()?)
 }
@@ -217,10 +279,10 @@ fn settings(config: &Config) -> Value {
     })
 }
 
-/// The template without its whole-line comments but the first, which names it: they explain the
+/// A template without its whole-line comments but the first, which names it: they explain the
 /// file, and CloudFront counts every byte of the code against its limit.
-fn code_template() -> String {
-    let mut lines = TEMPLATE.lines();
+fn code_template(template: &str) -> String {
+    let mut lines = template.lines();
     let mut code: String = lines.next().unwrap_or_default().to_owned();
     for line in lines.filter(|l| !l.trim_start().starts_with("//")) {
         code.push('\n');
@@ -230,6 +292,11 @@ fn code_template() -> String {
     code
 }
 
+/// The viewer-response function's code (the same for every site).
+pub(super) fn render_csp() -> String {
+    code_template(CSP_TEMPLATE)
+}
+
 /// The function code for this site.
 pub fn render(config: &Config) -> Result<String> {
     // JSON is a JavaScript expression except for U+2028/U+2029 inside strings in older engines.
@@ -237,7 +304,7 @@ pub fn render(config: &Config) -> Result<String> {
         .to_string()
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029");
-    let code = code_template().replacen(PLACEHOLDER, &settings, 1);
+    let code = code_template(TEMPLATE).replacen(PLACEHOLDER, &settings, 1);
     if code.len() > MAX_CODE_BYTES {
         return Err(Error::usage_with_hint(
             format!(

@@ -1,6 +1,7 @@
 //! The response headers policy `sitewarden-<site>`: the security headers every response carries
 //! (HSTS, CSP, nosniff, frame DENY, referrer policy, Permissions-Policy and the configured extra
-//! headers), each overriding whatever the origin sent.
+//! headers), each overriding whatever the origin sent — but the Content-Security-Policy of CSP
+//! `"auto"`, which leaves each page's own policy (set by the viewer-response function) in place.
 //!
 //! `X-XSS-Protection` is deliberately not set: browsers removed their XSS auditors, the header can
 //! itself introduce leaks, and the Content-Security-Policy is the protection that works.
@@ -14,7 +15,9 @@ use aws_sdk_cloudfront::types::{
 };
 
 use super::{Properties, diff_properties, resource_name};
-use crate::config::Headers;
+use std::path::Path;
+
+use crate::config::{Config, Csp, Headers};
 use crate::error::{AwsResultExt as _, Result};
 use crate::names::{Kind, Resource};
 use crate::provision::{Action, Ctx, Plan};
@@ -27,7 +30,14 @@ pub(super) async fn reconcile(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<Option<S
     let cloudfront = &ctx.aws.cloudfront;
     let name = resource_name(ctx);
     let resource = Resource::new(Kind::ResponseHeadersPolicy, &name);
-    let desired = desired(&name, &ctx.config.headers)?;
+    let (csp, why) = site_csp(ctx.config, ctx.source);
+    if let Some(why) = why {
+        ctx.printer.warn(format_args!(
+            "`{}`: {why}",
+            crate::output::escape(ctx.config.deploy.error_page())
+        ));
+    }
+    let desired = desired(&name, &ctx.config.headers, &csp)?;
     let Some(live) = crate::observe::cloudfront::headers_policy_named(ctx.aws, &name).await? else {
         ctx.change(
             plan,
@@ -106,8 +116,26 @@ pub(super) async fn destroy(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     Ok(())
 }
 
-/// The policy for `name` with the site's `[headers]`.
-pub fn desired(name: &str, headers: &Headers) -> Result<ResponseHeadersPolicyConfig> {
+/// The Content-Security-Policy the headers policy sets: the fixed one, or in `"auto"` mode the strict
+/// site-wide policy of the error page (read from the source folder; without one, the base strict
+/// policy), with why the error page is on a fallback, if it is.
+pub fn site_csp(config: &Config, source: Option<&Path>) -> (String, Option<String>) {
+    match config.headers.csp() {
+        Csp::Fixed(policy) => (policy.to_owned(), None),
+        Csp::Auto => {
+            let page = source
+                .and_then(|dir| std::fs::read(dir.join(config.deploy.error_page())).ok())
+                .map(|html| crate::csp::analyse(&html));
+            crate::csp::site_policy(page.as_ref())
+        }
+    }
+}
+
+/// The desired policy; `csp` is the Content-Security-Policy ([`site_csp`]). In `"auto"` mode it does
+/// not override: the viewer-response function sets each page's own, and whether CloudFront applies
+/// the headers policy before or after that function, a policy without Override leaves a
+/// Content-Security-Policy already there alone, so the function's value wins either way.
+pub fn desired(name: &str, headers: &Headers, csp: &str) -> Result<ResponseHeadersPolicyConfig> {
     let security = ResponseHeadersPolicySecurityHeadersConfig::builder()
         .strict_transport_security(
             ResponseHeadersPolicyStrictTransportSecurity::builder()
@@ -119,8 +147,8 @@ pub fn desired(name: &str, headers: &Headers) -> Result<ResponseHeadersPolicyCon
         )
         .content_security_policy(
             ResponseHeadersPolicyContentSecurityPolicy::builder()
-                .r#override(true)
-                .content_security_policy(headers.content_security_policy.as_str())
+                .r#override(headers.csp() != Csp::Auto)
+                .content_security_policy(csp)
                 .build()?,
         )
         .content_type_options(
@@ -255,6 +283,15 @@ mod tests {
     use super::*;
     use crate::config::{DEFAULT_CSP, DEFAULT_PERMISSIONS_POLICY};
 
+    /// The desired policy with the CSP `site_csp` gives a site without an error page.
+    fn want(name: &str, headers: &Headers) -> ResponseHeadersPolicyConfig {
+        let csp = match headers.csp() {
+            Csp::Fixed(p) => p.to_owned(),
+            Csp::Auto => DEFAULT_CSP.to_owned(),
+        };
+        desired(name, headers, &csp).unwrap()
+    }
+
     fn headers(preload: bool) -> Headers {
         Headers {
             hsts_preload: preload,
@@ -264,7 +301,7 @@ mod tests {
 
     #[test]
     fn desired_policy_sets_every_security_header_with_override() {
-        let config = desired("sitewarden-docs", &headers(false)).unwrap();
+        let config = want("sitewarden-docs", &headers(false));
         let props = properties(&config);
         let value = |name: &str| {
             props
@@ -278,7 +315,8 @@ mod tests {
         );
         assert_eq!(
             value("Content-Security-Policy"),
-            Some(format!("{DEFAULT_CSP} (override)").as_str())
+            Some(format!("{DEFAULT_CSP} (origin's value kept)").as_str()),
+            "auto: the viewer-response function's per-page policy wins"
         );
         assert_eq!(value("X-Content-Type-Options"), Some("nosniff (override)"));
         assert_eq!(value("X-Frame-Options"), Some("DENY (override)"));
@@ -357,13 +395,13 @@ mod tests {
 
     #[test]
     fn the_default_headers_score_a_plus_on_the_observatory_rubric() {
-        let default = observatory_score(&desired("p", &Headers::default()).unwrap());
+        let default = observatory_score(&want("p", &Headers::default()));
         assert_eq!(default, 115, "A+ (100 or more)");
         let apex = Headers {
             hsts_include_subdomains: false,
             ..Headers::default()
         };
-        assert_eq!(observatory_score(&desired("p", &apex).unwrap()), default);
+        assert_eq!(observatory_score(&want("p", &apex)), default);
         // The model tells weaker sets apart: an inline-script CSP is no A+.
         let unsafe_inline = Headers {
             content_security_policy: "default-src 'self' 'unsafe-inline'"
@@ -372,9 +410,51 @@ mod tests {
                 .unwrap(),
             ..Headers::default()
         };
+        assert_eq!(observatory_score(&want("p", &unsafe_inline)), 80);
+    }
+
+    #[test]
+    fn auto_mode_sets_the_error_pages_strict_policy_without_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = |extra: &str| {
+            Config::parse(
+                &format!("[site]\nname = \"docs\"\nsource = \"dist\"\n{extra}"),
+                Path::new("sitewarden.toml"),
+            )
+            .unwrap()
+        };
+        let auto = config("");
+        assert_eq!(site_csp(&auto, None), (DEFAULT_CSP.to_owned(), None));
         assert_eq!(
-            observatory_score(&desired("p", &unsafe_inline).unwrap()),
-            80
+            site_csp(&auto, Some(dir.path())).0,
+            DEFAULT_CSP,
+            "no 404.html yet"
+        );
+        std::fs::write(dir.path().join("404.html"), "<script>alert(1)</script>").unwrap();
+        let (csp, why) = site_csp(&auto, Some(dir.path()));
+        assert!(
+            csp.contains("script-src 'self' 'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),
+            "{csp}"
+        );
+        assert_eq!(why, None);
+        let policy = desired("p", &auto.headers, &csp).unwrap();
+        let security = policy.security_headers_config.unwrap();
+        assert!(!security.content_security_policy.unwrap().r#override);
+        // The SPA fallback is the error page when there is one.
+        let spa = config("[deploy]\nspa_fallback = \"/index.html\"\n");
+        assert_eq!(site_csp(&spa, Some(dir.path())).0, DEFAULT_CSP);
+        // A fixed policy is the policy, with Override.
+        let fixed = config("[headers]\ncontent_security_policy = \"default-src 'none'\"\n");
+        let (csp, _) = site_csp(&fixed, Some(dir.path()));
+        assert_eq!(csp, "default-src 'none'");
+        let policy = desired("p", &fixed.headers, &csp).unwrap();
+        assert!(
+            policy
+                .security_headers_config
+                .unwrap()
+                .content_security_policy
+                .unwrap()
+                .r#override
         );
     }
 
@@ -384,8 +464,8 @@ mod tests {
             hsts_include_subdomains: false,
             ..Headers::default()
         };
-        let live = properties(&desired("p", &headers(false)).unwrap());
-        let want = properties(&desired("p", &apex).unwrap());
+        let live = properties(&want("p", &headers(false)));
+        let want = properties(&want("p", &apex));
         assert_eq!(
             diff_properties(&live, &want),
             [
@@ -402,8 +482,8 @@ mod tests {
             "X-Robots-Tag".to_owned().try_into().unwrap(),
             "noindex".to_owned().try_into().unwrap(),
         );
-        let live = properties(&desired("p", &headers(false)).unwrap());
-        let want = properties(&desired("p", &with_extra).unwrap());
+        let live = properties(&want("p", &headers(false)));
+        let want = properties(&want("p", &with_extra));
         assert_eq!(
             diff_properties(&live, &want),
             [

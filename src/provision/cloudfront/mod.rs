@@ -1,5 +1,6 @@
 //! CloudFront in front of the content bucket: the Origin Access Control, the security response
-//! headers policy, the viewer-request CloudFront Function, the distribution itself and its standard
+//! headers policy, the viewer-request CloudFront Function (and the viewer-response one of CSP
+//! `"auto"`), the distribution itself and its standard
 //! logging (v2, CloudWatch Logs vended logs into the log bucket).
 //!
 //! Every part is found again by its deterministic name `sitewarden-<site>` (the distribution by its
@@ -42,15 +43,26 @@ pub struct Desired {
     /// The ARN the distribution's viewer-request association names (a placeholder).
     pub function_arn: String,
     pub function_code: String,
+    /// CSP `"auto"`: the viewer-response function's ARN (a placeholder) and code.
+    pub csp_function: Option<(String, String)>,
 }
 
 /// The desired distribution config, headers policy and function code of the site. A domain site
 /// gets a placeholder certificate ARN (its aliases and TLS settings follow from it).
-pub fn desired(config: &Config, names: &SiteNames, region: &str) -> Result<Desired> {
+/// `source` is the source folder, where CSP `"auto"` reads the error page.
+pub fn desired(
+    config: &Config,
+    names: &SiteNames,
+    region: &str,
+    source: Option<&std::path::Path>,
+) -> Result<Desired> {
+    let csp = config.headers.csp() == crate::config::Csp::Auto;
     let parts = Parts {
         oac_id: None,
         headers_policy_id: None,
         function_arn: None,
+        csp_function_arn: None,
+        csp,
     };
     let certificate = config.site.domain.as_ref().map(|_| "(certificate)");
     let distribution =
@@ -62,11 +74,23 @@ pub fn desired(config: &Config, names: &SiteNames, region: &str) -> Result<Desir
         .and_then(|f| f.items().first())
         .map(|a| a.function_arn.clone())
         .unwrap_or_default();
+    let csp_function = distribution
+        .default_cache_behavior
+        .as_ref()
+        .and_then(|b| b.function_associations.as_ref())
+        .and_then(|f| f.items().get(1))
+        .map(|a| (a.function_arn.clone(), function::render_csp()));
+    let (site_csp, _) = headers::site_csp(config, source);
     Ok(Desired {
         distribution,
-        headers_policy: headers::desired(&format!("sitewarden-{}", names.site), &config.headers)?,
+        headers_policy: headers::desired(
+            &format!("sitewarden-{}", names.site),
+            &config.headers,
+            &site_csp,
+        )?,
         function_arn,
         function_code: function::render(config)?,
+        csp_function,
     })
 }
 
@@ -75,6 +99,11 @@ struct Parts {
     oac_id: Option<String>,
     headers_policy_id: Option<String>,
     function_arn: Option<String>,
+    /// The viewer-response function of CSP `"auto"` (`None` with a fixed policy, or in `plan`
+    /// when it would be created: [`Parts::csp`] tells which).
+    csp_function_arn: Option<String>,
+    /// Whether the distribution associates the viewer-response function (CSP `"auto"`).
+    csp: bool,
 }
 
 /// What became of the distribution in this run.
@@ -91,10 +120,16 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
         oac_id: oac::reconcile(ctx, plan).await?,
         headers_policy_id: headers::reconcile(ctx, plan).await?,
         function_arn: function::reconcile(ctx, plan).await?,
+        csp_function_arn: function::reconcile_csp(ctx, plan).await?,
+        csp: ctx.config.headers.csp() == crate::config::Csp::Auto,
     };
     // Boxed: the distribution's SDK futures would make every caller's future large.
     let distribution = Box::pin(distribution::reconcile(ctx, known, &parts, plan)).await?;
     logging::reconcile(ctx, &distribution, plan).await?;
+    // Only once the distribution no longer runs it (a switch from "auto" to a fixed policy).
+    if matches!(distribution, Distribution::Exists(_)) {
+        function::remove_unused_csp(ctx, plan).await?;
+    }
     if let Distribution::Exists(reference) = distribution {
         known.distribution = Some(reference);
     }

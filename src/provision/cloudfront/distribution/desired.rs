@@ -33,9 +33,14 @@ pub(super) fn create_detail(config: &Config, certificate: Option<&str>) -> Strin
         ),
         None => "*.cloudfront.net certificate".to_owned(),
     };
+    let csp = if config.headers.csp() == crate::config::Csp::Auto {
+        " and per-page CSP viewer-response function"
+    } else {
+        ""
+    };
     format!(
         "create distribution: S3 REST origin with origin access control, HTTPS only, GET/HEAD, \
-         CachingOptimized, security headers, viewer-request function, {tls}, HTTP/2 and 3, IPv6"
+         CachingOptimized, security headers, viewer-request function{csp}, {tls}, HTTP/2 and 3, IPv6"
     )
 }
 
@@ -124,10 +129,24 @@ pub(in crate::provision::cloudfront) fn desired(
 
 fn default_behavior(config: &Config, parts: &Parts) -> Result<DefaultCacheBehavior> {
     let methods = vec![Method::Get, Method::Head];
-    let function = FunctionAssociation::builder()
-        .event_type(EventType::ViewerRequest)
-        .function_arn(planned(parts.function_arn.as_ref(), "function"))
-        .build()?;
+    let mut functions = vec![
+        FunctionAssociation::builder()
+            .event_type(EventType::ViewerRequest)
+            .function_arn(planned(parts.function_arn.as_ref(), "function"))
+            .build()?,
+    ];
+    // CSP "auto": each page's own policy, from its metadata, on the way out.
+    if parts.csp {
+        functions.push(
+            FunctionAssociation::builder()
+                .event_type(EventType::ViewerResponse)
+                .function_arn(planned(
+                    parts.csp_function_arn.as_ref(),
+                    "viewer-response function",
+                ))
+                .build()?,
+        );
+    }
     Ok(DefaultCacheBehavior::builder()
         .target_origin_id(ORIGIN_ID)
         .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
@@ -157,8 +176,8 @@ fn default_behavior(config: &Config, parts: &Parts) -> Result<DefaultCacheBehavi
         ))
         .function_associations(
             FunctionAssociations::builder()
-                .quantity(1)
-                .items(function)
+                .quantity(quantity(&functions))
+                .set_items(Some(functions))
                 .build()?,
         )
         .build()?)
@@ -304,6 +323,44 @@ mod tests {
     }
 
     #[test]
+    fn csp_auto_associates_the_viewer_response_function_and_a_fixed_policy_does_not() {
+        let events = |c: &DistributionConfig| {
+            c.default_cache_behavior
+                .as_ref()
+                .unwrap()
+                .function_associations
+                .as_ref()
+                .unwrap()
+                .items()
+                .iter()
+                .map(|f| format!("{} {}", f.event_type.as_str(), f.function_arn))
+                .collect::<Vec<_>>()
+        };
+        let auto = build(&config(""), None);
+        assert_eq!(
+            events(&auto),
+            [
+                "viewer-request arn:aws:cloudfront::123456789012:function/sitewarden-docs",
+                "viewer-response arn:aws:cloudfront::123456789012:function/sitewarden-docs-csp"
+            ]
+        );
+        let fixed = build(
+            &config("[headers]\ncontent_security_policy = \"default-src 'self'\"\n"),
+            None,
+        );
+        assert_eq!(events(&fixed).len(), 1);
+        // Switching modes is drift the distribution's diff names.
+        assert_eq!(
+            diff_properties(&properties(&fixed), &properties(&auto)),
+            [
+                "functions viewer-request arn:aws:cloudfront::123456789012:function/sitewarden-docs \
+                 → viewer-request arn:aws:cloudfront::123456789012:function/sitewarden-docs, \
+                 viewer-response arn:aws:cloudfront::123456789012:function/sitewarden-docs-csp"
+            ]
+        );
+    }
+
+    #[test]
     fn spa_fallback_serves_the_app_with_200() {
         let c = build(&config("[deploy]\nspa_fallback = \"/index.html\"\n"), None);
         for e in c.custom_error_responses.as_ref().unwrap().items() {
@@ -322,6 +379,8 @@ mod tests {
             oac_id: None,
             headers_policy_id: None,
             function_arn: None,
+            csp_function_arn: None,
+            csp: true,
         };
         let c = desired(&site, &names, "eu-west-1", None, &none, "ref").unwrap();
         assert_eq!(

@@ -259,6 +259,10 @@ mod tests {
             function_arn: Some(
                 "arn:aws:cloudfront::123456789012:function/sitewarden-docs".to_owned(),
             ),
+            csp_function_arn: Some(
+                "arn:aws:cloudfront::123456789012:function/sitewarden-docs-csp".to_owned(),
+            ),
+            csp: true,
         }
     }
 
@@ -272,6 +276,10 @@ mod tests {
 
     pub(super) fn build(config: &Config, certificate: Option<&str>) -> DistributionConfig {
         let names = SiteNames::new(config, "123456789012");
-        desired(config, &names, "eu-west-1", certificate, &parts(), "ref").unwrap()
+        let parts = Parts {
+            csp: config.headers.csp() == crate::config::Csp::Auto,
+            ..parts()
+        };
+        desired(config, &names, "eu-west-1", certificate, &parts, "ref").unwrap()
     }
 }

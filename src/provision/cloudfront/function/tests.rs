@@ -481,3 +481,50 @@ fn the_code_leaves_the_comments_in_the_template() {
     let bare = render(&config("[site]\nname = \"docs\"\nsource = \"dist\"\n")).unwrap();
     assert!(bare.len() < 3500, "{} bytes:\n{bare}", bare.len());
 }
+
+#[test]
+fn the_viewer_response_function_loads_and_fits() {
+    let code = render_csp();
+    assert!(code.starts_with("// sitewarden viewer-response function"));
+    assert_eq!(
+        code.lines()
+            .filter(|l| l.trim_start().starts_with("//"))
+            .count(),
+        1
+    );
+    assert!(code.contains("x-amz-meta-csp") && code.contains("content-security-policy"));
+    assert!(code.len() < 1024, "{} bytes", code.len());
+    let function = Function::load(&code).unwrap();
+    let response = |metadata: Option<&str>| {
+        let mut headers = Fields::default();
+        headers.add("content-type", "text/html; charset=utf-8");
+        if let Some(policy) = metadata {
+            headers.add("x-amz-meta-csp", policy);
+        }
+        crate::edge::Response {
+            status: 200,
+            status_description: Some("OK".into()),
+            headers,
+        }
+    };
+    let page = "default-src 'self'; script-src 'self' 'sha256-x'";
+    let out = function
+        .viewer_response(&Request::get("h", "/a/"), &response(Some(page)))
+        .unwrap();
+    assert_eq!(out.headers.get("content-security-policy"), Some(page));
+    assert_eq!(
+        out.headers.get("x-amz-meta-csp"),
+        None,
+        "metadata not passed on"
+    );
+    assert_eq!(
+        out.headers.get("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    // Without metadata (an asset, or a page on the fallback), the headers policy's policy applies.
+    let out = function
+        .viewer_response(&Request::get("h", "/app.js"), &response(None))
+        .unwrap();
+    assert_eq!(out.headers.get("content-security-policy"), None);
+    assert_eq!(out.status, 200);
+}
