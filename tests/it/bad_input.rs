@@ -974,7 +974,11 @@ fn the_write_check_sees_reads_and_no_write_in_a_dry_run() {
     Run::new(dir.path())
         .env("AWS_ACCESS_KEY_ID", &key)
         .args(["deploy", "--dry-run"])
-        .stdout_is("+ new.html (new)\nwould upload 1 file(s) (10 bytes), 0 would be deleted, 1 unchanged\n")
+        .stdout_is(
+            "+ new.html (new)\nwould upload 1 file(s) (10 bytes), 0 would be deleted, 1 unchanged\n\
+             content security policy: 2 page(s) with their own, 0 distinct inline hash(es), 1 \
+             analysed in this run\n",
+        )
         .run();
     assert_eq!(writes_of(&key, since), Vec::<String>::new());
     assert!(requests_of(&key, since) > 0, "the dry run reads the bucket");

@@ -292,9 +292,14 @@ pub async fn resource_counts(site: &str) -> BTreeMap<&'static str, usize> {
         .function_list()
         .map(aws_sdk_cloudfront::types::FunctionList::items)
         .unwrap_or_default();
+    let named = |name: String| functions.iter().filter(|f| f.name() == name).count();
     counts.insert(
-        "functions",
-        functions.iter().filter(|f| f.name().contains(site)).count(),
+        "viewer-request functions",
+        named(format!("sitewarden-{site}")),
+    );
+    counts.insert(
+        "viewer-response functions",
+        named(format!("sitewarden-{site}-csp")),
     );
     let policies = cloudfront
         .list_response_headers_policies()
