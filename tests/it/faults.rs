@@ -287,11 +287,25 @@ pub async fn resource_counts(site: &str) -> BTreeMap<&'static str, usize> {
         "oacs",
         oacs.iter().filter(|o| o.name().contains(site)).count(),
     );
-    let functions = cloudfront.list_functions().send().await.unwrap();
-    let functions = functions
-        .function_list()
-        .map(aws_sdk_cloudfront::types::FunctionList::items)
-        .unwrap_or_default();
+    // Every page: the tests share one emulator, which soon holds more functions than one page.
+    let mut functions = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = cloudfront
+            .list_functions()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .unwrap();
+        let Some(list) = page.function_list else {
+            break;
+        };
+        functions.extend(list.items.unwrap_or_default());
+        marker = list.next_marker.filter(|m| !m.is_empty());
+        if marker.is_none() {
+            break;
+        }
+    }
     let named = |name: String| functions.iter().filter(|f| f.name() == name).count();
     counts.insert(
         "viewer-request functions",
