@@ -18,7 +18,7 @@ use aws_sdk_cloudfront::types::{
 use super::controls::{
     CF_ACCESS_LOGGING, CF_CONTENT_SECURITY_POLICY, CF_CUSTOM_CERTIFICATE, CF_DEFAULT_ROOT_OBJECT,
     CF_LEGACY_LOGGING, CF_METHODS_AND_CACHE_KEY, CF_ORIGIN_ACCESS_CONTROL, CF_ORIGIN_BUCKET_EXISTS,
-    CF_ORIGIN_TLS, CF_SECURITY_HEADERS, CF_TLS_MINIMUM, CF_VIEWER_HTTPS, CF_WAF,
+    CF_ORIGIN_TLS, CF_PAGE_CSP, CF_SECURITY_HEADERS, CF_TLS_MINIMUM, CF_VIEWER_HTTPS, CF_WAF,
 };
 use super::{Audited, Finding, Kind, Outcome, Sink};
 use crate::aws::Aws;
@@ -104,6 +104,8 @@ pub async fn audit(
         deliveries.as_ref().map(|d| legacy_logging(&config, d)),
     );
     check_headers(&mut sink, &config, headers.as_ref());
+    let pages = super::pages::audit(aws, &config, &resource).await;
+    sink.check(CF_PAGE_CSP, pages.as_ref().map(Clone::clone));
     sink.check(CF_WAF, Ok(waf(&config)));
     sink.check(CF_ORIGIN_TLS, Ok(origin_tls(&config)));
     sink.check(

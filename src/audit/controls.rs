@@ -250,6 +250,15 @@ controls! {
               at deploy) or a fixed policy without 'unsafe-inline', wildcards or scheme-only sources, \
               then run `sitewarden up`.",
     }
+    CF_PAGE_CSP {
+        "SW.CloudFront.PageCSP", Distribution, Medium,
+        "Every HTML page of the origin bucket gets a strict Content-Security-Policy as served (its \
+         own policy through the viewer-response function, or the headers policy's)",
+        sh: [], prowler: [], checkov: [],
+        fix: "Find out who changed the page or the function out of band, then publish the page \
+              again with `sitewarden deploy` (it re-uploads a page that changed locally or is \
+              missing from the bucket, with the policy of its markup in `x-amz-meta-csp`).",
+    }
     CF_WAF {
         "CloudFront.6", Distribution, Medium, "WAF web ACL",
         sh: ["CloudFront.6"], prowler: ["cloudfront_distributions_using_waf"], checkov: ["CKV_AWS_68"],
@@ -470,6 +479,7 @@ mod tests {
             KMS_ROTATION,
             CF_SECURITY_HEADERS,
             CF_CONTENT_SECURITY_POLICY,
+            CF_PAGE_CSP,
         ] {
             assert_eq!(medium.severity, Severity::Medium, "{}", medium.id);
         }

@@ -17,6 +17,7 @@ mod cloudfront;
 pub mod controls;
 pub(crate) mod dns;
 mod kms;
+mod pages;
 pub(crate) mod policy;
 pub mod report;
 mod s3;

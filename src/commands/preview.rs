@@ -11,7 +11,6 @@ use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use aws_sdk_cloudfront::types::{DistributionConfig, FunctionStage};
 use globset::{GlobSet, GlobSetBuilder};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -151,28 +150,12 @@ async fn live(settings: &Settings, printer: &Printer) -> Result<(Distribution, B
         })?;
     let resource = format!("cloudfront distribution {}", summary.id);
     let (config, _) = crate::observe::distribution::config(aws, &summary.id, &resource).await?;
-    let behavior = config.default_cache_behavior.as_ref();
-    let policy = match behavior
-        .and_then(|b| b.response_headers_policy_id.as_deref())
-        .filter(|id| !id.is_empty())
-    {
-        Some(id) => crate::observe::cloudfront::headers_policy(aws, id, &resource).await?,
-        None => None,
-    };
-    let mut code = BTreeMap::new();
-    for (_, arn) in crate::edge::model::function_associations(&config) {
-        let name = arn.rsplit('/').next().unwrap_or(&arn);
-        let live = crate::observe::cloudfront::function_code(aws, name, FunctionStage::Live)
-            .await?
-            .ok_or_else(|| {
-                Error::Other(anyhow::anyhow!(
-                    "the CloudFront Function `{name}` of {resource} has no LIVE code"
-                ))
-            })?;
-        code.insert(arn, live);
-    }
-    let bucket = origin_bucket(&config, &resource)?;
-    let distribution = Distribution::new(&config, policy.as_ref(), &code)?;
+    let bucket = crate::edge::live::origin_bucket(&config).ok_or_else(|| {
+        Error::Other(anyhow::anyhow!(
+            "the origin of {resource} is not an S3 bucket's REST endpoint: the preview serves only those"
+        ))
+    })?;
+    let distribution = crate::edge::live::model(aws, &config, &resource).await?;
     printer.info(format_args!(
         "Previewing the live distribution {} (https://{}) with the objects of bucket `{bucket}`",
         summary.id, summary.domain_name
@@ -184,28 +167,6 @@ async fn live(settings: &Settings, printer: &Printer) -> Result<(Distribution, B
             bucket,
         },
     ))
-}
-
-/// The S3 bucket behind the default cache behavior's origin.
-fn origin_bucket(config: &DistributionConfig, resource: &str) -> Result<String> {
-    let target = config
-        .default_cache_behavior
-        .as_ref()
-        .map(|b| b.target_origin_id.as_str())
-        .unwrap_or_default();
-    let origin = config
-        .origins
-        .as_ref()
-        .map(aws_sdk_cloudfront::types::Origins::items)
-        .unwrap_or_default()
-        .iter()
-        .find(|o| o.id == target);
-    match origin.and_then(|o| crate::observe::distribution::origin_bucket(&o.domain_name)) {
-        Some((bucket, crate::observe::distribution::S3Endpoint::Rest)) => Ok(bucket.to_owned()),
-        _ => Err(Error::Other(anyhow::anyhow!(
-            "the origin of {resource} is not an S3 bucket's REST endpoint: the preview serves only those"
-        ))),
-    }
 }
 
 /// The source folder as an origin: the files `deploy` would publish, with its headers.

@@ -11,6 +11,7 @@ pub mod bucket;
 pub mod event;
 pub mod function;
 pub mod headers;
+pub mod live;
 pub mod model;
 pub mod pipeline;
 pub mod server;

@@ -618,3 +618,118 @@ async fn a_weak_fixed_content_security_policy_fails_its_control() {
         csp[0]["evidence"]
     );
 }
+
+/// The findings of one control in a report.
+fn findings_of<'a>(report: &'a Value, control: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control"] == control)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_whose_live_policy_was_weakened_out_of_band_is_named() {
+    let site = site_name("audit-pages");
+    let dir = project(&site, "");
+    let dist = dir.path().join("dist");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>home</title><script>document.title='x'</script>\
+         <button onclick=\"go()\">go</button>",
+    )
+    .unwrap();
+    std::fs::create_dir(dist.join("docs")).unwrap();
+    std::fs::write(
+        dist.join("docs/guide.html"),
+        "<!doctype html><title>guide</title><style>p{color:red}</style><p>guide</p>",
+    )
+    .unwrap();
+    Run::new(dir.path()).json().arg("up").run();
+
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "low"])
+        .run()
+        .into_json();
+    let pages = findings_of(&report, "SW.CloudFront.PageCSP");
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    assert_eq!(pages[0]["status"], "pass", "{:#}", pages[0]);
+    assert!(
+        pages[0]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 HTML page(s), each served a strict policy (2 with its own)"),
+        "{}",
+        pages[0]["evidence"]
+    );
+
+    // Out of band: one page's own policy loosened in its metadata (a copy onto itself), and a
+    // page uploaded without deploy (no policy of its own: it gets the headers policy's strict one).
+    let s3 = aws_clients(REGION).await.s3;
+    let bucket = format!("{site}-site-{}", crate::support::ACCOUNT);
+    s3.copy_object()
+        .bucket(&bucket)
+        .key("docs/guide.html")
+        .copy_source(format!("{bucket}/docs/guide.html"))
+        .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+        .content_type("text/html")
+        .metadata(
+            "csp",
+            "default-src 'self'; script-src 'self' 'unsafe-inline' https:; object-src 'none'; \
+             base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("rogue.html")
+        .content_type("text/html")
+        .body(b"<p>not from deploy</p>".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "medium"])
+        .status(3)
+        .run()
+        .into_json();
+    let pages = findings_of(&report, "SW.CloudFront.PageCSP");
+    assert_eq!(pages[0]["status"], "fail", "{:#}", pages[0]);
+    let evidence = pages[0]["evidence"].as_str().unwrap();
+    assert!(
+        evidence.starts_with(
+            "1 of 3 HTML page(s) served a policy weaker than strict: `docs/guide.html`: "
+        ),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("'unsafe-inline' in script-src"),
+        "{evidence}"
+    );
+    assert!(!evidence.contains("rogue.html"), "{evidence}");
+    assert!(!evidence.contains("`index.html`"), "{evidence}");
+    assert_eq!(write_calls(&report["requests"]), Vec::<String>::new());
+    assert_eq!(report["requests"]["GetObject"], Value::Null, "headers only");
+
+    // Deploying the page again writes its policy from its markup.
+    std::fs::write(
+        dist.join("docs/guide.html"),
+        "<!doctype html><title>guide</title><style>p{color:blue}</style><p>guide</p>",
+    )
+    .unwrap();
+    Run::new(dir.path()).json().arg("deploy").run();
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "medium"])
+        .run()
+        .into_json();
+    assert_eq!(
+        findings_of(&report, "SW.CloudFront.PageCSP")[0]["status"],
+        "pass",
+        "{report:#}"
+    );
+}

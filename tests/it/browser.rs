@@ -74,12 +74,14 @@ fn a_strict_csp_reports_the_inline_script_and_handler_it_blocks() {
 
     page.eval("document.getElementById('greet').click()");
     let clicked = page.settle();
+    // Chromium reports a blocked handler when the click dispatches it, or (newer releases) already
+    // when the parser meets the attribute: either way once, and the handler never runs.
     assert!(
-        clicked
-            .violations()
+        violations
             .iter()
+            .chain(clicked.violations().iter())
             .any(|v| v.contains("inline event handler")),
-        "the blocked onclick is not reported: {clicked:#?}"
+        "the blocked onclick is not reported: {report:#?} {clicked:#?}"
     );
     assert_eq!(
         page.eval("document.getElementById('out').textContent"),

@@ -143,6 +143,16 @@ fn a_query_string_does_not_reach_the_origin_and_keys_are_decoded() {
     let served = serve(&d, "GET", "/index.html?x=404.html");
     assert_eq!(body(&served), "home");
     assert_eq!(key_of("/caf%C3%A9/a%20b.html"), "café/a b.html");
+    for key in [
+        "café/a b.html",
+        "a?b#c%d.html",
+        "dir/index.html",
+        "+&=.html",
+    ] {
+        let uri = uri_of(key);
+        assert!(!uri.contains(['?', '#', ' ']), "{uri}");
+        assert_eq!(key_of(&uri), key);
+    }
 }
 
 #[test]
