@@ -1,4 +1,5 @@
-//! Stage 4, remote state: the private manifest plus one listing of the bucket.
+//! Stage 4, remote state: the private manifest plus one listing of the bucket (its key ranges
+//! listed concurrently, split where the manifest's keys say the pages fall).
 //!
 //! `.sitewarden/manifest.json` maps each key to its SHA-256, size, headers, ETag and version id.
 //! One ListObjectsV2 pass checks that every ETag still matches the manifest, so an object changed
@@ -72,7 +73,11 @@ pub struct Remote {
 
 pub async fn load(s3: &Client, bucket: &str, warn: &dyn Fn(String)) -> Result<Remote> {
     let (manifest, manifest_etag) = read_with_etag(s3, bucket, warn).await?;
-    let listing = list(s3, bucket).await?;
+    // The key ranges of the listing come from what the manifest says is there.
+    let splits = manifest.as_ref().map_or_else(Vec::new, |m| {
+        objects::split_points(m.files.keys().map(String::as_str))
+    });
+    let listing = by_key(objects::list_ranges(s3, bucket, &splits).await?);
     let published = manifest.is_some() || !listing.is_empty();
     let manifest = match manifest {
         Some(m) => m,
@@ -116,8 +121,12 @@ async fn read_with_etag(
 
 /// Every published object (sitewarden's own state excluded), one ListObjectsV2 pass.
 pub async fn list(s3: &Client, bucket: &str) -> Result<BTreeMap<String, Listed>> {
-    Ok(objects::list(s3, bucket, None)
-        .await?
+    Ok(by_key(objects::list(s3, bucket, None).await?))
+}
+
+/// The listed objects that are published (sitewarden's own state left out), by key.
+fn by_key(objects: Vec<objects::Listed>) -> BTreeMap<String, Listed> {
+    objects
         .into_iter()
         .filter(|o| !o.key.starts_with(STATE_PREFIX))
         .map(|o| {
@@ -127,7 +136,7 @@ pub async fn list(s3: &Client, bucket: &str) -> Result<BTreeMap<String, Listed>>
             };
             (o.key, listed)
         })
-        .collect())
+        .collect()
 }
 
 /// The manifest from each object's metadata (one HEAD per object: only when the manifest is lost).

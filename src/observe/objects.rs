@@ -5,7 +5,7 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 
-use crate::error::{AwsResultExt as _, Result, code};
+use crate::error::{AwsResultExt as _, Error, Result, code};
 
 /// An object read whole, with the ETag it had.
 #[derive(Debug, Clone)]
@@ -93,12 +93,70 @@ pub struct Listed {
 
 /// Every object under `prefix` (all of them for `None`), one paginated `ListObjectsV2` pass.
 pub async fn list(s3: &Client, bucket: &str, prefix: Option<&str>) -> Result<Vec<Listed>> {
+    list_range(s3, bucket, prefix.map(ToOwned::to_owned), None, None).await
+}
+
+/// Keys per `ListObjectsV2` page (S3's maximum, and its default).
+pub const PAGE: usize = 1000;
+/// Key ranges listed at once by [`list_ranges`].
+pub const RANGES: usize = 8;
+
+/// Split points for [`list_ranges`] from keys the caller expects (sorted, e.g. the manifest's):
+/// every range but the last holds a whole number of pages of them, so that the listing costs the
+/// pages one sequential pass would, plus at most one per range; none for a single page.
+pub fn split_points<'a>(sorted: impl ExactSizeIterator<Item = &'a str>) -> Vec<String> {
+    let pages = sorted.len().div_ceil(PAGE);
+    if pages < 2 {
+        return Vec::new();
+    }
+    let (count, per_range) = (sorted.len(), pages.div_ceil(RANGES) * PAGE);
+    sorted
+        .enumerate()
+        .filter(|(i, _)| (i + 1) % per_range == 0 && i + 1 < count)
+        .map(|(_, key)| key.to_owned())
+        .take(RANGES - 1)
+        .collect()
+}
+
+/// Every object in the bucket, as one sequential [`list`] would return it (same keys, same order),
+/// with the key ranges `(-∞, s₁]`, `(s₁, s₂]`, …, `(sₙ, ∞)` listed concurrently: each range starts
+/// after its split point (`StartAfter`) and stops at the first page that reaches the next one.
+/// Keys added anywhere since the split points were chosen fall in some range and are listed; the
+/// split points need not exist in the bucket.
+pub async fn list_ranges(s3: &Client, bucket: &str, splits: &[String]) -> Result<Vec<Listed>> {
+    let mut splits = splits.to_vec();
+    splits.sort();
+    splits.dedup();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..=splits.len() {
+        let start = i.checked_sub(1).map(|j| splits[j].clone());
+        let end = splits.get(i).cloned();
+        let (s3, bucket) = (s3.clone(), bucket.to_owned());
+        tasks.spawn(async move { (i, list_range(&s3, &bucket, None, start, end).await) });
+    }
+    let mut ranges = vec![Vec::new(); splits.len() + 1];
+    while let Some(done) = tasks.join_next().await {
+        let (i, listed) = done.map_err(|e| Error::Other(e.into()))?;
+        ranges[i] = listed?;
+    }
+    Ok(ranges.into_iter().flatten().collect())
+}
+
+/// The objects under `prefix` after `start` up to and including `end` (`None`: unbounded).
+async fn list_range(
+    s3: &Client,
+    bucket: &str,
+    prefix: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+) -> Result<Vec<Listed>> {
     let resource = format!("bucket `{bucket}`");
     let mut out = Vec::new();
     let mut pages = s3
         .list_objects_v2()
         .bucket(bucket)
-        .set_prefix(prefix.map(ToOwned::to_owned))
+        .set_prefix(prefix)
+        .set_start_after(start)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
@@ -108,11 +166,18 @@ pub async fn list(s3: &Client, bucket: &str, prefix: Option<&str>) -> Result<Vec
             .unwrap_or_default()
         {
             let Some(key) = object.key else { continue };
+            if end.as_ref().is_some_and(|end| key > *end) {
+                return Ok(out);
+            }
+            let done = end.as_ref() == Some(&key);
             out.push(Listed {
                 key,
                 etag: object.e_tag.unwrap_or_default(),
                 size: object.size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
             });
+            if done {
+                return Ok(out);
+            }
         }
     }
     Ok(out)
@@ -181,4 +246,34 @@ pub async fn versions(s3: &Client, bucket: &str, marker: VersionMarker) -> Resul
         versions: listed,
         next,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("k{i:06}")).collect()
+    }
+
+    #[test]
+    fn split_points_cut_whole_pages_into_at_most_eight_ranges() {
+        assert!(split_points(keys(0).iter().map(String::as_str)).is_empty());
+        assert!(split_points(keys(1000).iter().map(String::as_str)).is_empty());
+        // 2 pages: two ranges of one page each.
+        let two = keys(1001);
+        assert_eq!(split_points(two.iter().map(String::as_str)), ["k000999"]);
+        // 10 pages over 8 ranges: 2 pages a range, so 5 ranges.
+        let ten = keys(10_000);
+        assert_eq!(
+            split_points(ten.iter().map(String::as_str)),
+            ["k001999", "k003999", "k005999", "k007999"]
+        );
+        // 100 pages: 13 pages a range, the last range takes the rest.
+        let hundred = keys(100_000);
+        let points = split_points(hundred.iter().map(String::as_str));
+        assert_eq!(points.len(), RANGES - 1);
+        assert_eq!(points[0], "k012999");
+        assert_eq!(points[6], "k090999");
+    }
 }

@@ -108,3 +108,118 @@ fn iam_policy_prints_a_policy_for_the_site() {
         .status(2)
         .run();
 }
+
+/// Puts an empty object at each key, 32 at a time.
+async fn put_empty(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[String]) {
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
+    let mut tasks = tokio::task::JoinSet::new();
+    for key in keys {
+        let (s3, bucket, key, limit) = (s3.clone(), bucket.to_owned(), key.clone(), limit.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire().await;
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(Vec::new().into())
+                .send()
+                .await
+                .unwrap();
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_parallel_listing_equals_one_sequential_listing_with_keys_added_anywhere() {
+    use sitewarden::observe::objects::{list, list_ranges, split_points};
+    let aws = aws_clients("eu-west-1").await;
+    let bucket = format!("{}-list", site_name("ranges"));
+    aws.s3
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // What a manifest would list: 3,500 keys (4 pages), some under folders and non-ASCII.
+    let expected: Vec<String> = (0..3500)
+        .map(|i| match i % 7 {
+            0 => format!("docs/é{i:05}.html"),
+            1 => format!("a/{i:05}.css"),
+            _ => format!("page-{i:05}.html"),
+        })
+        .collect();
+    put_empty(&aws.s3, &bucket, &expected).await;
+    let mut sorted = expected.clone();
+    sorted.sort();
+    let splits = split_points(sorted.iter().map(String::as_str));
+    assert_eq!(splits.len(), 3, "one page a range: {splits:?}");
+
+    // Out of band, after the split points were chosen: before the first key, on and around each
+    // split point's neighbours, past the last key, and 1,200 more in the middle of one range.
+    let mut added: Vec<String> = vec!["!first".into(), "zzz-last".into(), ".sitewarden/x".into()];
+    for split in &splits {
+        added.push(format!("{split}-after"));
+        added.push(split[..split.len() - 1].to_owned());
+    }
+    added.extend((0..1200).map(|i| format!("page-01000-{i:04}.html")));
+    put_empty(&aws.s3, &bucket, &added).await;
+    // And a split point that is gone: its range still ends there.
+    aws.s3
+        .delete_object()
+        .bucket(&bucket)
+        .key(&splits[1])
+        .send()
+        .await
+        .unwrap();
+
+    let before = aws
+        .requests
+        .snapshot()
+        .get("ListObjectsV2")
+        .copied()
+        .unwrap_or(0);
+    let sequential = list(&aws.s3, &bucket, None).await.unwrap();
+    let after_sequential = aws.requests.snapshot()["ListObjectsV2"];
+    let parallel = list_ranges(&aws.s3, &bucket, &splits).await.unwrap();
+    let after_parallel = aws.requests.snapshot()["ListObjectsV2"];
+
+    let keys = |l: &[sitewarden::observe::objects::Listed]| {
+        l.iter().map(|o| o.key.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&parallel), keys(&sequential));
+    assert_eq!(parallel, sequential, "the same ETags and sizes too");
+    assert_eq!(sequential.len(), 3500 + added.len() - 1);
+    assert!(keys(&sequential).is_sorted());
+    let pages = usize::try_from(after_sequential - before).unwrap();
+    assert_eq!(pages, sequential.len().div_ceil(1000));
+    let ranged = usize::try_from(after_parallel - after_sequential).unwrap();
+    assert!(
+        ranged <= pages + splits.len() + 1,
+        "{ranged} requests for {pages} pages in {} ranges",
+        splits.len() + 1
+    );
+
+    // Split points given in any order, repeated, or outside the keys change nothing.
+    let odd = vec![
+        splits[2].clone(),
+        "0".into(),
+        splits[0].clone(),
+        splits[0].clone(),
+        "~".into(),
+    ];
+    assert_eq!(
+        list_ranges(&aws.s3, &bucket, &odd).await.unwrap(),
+        sequential
+    );
+    assert_eq!(
+        list_ranges(&aws.s3, &bucket, &[]).await.unwrap(),
+        sequential
+    );
+}
