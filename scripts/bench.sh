@@ -6,6 +6,9 @@
 # page-specific ones), so CSP "auto" analyses real markup; BENCH_CSP sets the policy (default
 # "auto"; a fixed policy such as "default-src 'self'" measures a deploy without the analysis).
 #
+# BENCH_PROFILE=DIR also samples each deploy with `perf record` into DIR/<row>.data (read them with
+# `perf report -i DIR/first-deploy.data --sort dso,symbol`; CPU and RSS then include perf's share).
+#
 #   scripts/bench.sh [FILES] [TOTAL_MB]      defaults: 10000 files, ~370 MB
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,8 +65,13 @@ run() {
   local label=$1; shift
   local out cpu
   # GNU time: wall, user and system CPU, peak resident set (KB).
+  local profile=()
+  if [ -n "${BENCH_PROFILE:-}" ]; then
+    mkdir -p "$BENCH_PROFILE"
+    profile=(perf record -q -F 1999 -o "$BENCH_PROFILE/${label// /-}.data" --)
+  fi
   /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' \
-    "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"
+    "${profile[@]}" "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"
   read -r wall user sys rss_kb < "$work/time.txt"
   cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
   out=$(python3 -c "

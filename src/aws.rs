@@ -65,6 +65,32 @@ impl Intercept for RequestCounter {
     }
 }
 
+/// Signs an upload's payload with the SHA-256 the diff already computed (lowercase hex) instead of
+/// letting `SigV4` hash an in-memory body again. S3 checks it against the bytes it receives
+/// (`XAmzContentSHA256Mismatch`), so a body that changed since it was hashed is refused. Set per
+/// request with `.customize().interceptor(SignedPayload(..))`.
+#[derive(Debug, Clone)]
+pub struct SignedPayload(pub String);
+
+impl Intercept for SignedPayload {
+    fn name(&self) -> &'static str {
+        "sitewarden.SignedPayload"
+    }
+
+    fn modify_before_signing(
+        &self,
+        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(aws_runtime::auth::PayloadSigningOverride::Precomputed(
+                self.0.clone(),
+            ));
+        Ok(())
+    }
+}
+
 /// Sends the account of the credentials in use as `x-amz-expected-bucket-owner` (and, for copies,
 /// `x-amz-source-expected-bucket-owner`) on every S3 request that names a bucket, once the account
 /// is known: a bucket of the same name in another account (squatted, or taken over after a

@@ -32,6 +32,8 @@ impl From<Exit> for ExitCode {
 pub mod code {
     pub const ACCESS_DENIED: &str = "AccessDenied";
     pub const ACCESS_DENIED_EXCEPTION: &str = "AccessDeniedException";
+    /// S3: the body does not match its `x-amz-checksum-*` or Content-MD5.
+    pub const BAD_DIGEST: &str = "BadDigest";
     pub const BUCKET_ALREADY_EXISTS: &str = "BucketAlreadyExists";
     pub const BUCKET_ALREADY_OWNED_BY_YOU: &str = "BucketAlreadyOwnedByYou";
     pub const CONDITIONAL_REQUEST_CONFLICT: &str = "ConditionalRequestConflict";
@@ -71,6 +73,8 @@ pub mod code {
     pub const THROTTLING: &str = "Throttling";
     /// Throttling: JSON services (KMS, ACM, CloudWatch Logs).
     pub const THROTTLING_EXCEPTION: &str = "ThrottlingException";
+    /// S3: the body does not match `SigV4`'s signed payload hash.
+    pub const X_AMZ_CONTENT_SHA256_MISMATCH: &str = "XAmzContentSHA256Mismatch";
     pub const REQUEST_LIMIT_EXCEEDED: &str = "RequestLimitExceeded";
     pub const TOO_MANY_REQUESTS_EXCEPTION: &str = "TooManyRequestsException";
     /// Route 53: a change to the same zone is still in progress.
@@ -280,6 +284,11 @@ fn aws_hint(code: &str, resource: &str) -> Option<String> {
              deploys meet this often"
                 .to_owned()
         }
+        code::BAD_DIGEST | code::X_AMZ_CONTENT_SHA256_MISMATCH => format!(
+            "S3 refused {resource}: the bytes it received do not match the SHA-256 taken when the \
+             file was hashed (the file changed since, or the body was corrupted on the way); \
+             nothing was published for it: run the deploy again"
+        ),
         code::TOO_MANY_DISTRIBUTIONS | code::LIMIT_EXCEEDED_EXCEPTION | code::TOO_MANY_BUCKETS => {
             "an account quota is reached; request an increase in Service Quotas or remove unused \
              resources"

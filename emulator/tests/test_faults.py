@@ -1,6 +1,8 @@
 """Fault injection: errors in each protocol's shape, resets, delays, errors after the write, holds,
 a seeded chance, the request log, and rules scoped to one caller so other tests are untouched."""
 
+import base64
+import hashlib
 import json
 import threading
 import time
@@ -104,6 +106,35 @@ def test_after_makes_the_write_then_fails(endpoint, caller, aws, uid):
     assert len(aws("kms").list_keys()["Keys"]) == before + 1
 
 
+def test_corrupt_flips_a_bit_that_the_checksums_catch(endpoint, caller, aws, uid):
+    bucket = f"faults-corrupt-{uid}"
+    aws("s3").create_bucket(Bucket=bucket)
+    set_rules(endpoint, 1, {"fault": "corrupt", "operation": "PutObject", "access_key": caller.key})
+    body = b"0123456789" * 100
+    sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    code, status = error_of(caller("s3").put_object, Bucket=bucket, Key="k", Body=body, ChecksumSHA256=sha)
+    assert status == 400 and code in ("BadDigest", "XAmzContentSHA256Mismatch")
+    with pytest.raises(ClientError):
+        aws("s3").head_object(Bucket=bucket, Key="k")
+    # Without a checksum the flipped bit is stored: only the client's digests protect the body.
+    unchecked = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id=caller.key,
+        aws_secret_access_key="testing",
+        config=Config(
+            request_checksum_calculation="when_required",
+            s3={"payload_signing_enabled": False},
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        ),
+    )
+    unchecked.put_object(Bucket=bucket, Key="unchecked", Body=body)
+    stored = aws("s3").get_object(Bucket=bucket, Key="unchecked")["Body"].read()
+    assert len(stored) == len(body) and stored != body
+    assert control(endpoint, "GET", "faults")["fired"] == [2]
+
+
 def test_reset_drops_the_connection_without_serving(endpoint, caller, aws, uid):
     bucket = f"faults-reset-{uid}"
     set_rules(endpoint, 1, {"fault": "reset", "operation": "CreateBucket", "access_key": caller.key})
@@ -184,6 +215,12 @@ def test_the_request_log_names_operations(endpoint, caller, aws, uid):
     ]
     assert all(e["fault"] is None for e in entries)
     assert entries[0]["seq"] >= start
+    # How each body was protected: boto3 over http signs the payload.
+    put = entries[1]
+    assert put["content_sha256"] == hashlib.sha256(b"x").hexdigest()
+    s3.put_object(Bucket=bucket, Key="c", Body=b"y", ChecksumSHA256=base64.b64encode(hashlib.sha256(b"y").digest()).decode())
+    last = [e for e in control(endpoint, "GET", f"requests?since={start}") if e["access_key"] == caller.key][-1]
+    assert last["checksums"] == ["sha256"]
 
 
 def test_bad_rules_are_refused(endpoint):

@@ -300,6 +300,35 @@ def test_put_object_checksums_are_verified(s3, bucket):
     assert ranged["Body"].read() == body[:5] and "ChecksumSHA256" not in ranged
 
 
+def test_a_signed_payload_hash_is_verified(s3, bucket, endpoint):
+    """SigV4's x-amz-content-sha256, when it is a digest (not UNSIGNED-PAYLOAD), must be the body's."""
+
+    def put(key, body, content_sha256):
+        request = urllib.request.Request(
+            f"{endpoint}/{bucket}/{key}",
+            data=body,
+            method="PUT",
+            headers={
+                "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/s3/aws4_request, "
+                "SignedHeaders=host, Signature=" + "0" * 64,
+                "x-amz-content-sha256": content_sha256,
+                "Content-Type": "application/octet-stream",
+            },
+        )
+        return urllib.request.urlopen(request)
+
+    body = b"signed body"
+    put("signed", body, hashlib.sha256(body).hexdigest())
+    assert s3.get_object(Bucket=bucket, Key="signed")["Body"].read() == body
+    put("unsigned", body, "UNSIGNED-PAYLOAD")
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        put("mismatch", body, hashlib.sha256(b"other").hexdigest())
+    assert exc.value.code == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in exc.value.read()
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket=bucket, Key="mismatch")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
 # Standard check values of each algorithm for b"123456789".
 CHECK_VALUES = {
     "CRC32": "cbf43926",

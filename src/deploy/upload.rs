@@ -1,5 +1,12 @@
 //! Stage 6, upload: bounded concurrency, `x-amz-checksum-sha256` on every request (S3 rejects a
 //! corrupted body), multipart for large files, and deletes in batches.
+//!
+//! CPU: the diff's SHA-256 is both the `x-amz-checksum-sha256` (so the SDK adds no checksum of its
+//! own) and, for a body read whole, `SigV4`'s payload hash ([`crate::aws::SignedPayload`]): a file up
+//! to [`READ_WHOLE`] costs one read here and no hashing; a larger one streams from disk in
+//! [`STREAM_BUFFER`] reads with an unsigned payload; a part of a multipart upload is hashed once
+//! for its checksum, which also signs it. Memory: at most `concurrency` bodies of [`READ_WHOLE`]
+//! or one [`PART_SIZE`] part each.
 
 use std::sync::Arc;
 
@@ -19,6 +26,10 @@ use crate::error::{AwsResultExt as _, Error, Result};
 /// Files above this size are uploaded in parts.
 pub const MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+/// Files up to this size are read whole, in one blocking read, for their `PutObject`.
+pub const READ_WHOLE: u64 = 1024 * 1024;
+/// The read size of a streamed body (the SDK's default is 4 KiB: a thread hand-off per 4 KiB).
+const STREAM_BUFFER: usize = 256 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Uploaded {
@@ -65,10 +76,29 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
         return upload_multipart(s3, bucket, file).await;
     }
     let resource = format!("object `{}`", crate::output::escape(&file.key));
-    let body = ByteStream::from_path(&file.path)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?;
-    let out = s3
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::Other(anyhow::anyhow!(
+            "cannot read `{}`: {e}",
+            file.path.display()
+        ))
+    };
+    let whole = file.size <= READ_WHOLE;
+    let body = if whole {
+        let path = file.path.clone();
+        let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+            .await
+            .map_err(|e| unreadable(&e))?
+            .map_err(|e| unreadable(&e))?;
+        ByteStream::from(bytes)
+    } else {
+        ByteStream::read_from()
+            .path(&file.path)
+            .buffer_size(STREAM_BUFFER)
+            .build()
+            .await
+            .map_err(|e| unreadable(&e))?
+    };
+    let request = s3
         .put_object()
         .bucket(bucket)
         .key(&file.key)
@@ -76,10 +106,17 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
         .cache_control(&file.cache_control)
         .set_metadata(Some(with_csp(file)))
         .checksum_sha256(hex_to_base64(&file.sha256))
-        .body(body)
-        .send()
-        .await
-        .op("PutObject", &resource)?;
+        .body(body);
+    let sent = if whole {
+        request
+            .customize()
+            .interceptor(crate::aws::SignedPayload(file.sha256.clone()))
+            .send()
+            .await
+    } else {
+        request.send().await
+    };
+    let out = sent.op("PutObject", &resource)?;
     Ok(Uploaded {
         key: file.key.clone(),
         etag: out.e_tag.unwrap_or_default(),
@@ -170,7 +207,8 @@ async fn upload_parts(
             break;
         }
         whole.update(&buffer);
-        let checksum = aws_smithy_types::base64::encode(Sha256::digest(&buffer));
+        let digest = Sha256::digest(&buffer);
+        let checksum = aws_smithy_types::base64::encode(digest);
         let out = s3
             .upload_part()
             .bucket(bucket)
@@ -179,6 +217,8 @@ async fn upload_parts(
             .part_number(number)
             .checksum_sha256(&checksum)
             .body(ByteStream::from(buffer))
+            .customize()
+            .interceptor(crate::aws::SignedPayload(hex(&digest)))
             .send()
             .await
             .op("UploadPart", &resource)?;

@@ -424,3 +424,129 @@ async fn a_key_left_by_an_interrupted_run_is_named_not_made_again() {
     assert!(rotation.key_rotation_enabled);
     assert_eq!(resource_counts(&name).await["kms keys"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_corrupted_on_the_way_is_refused_and_nothing_is_published_for_it() {
+    let name = site_name("corrupt");
+    let dir = project(&name, "");
+    let bucket = format!("{name}-site-{ACCOUNT}");
+    Run::new(dir.path()).args(["up", "--infra-only"]).run();
+    // One body of each kind: read whole (and signed with the diff's digest), streamed from disk,
+    // and sent in parts.
+    write(dir.path(), "small.html", "<h1>small</h1>");
+    write(dir.path(), "medium.css", &"p{order:1}\n".repeat(200_000));
+    write(
+        dir.path(),
+        "large.txt",
+        &"0123456789abcdef".repeat(1_100_000),
+    );
+    for (i, operation) in ["PutObject", "UploadPart"].into_iter().enumerate() {
+        let key = format!("CORRUPT{i}X{}", std::process::id());
+        let rule = serde_json::json!({"seed": 1, "rules": [
+            {"fault": "corrupt", "operation": operation, "access_key": key},
+        ]});
+        let scope = format!("faults?scope={key}");
+        control("POST", &scope, &rule.to_string());
+        let out = Run::new(dir.path())
+            .env("AWS_ACCESS_KEY_ID", &key)
+            .arg("deploy")
+            .status(1)
+            .run();
+        control("DELETE", &scope, "");
+        assert!(
+            out.stderr.contains("BadDigest") || out.stderr.contains("XAmzContentSHA256Mismatch"),
+            "{operation}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains("do not match the SHA-256 taken when the file was hashed"),
+            "{}",
+            out.stderr
+        );
+        // Nothing is published under a corrupted body: no object, or the real one.
+        let source = source(&dir.path().join("dist"));
+        let s3 = aws_clients("eu-west-1").await.s3;
+        let listing = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
+        for object in listing.contents() {
+            let key = object.key().unwrap();
+            let got = s3
+                .get_object()
+                .bucket(&bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+            let bytes = got.body.collect().await.unwrap().into_bytes();
+            let sha =
+                sitewarden::deploy::hash::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            if !key.starts_with(".sitewarden/") {
+                assert_eq!(Some(&sha), source.get(key), "{operation}: {key}");
+            }
+        }
+    }
+    Run::new(dir.path()).arg("deploy").run();
+    assert_eq!(published(&bucket).await, source(&dir.path().join("dist")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_reuse_the_diffs_digest_for_the_checksum_and_the_signature() {
+    let name = site_name("digest");
+    let dir = project(&name, "");
+    Run::new(dir.path()).args(["up", "--infra-only"]).run();
+    write(dir.path(), "small.html", "<h1>small</h1>");
+    write(dir.path(), "medium.css", &"p{order:1}\n".repeat(200_000));
+    write(
+        dir.path(),
+        "large.txt",
+        &"0123456789abcdef".repeat(1_100_000),
+    );
+    let key = format!("DIGEST{}", std::process::id());
+    let start: serde_json::Value = serde_json::from_str(&control("GET", "faults", "")).unwrap();
+    Run::new(dir.path())
+        .env("AWS_ACCESS_KEY_ID", &key)
+        .arg("deploy")
+        .run();
+    let log: Vec<serde_json::Value> = serde_json::from_str(&control(
+        "GET",
+        &format!("requests?since={}", start["requests"]),
+        "",
+    ))
+    .unwrap();
+    let source = source(&dir.path().join("dist"));
+    let mut seen = BTreeMap::new();
+    for entry in log.iter().filter(|e| e["access_key"] == key.as_str()) {
+        let operation = entry["operation"].as_str().unwrap();
+        if !["PutObject", "UploadPart"].contains(&operation) {
+            continue;
+        }
+        let path = entry["path"].as_str().unwrap();
+        let object = path.rsplit('/').next().unwrap();
+        if path.contains("/.sitewarden/") {
+            continue;
+        }
+        // The SDK adds no checksum of its own next to the SHA-256 sent.
+        assert_eq!(entry["checksums"], serde_json::json!(["sha256"]), "{entry}");
+        let signed = entry["content_sha256"].as_str().unwrap();
+        match (operation, object) {
+            ("PutObject", "index.html" | "small.html") => {
+                assert_eq!(signed, source[object], "{entry}");
+            }
+            ("PutObject", "medium.css") => assert_eq!(signed, "UNSIGNED-PAYLOAD", "{entry}"),
+            ("UploadPart", "large.txt") => {
+                assert!(signed.len() == 64 && signed.bytes().all(|b| b.is_ascii_hexdigit()));
+            }
+            other => panic!("unexpected upload {other:?}: {entry}"),
+        }
+        *seen.entry((operation, object.to_owned())).or_insert(0) += 1;
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [
+            (("PutObject", "index.html".to_owned()), 1),
+            (("PutObject", "medium.css".to_owned()), 1),
+            (("PutObject", "small.html".to_owned()), 1),
+            (("UploadPart", "large.txt".to_owned()), 3),
+        ]
+    );
+}

@@ -12,7 +12,7 @@ sharing one emulator keep their rule sets, random streams and holds apart:
 
 A RULE chooses requests and says what happens to them:
 
-    {"fault": "error" | "throttle" | "reset" | "delay" | "after" | "hold",
+    {"fault": "error" | "throttle" | "reset" | "delay" | "after" | "hold" | "corrupt",
      "probability": 0.1,          # of each chosen request; default 1
      "service": "s3",             # signing name: s3, kms, cloudfront, route53, acm, logs, sts...
      "operation": "PutObject",    # as the log names it (see below); default any
@@ -29,15 +29,21 @@ A RULE chooses requests and says what happens to them:
 - `delay`: the request is served after `delay_ms`.
 - `after`: the request is served — the write takes effect — and the client gets a 500 instead of
   the answer: the ambiguous case a retry must survive.
+- `corrupt`: one bit of the request body is flipped on the way in (the middle byte's lowest), as a
+  bad link or a buggy proxy would; the request is then served, so only the client's checksums
+  (`x-amz-checksum-*`, Content-MD5, a signed payload's `x-amz-content-sha256`) can refuse it.
 - `hold`: the `at`-th chosen request waits, before it is served, until `POST /_sitewarden/release`
   (or 60 s): a test kills its client at an exact point of a run, then releases the request.
 
 Chance comes from one `random.Random(seed)` per scope, drawn once per chosen request in arrival
 order, so a run that sends the same requests in the same order meets the same faults. Every request
-goes to the request log: sequence number, service, operation, method, path, access key and the fault
-met; the log is what a kill sweep counts to spread its kill points.
+goes to the request log: sequence number, service, operation, method, path, access key, the fault
+met, and how the body is protected (`content_sha256`: SigV4's `x-amz-content-sha256`; `checksums`:
+the `x-amz-checksum-*` headers, and `trailer:<name>` for an aws-chunked trailer); the log is what a
+kill sweep counts to spread its kill points.
 """
 
+import io
 import json
 import os
 import random
@@ -51,7 +57,7 @@ from urllib.parse import parse_qs
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 CONTROL = "/_sitewarden/"
-FAULTS = ("error", "throttle", "reset", "delay", "after", "hold")
+FAULTS = ("error", "throttle", "reset", "delay", "after", "hold", "corrupt")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/")
 # JSON-protocol services by signing name, and the query-protocol ones.
 _JSON = {"kms", "acm", "logs", "events", "sns", "monitoring", "cloudwatch", "wafv2"}
@@ -109,7 +115,7 @@ class State:
 
     def decide(self, request):
         """The faults this request meets (the log entry is written here too): a delay, then at
-        most one of error/throttle/reset/after/hold; with the scope of a hold."""
+        most one of error/throttle/reset/after/hold/corrupt; with the scope of a hold."""
         with self.lock:
             request["seq"] = len(self.log)
             self.log.append(request)
@@ -189,6 +195,14 @@ def describe_request(environ):
         "method": method,
         "path": path,
         "access_key": access_key,
+        # How the body is protected: SigV4's payload hash, and the checksum headers (or trailer).
+        "content_sha256": environ.get("HTTP_X_AMZ_CONTENT_SHA256", ""),
+        "checksums": sorted(
+            name[len("HTTP_X_AMZ_CHECKSUM_"):].lower()
+            for name in environ
+            if name.startswith("HTTP_X_AMZ_CHECKSUM_") and name != "HTTP_X_AMZ_CHECKSUM_MODE"
+        )
+        + [f"trailer:{t.lower()}" for t in [environ.get("HTTP_X_AMZ_TRAILER", "")] if t],
     }
 
 
@@ -288,6 +302,15 @@ def _reset(environ):
         sock.close()
 
 
+def _corrupt(environ):
+    """Flips the lowest bit of the body's middle byte (a body that is not empty)."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = bytearray(environ["wsgi.input"].read(length))
+    if body:
+        body[len(body) // 2] ^= 1
+    environ["wsgi.input"] = io.BytesIO(bytes(body))
+
+
 def control(environ, start_response):
     path = environ.get("PATH_INFO", "")[len(CONTROL):]
     method = environ.get("REQUEST_METHOD", "")
@@ -328,6 +351,8 @@ def apply():
             time.sleep(delay / 1000)
         if fault == "hold":
             STATE.hold(holder)
+        elif fault == "corrupt":
+            _corrupt(environ)
         elif fault in ("error", "throttle"):
             return _reply(start_response, *error_response(request["service"], fault))
         elif fault == "reset":

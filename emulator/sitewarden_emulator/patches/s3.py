@@ -111,6 +111,10 @@ class InvalidRequest(S3ClientError):
     code = "InvalidRequest"
 
 
+class XAmzContentSHA256Mismatch(S3ClientError):
+    code = "XAmzContentSHA256Mismatch"
+
+
 class AccessControlListNotSupported(S3ClientError):
     code = "AccessControlListNotSupported"
     message = "The bucket does not allow ACLs"
@@ -196,6 +200,13 @@ def _verify_digests(self: S3Response) -> None:
             raise InvalidDigest("The Content-MD5 you specified was invalid.")
         if expected != hashlib.md5(body).digest():
             raise BadDigest("The Content-MD5 you specified did not match what we received.")
+    # A signed payload: SigV4's x-amz-content-sha256 is the body's hex SHA-256 (the other values
+    # are UNSIGNED-PAYLOAD and the STREAMING-* schemes, whose chunks carry their own signatures).
+    signed = self.headers.get("x-amz-content-sha256", "")
+    if re.fullmatch(r"[0-9a-f]{64}", signed) and hashlib.sha256(body).hexdigest() != signed:
+        raise XAmzContentSHA256Mismatch(
+            "The provided 'x-amz-content-sha256' header does not match what was computed."
+        )
     for algorithm, value in _provided_checksums(self).items():
         try:
             expected = base64.b64decode(value, validate=True)
