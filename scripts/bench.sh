@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploy benchmark against the local emulator: a synthetic site of N files (mixed sizes), then
-# the first deploy, a no-op deploy and a deploy with 1% of the files changed. Prints wall time,
-# client CPU time (user + sys of the sitewarden process), peak RSS and the AWS requests by operation.
+# the first deploy, a no-op deploy (with and without the digest cache) and a deploy with 1% of the
+# files changed. Prints wall time, client CPU time (user + sys of the sitewarden process), peak RSS
+# and the AWS requests by operation.
 # A fifth of the files are HTML pages with inline scripts, styles and handlers (shared and
 # page-specific ones), so CSP "auto" analyses real markup; BENCH_CSP sets the policy (default
 # "auto"; a fixed policy such as "default-src 'self'" measures a deploy without the analysis).
@@ -68,7 +69,8 @@ run() {
   local profile=()
   if [ -n "${BENCH_PROFILE:-}" ]; then
     mkdir -p "$BENCH_PROFILE"
-    profile=(perf record -q -F 1999 -o "$BENCH_PROFILE/${label// /-}.data" --)
+    # shellcheck disable=SC2206 # BENCH_PERF_ARGS is split on purpose (e.g. "--call-graph dwarf")
+    profile=(perf record -q ${BENCH_PERF_ARGS:--F 1999} -o "$BENCH_PROFILE/${label// /-}.data" --)
   fi
   /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' \
     "${profile[@]}" "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"
@@ -84,8 +86,13 @@ print(f\"uploaded {d['uploaded']:>6}  requests {total:>6}  {dict(sorted(r.items(
   grep -o 'hashed .*\|analysed .*' "$work/log.txt" | sed 's/^/                 /' || true
 }
 
+# The digest cache (unchanged files are not read again) in the work folder; the "no cache" row is
+# what a fresh CI checkout meets.
+export SITEWARDEN_CACHE_DIR="$work/cache"
+sleep 2 # files changed in the last 2 s are hashed again next time: let the generated site age
 run "first deploy"
 run "no-op deploy"
+SITEWARDEN_CACHE_DIR="" run "no-op, no cache"
 python3 - "$work/dist" "$files" <<'PY'
 import os, sys
 root, count = sys.argv[1], int(sys.argv[2])

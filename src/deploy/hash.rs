@@ -1,5 +1,8 @@
 //! Stage 3, hash: SHA-256 of every file, streaming, on all cores; the guard's content rules
-//! read the same bytes (see `guard::ContentScanner`: every file but recognised media).
+//! read the same bytes (see `guard::ContentScanner`: every file but recognised media). A file
+//! unchanged since it was last hashed keeps its digest from the [`cache`] and is not read.
+
+pub mod cache;
 
 use std::io::Read as _;
 use std::sync::Mutex;
@@ -8,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context as _;
 use sha2::{Digest as _, Sha256};
 
+use self::cache::{Cache, Kept, Stamp};
 use super::guard::ContentScanner;
 use super::walk::LocalFile;
 use crate::error::Result;
@@ -20,18 +24,22 @@ pub struct FileDigest {
     pub sha256: String,
     /// Why the content looks like a secret, if it does (scanned files only).
     pub secret: Option<&'static str>,
+    /// Taken from the cache: the file was not read.
+    pub cached: bool,
 }
 
 /// Hashes `files` on `threads` threads; `scan(i)` says whether the guard may read file `i`'s
 /// content (false for files allowed on purpose); the guard itself skips recognised media.
-/// Results are in the order of `files`.
+/// Results are in the order of `files`, and `cache` is saved with what this run learnt.
 pub fn digest_all(
     files: &[LocalFile],
     threads: usize,
     scan: &(dyn Fn(usize) -> bool + Sync),
+    cache: &Cache,
 ) -> Result<Vec<FileDigest>> {
+    type Slot = Option<(FileDigest, Option<Kept>)>;
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<FileDigest>>> = Mutex::new(vec![None; files.len()]);
+    let results: Mutex<Vec<Slot>> = Mutex::new(vec![None; files.len()]);
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..threads.clamp(1, files.len().max(1)) {
@@ -42,7 +50,7 @@ pub fn digest_all(
                     if i >= files.len() || first_error.lock().expect("lock").is_some() {
                         break;
                     }
-                    match digest_file(&files[i], scan(i), &mut buffer) {
+                    match digest_cached(&files[i], scan(i), cache, &mut buffer) {
                         Ok(d) => results.lock().expect("lock")[i] = Some(d),
                         Err(e) => {
                             first_error.lock().expect("lock").get_or_insert(e);
@@ -55,12 +63,47 @@ pub fn digest_all(
     if let Some(e) = first_error.into_inner().expect("lock") {
         return Err(e.into());
     }
-    Ok(results
+    let (digests, kept): (Vec<FileDigest>, Vec<Option<Kept>>) = results
         .into_inner()
         .expect("lock")
         .into_iter()
         .map(|d| d.expect("every file hashed"))
-        .collect())
+        .unzip();
+    cache.save(
+        files
+            .iter()
+            .zip(kept)
+            .filter_map(|(f, k)| Some((f.key.clone(), k?))),
+    );
+    Ok(digests)
+}
+
+/// The file's digest from the cache when its stamp is unchanged, else read and hashed; with the
+/// entry to keep for it.
+fn digest_cached(
+    file: &LocalFile,
+    scan: bool,
+    cache: &Cache,
+    buffer: &mut [u8],
+) -> anyhow::Result<(FileDigest, Option<Kept>)> {
+    let Ok(stamp) = Stamp::of(&file.path) else {
+        return Ok((digest_file(file, scan, buffer)?, None));
+    };
+    if let Some(sha256) = cache.get(&file.key, &stamp, scan) {
+        let digest = FileDigest {
+            sha256: sha256.to_owned(),
+            secret: None,
+            cached: true,
+        };
+        return Ok((digest, cache.kept(&file.key, &stamp)));
+    }
+    let digest = digest_file(file, scan, buffer)?;
+    let kept = digest
+        .secret
+        .is_none()
+        .then(|| cache.entry(stamp, &digest.sha256, scan))
+        .flatten();
+    Ok((digest, kept))
 }
 
 fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Result<FileDigest> {
@@ -83,6 +126,7 @@ fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Resul
     Ok(FileDigest {
         sha256: hex(&hasher.finalize()),
         secret: scanner.and_then(ContentScanner::finish),
+        cached: false,
     })
 }
 
@@ -134,7 +178,7 @@ mod tests {
             });
         }
         // File 3 is allowed on purpose: not read.
-        let digests = digest_all(&files, 3, &|i| i != 3).unwrap();
+        let digests = digest_all(&files, 3, &|i| i != 3, &Cache::none()).unwrap();
         assert_eq!(
             digests[0].sha256,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -159,7 +203,7 @@ mod tests {
             path,
             size: body.len() as u64,
         }];
-        let digests = digest_all(&files, 2, &|_| false).unwrap();
+        let digests = digest_all(&files, 2, &|_| false, &Cache::none()).unwrap();
         assert_eq!(digests[0].sha256, hex(&Sha256::digest(&body)));
     }
 

@@ -174,14 +174,23 @@ pub fn prepare(
         .collect();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let started = std::time::Instant::now();
-    let digests = hash::digest_all(&files, threads, &|i| !allow.is_match(&files[i].key))?;
+    let cache = hash::cache::Cache::open(source_dir);
+    let digests = hash::digest_all(&files, threads, &|i| !allow.is_match(&files[i].key), &cache)?;
     let seconds = started.elapsed().as_secs_f64();
+    let read: Vec<&walk::LocalFile> = files
+        .iter()
+        .zip(&digests)
+        .filter(|(_, d)| !d.cached)
+        .map(|(f, _)| f)
+        .collect();
     #[allow(clippy::cast_precision_loss)] // a rate for people
-    let megabytes = files.iter().map(|f| f.size).sum::<u64>() as f64 / 1e6;
+    let megabytes = read.iter().map(|f| f.size).sum::<u64>() as f64 / 1e6;
     printer.debug(format_args!(
-        "hashed {} files, {megabytes:.1} MB in {seconds:.2} s ({:.0} MB/s on {threads} threads)",
-        files.len(),
-        megabytes / seconds.max(1e-9)
+        "hashed {} files, {megabytes:.1} MB in {seconds:.2} s ({:.0} MB/s on {threads} threads); \
+         {} unchanged since they were last hashed",
+        read.len(),
+        megabytes / seconds.max(1e-9),
+        files.len() - read.len()
     ));
     for (file, digest) in files.iter().zip(&digests) {
         if let Some(reason) = digest.secret

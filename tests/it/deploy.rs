@@ -615,7 +615,8 @@ fn verbose_adds_detail_and_quiet_leaves_stderr_empty() {
             .args(["deploy", "--no-invalidate"])
     };
     deploy(&["-v"])
-        .stderr_contains("debug: hashed 4 files")
+        .stderr_contains("debug: hashed ")
+        .stderr_contains("unchanged since they were last hashed")
         .run();
     site.write("index.html", "<h1>v3</h1>");
     // Plain progress lines off a terminal.
@@ -908,4 +909,56 @@ async fn csp_fallback_pages_are_listed_with_the_reason() {
             .stdout
             .contains("content security policy: 2 page(s) with their own")
     );
+}
+
+#[test]
+fn unchanged_files_are_not_read_again_and_any_rewrite_is() {
+    let site = Site::up("digest-cache", "");
+    site.write("a.html", "<p>a</p>");
+    site.write("b.css", "p{}");
+    // Files changed within 2 s of being hashed are hashed again next time; let these age.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let deploy = || {
+        Run::new(site.path())
+            .json()
+            .args(["-v", "deploy", "--no-invalidate"])
+    };
+    let first = deploy().run();
+    assert_eq!(first.json()["uploaded"], 6, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("debug: hashed 6 files"),
+        "{}",
+        first.stderr
+    );
+    let second = deploy().run();
+    assert!(
+        second.stderr.contains("debug: hashed 0 files, 0.0 MB"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second
+            .stderr
+            .contains("; 6 unchanged since they were last hashed")
+    );
+    assert_eq!(second.json()["uploaded"], 0);
+
+    // The same size, the modification time put back (as `cp -p` or `rsync -a` leave it): read
+    // again, and published.
+    let path = site.path().join("dist/a.html");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::write(&path, "<p>A</p>").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let third = deploy().run();
+    assert!(
+        third.stderr.contains("debug: hashed 1 files"),
+        "{}",
+        third.stderr
+    );
+    assert_eq!(third.json()["uploaded"], 1);
 }

@@ -29,6 +29,13 @@ pub struct Emulator {
     _child: Mutex<Child>,
 }
 
+/// The digest caches of this test binary's runs (one file per source folder).
+pub fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("cache dir"))
+        .path()
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -380,7 +387,9 @@ impl Run {
                 "AWS_SHARED_CREDENTIALS_FILE",
                 "/nonexistent/sitewarden-test",
             )
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            // The digest cache of every test's source folder, kept out of the user's home.
+            .env("SITEWARDEN_CACHE_DIR", cache_dir());
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.args(self.argv());
         cmd
