@@ -188,6 +188,7 @@ mod tests {
             cache_control: "no-cache".into(),
             csp: None,
             csp_fallback: None,
+            parts: Vec::new(),
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Local {
     pub csp: Option<String>,
     /// CSP `"auto"`: why the page is on a fallback.
     pub csp_fallback: Option<String>,
+    /// The SHA-256 of each part, for a file uploaded in parts (from the hash pass).
+    pub parts: Vec<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +90,7 @@ mod tests {
             cache_control: cc.into(),
             csp: None,
             csp_fallback: None,
+            parts: Vec::new(),
         }
     }
 

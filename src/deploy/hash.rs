@@ -13,6 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use self::cache::{Cache, Kept, Stamp};
 use super::guard::ContentScanner;
+use super::upload::{MULTIPART_THRESHOLD, PART_SIZE};
 use super::walk::LocalFile;
 use crate::error::Result;
 
@@ -26,6 +27,9 @@ pub struct FileDigest {
     pub secret: Option<&'static str>,
     /// Taken from the cache: the file was not read.
     pub cached: bool,
+    /// For a file uploaded in parts (above `upload::MULTIPART_THRESHOLD`): the SHA-256 of each
+    /// `upload::PART_SIZE` part, taken in the same pass, so the upload hashes nothing again.
+    pub parts: Vec<[u8; 32]>,
 }
 
 /// Hashes `files` on `threads` threads; `scan(i)` says whether the guard may read file `i`'s
@@ -89,11 +93,12 @@ fn digest_cached(
     let Ok(stamp) = Stamp::of(&file.path) else {
         return Ok((digest_file(file, scan, buffer)?, None));
     };
-    if let Some(sha256) = cache.get(&file.key, &stamp, scan) {
+    if let Some((sha256, parts)) = cache.get(&file.key, &stamp, scan) {
         let digest = FileDigest {
             sha256: sha256.to_owned(),
             secret: None,
             cached: true,
+            parts,
         };
         return Ok((digest, cache.kept(&file.key, &stamp)));
     }
@@ -101,7 +106,7 @@ fn digest_cached(
     let kept = digest
         .secret
         .is_none()
-        .then(|| cache.entry(stamp, &digest.sha256, scan))
+        .then(|| cache.entry(stamp, &digest.sha256, &digest.parts, scan))
         .flatten();
     Ok((digest, kept))
 }
@@ -111,6 +116,7 @@ fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Resul
         .with_context(|| format!("cannot open `{}`", file.path.display()))?;
     let mut hasher = Sha256::new();
     let mut scanner = scan.then(|| ContentScanner::for_key(&file.key));
+    let mut parts = (file.size > MULTIPART_THRESHOLD).then(Parts::default);
     loop {
         let n = reader
             .read(buffer)
@@ -119,6 +125,9 @@ fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Resul
             break;
         }
         hasher.update(&buffer[..n]);
+        if let Some(p) = parts.as_mut() {
+            p.feed(&buffer[..n]);
+        }
         if let Some(s) = scanner.as_mut() {
             s.feed(&buffer[..n]);
         }
@@ -127,7 +136,40 @@ fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Resul
         sha256: hex(&hasher.finalize()),
         secret: scanner.and_then(ContentScanner::finish),
         cached: false,
+        parts: parts.map(Parts::finish).unwrap_or_default(),
     })
+}
+
+/// The SHA-256 of each `PART_SIZE` part of a stream, fed in reads of any size.
+#[derive(Default)]
+struct Parts {
+    done: Vec<[u8; 32]>,
+    current: Sha256,
+    filled: u64,
+}
+
+impl Parts {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = usize::try_from(PART_SIZE - self.filled).unwrap_or(usize::MAX);
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            self.current.update(now);
+            self.filled += now.len() as u64;
+            if self.filled == PART_SIZE {
+                self.done
+                    .push(std::mem::take(&mut self.current).finalize().into());
+                self.filled = 0;
+            }
+            bytes = rest;
+        }
+    }
+
+    fn finish(mut self) -> Vec<[u8; 32]> {
+        if self.filled > 0 {
+            self.done.push(self.current.finalize().into());
+        }
+        self.done
+    }
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -205,6 +247,34 @@ mod tests {
         }];
         let digests = digest_all(&files, 2, &|_| false, &Cache::none()).unwrap();
         assert_eq!(digests[0].sha256, hex(&Sha256::digest(&body)));
+    }
+
+    #[test]
+    fn a_multipart_file_gets_the_digest_of_each_part_in_the_same_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.bin");
+        let size = usize::try_from(MULTIPART_THRESHOLD).unwrap() + 5;
+        let body: Vec<u8> = (0..size).map(|i| u8::try_from(i % 251).unwrap()).collect();
+        std::fs::write(&path, &body).unwrap();
+        let files = [LocalFile {
+            key: "big.bin".into(),
+            path,
+            size: body.len() as u64,
+        }];
+        let digest = &digest_all(&files, 1, &|_| false, &Cache::none()).unwrap()[0];
+        let part = usize::try_from(PART_SIZE).unwrap();
+        let expected: Vec<[u8; 32]> = body
+            .chunks(part)
+            .map(|c| Sha256::digest(c).into())
+            .collect();
+        assert_eq!(expected.len(), 3);
+        assert_eq!(digest.parts, expected);
+        // Reads of any size cut the same parts.
+        let mut parts = Parts::default();
+        for chunk in body.chunks(1_000_003) {
+            parts.feed(chunk);
+        }
+        assert_eq!(parts.finish(), expected);
     }
 
     #[test]

@@ -227,6 +227,7 @@ pub fn prepare(
             // Set against the remote state (`csp::assign`): only changed pages are analysed.
             csp: None,
             csp_fallback: None,
+            parts: digest.parts,
         })
         .collect())
 }

@@ -4,9 +4,10 @@
 //! CPU: the diff's SHA-256 is both the `x-amz-checksum-sha256` (so the SDK adds no checksum of its
 //! own) and, for a body read whole, `SigV4`'s payload hash ([`crate::aws::SignedPayload`]): a file up
 //! to [`READ_WHOLE`] costs one read here and no hashing; a larger one streams from disk in
-//! [`STREAM_BUFFER`] reads with an unsigned payload; a part of a multipart upload is hashed once
-//! for its checksum, which also signs it. Memory: at most `concurrency` bodies of [`READ_WHOLE`]
-//! or one [`PART_SIZE`] part each.
+//! [`STREAM_BUFFER`] reads with an unsigned payload; each part of a multipart upload carries the
+//! digest the hash pass took of it, as its checksum and its signature. So a file is read twice
+//! (hash, upload) and hashed once. Memory: at most `concurrency` uploads in flight, each with a
+//! body of at most [`READ_WHOLE`] or one [`PART_SIZE`] part.
 
 use std::sync::Arc;
 
@@ -15,9 +16,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
 };
-use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncReadExt as _;
-use tokio::sync::Semaphore;
 
 use super::diff::Local;
 use super::hash::{hex, hex_to_base64};
@@ -46,20 +44,24 @@ pub async fn upload_all(
     concurrency: usize,
     done: Arc<dyn Fn(&Local) + Send + Sync>,
 ) -> Result<Vec<Uploaded>> {
-    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    // At most `concurrency` tasks exist at once (not one per file, each holding its state).
+    let concurrency = concurrency.max(1);
     let mut tasks = tokio::task::JoinSet::new();
-    for file in files {
-        let (s3, bucket, limit, done) =
-            (s3.clone(), bucket.to_owned(), limit.clone(), done.clone());
-        tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("semaphore open");
-            let uploaded = upload(&s3, &bucket, &file).await?;
-            done(&file);
-            Ok::<_, Error>(uploaded)
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(result) = tasks.join_next().await {
+    let mut out = Vec::with_capacity(files.len());
+    let mut files = files.into_iter();
+    loop {
+        while tasks.len() < concurrency {
+            let Some(file) = files.next() else { break };
+            let (s3, bucket, done) = (s3.clone(), bucket.to_owned(), done.clone());
+            tasks.spawn(async move {
+                let uploaded = upload(&s3, &bucket, &file).await?;
+                done(&file);
+                Ok::<_, Error>(uploaded)
+            });
+        }
+        let Some(result) = tasks.join_next().await else {
+            return Ok(out);
+        };
         match result.map_err(|e| anyhow::anyhow!("upload task failed: {e}"))? {
             Ok(u) => out.push(u),
             Err(e) => {
@@ -68,7 +70,6 @@ pub async fn upload_all(
             }
         }
     }
-    Ok(out)
 }
 
 async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
@@ -183,7 +184,9 @@ async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Upl
     }
 }
 
-/// Parts are read one at a time (bounded memory), each with its own SHA-256 checksum.
+/// Parts are read one at a time (bounded memory), each in one blocking read. Each carries the
+/// SHA-256 the hash pass took of it (see `hash::FileDigest::parts`) as its checksum and payload
+/// signature, so nothing is hashed here and S3 refuses a part whose bytes changed since.
 async fn upload_parts(
     s3: &Client,
     bucket: &str,
@@ -191,23 +194,29 @@ async fn upload_parts(
     upload_id: &str,
 ) -> Result<Vec<CompletedPart>> {
     let resource = format!("object `{}`", crate::output::escape(&file.key));
-    let mut reader = tokio::fs::File::open(&file.path)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open `{}`: {e}", file.path.display()))?;
+    let changed = || {
+        Error::usage(format!(
+            "`{}` changed while it was being uploaded; run the deploy again",
+            file.path.display()
+        ))
+    };
+    let count = file.size.div_ceil(PART_SIZE);
+    if file.parts.len() as u64 != count {
+        return Err(Error::Other(anyhow::anyhow!(
+            "no part digests for `{}`",
+            file.path.display()
+        )));
+    }
     let mut parts = Vec::new();
-    let mut whole = Sha256::new();
-    for number in 1.. {
-        let mut buffer = Vec::with_capacity(usize::try_from(PART_SIZE).unwrap_or(usize::MAX));
-        (&mut reader)
-            .take(PART_SIZE)
-            .read_to_end(&mut buffer)
+    for (number, digest) in (1..).zip(&file.parts) {
+        let offset = u64::try_from(number - 1).unwrap_or(0) * PART_SIZE;
+        let length = PART_SIZE.min(file.size - offset);
+        let path = file.path.clone();
+        let buffer = tokio::task::spawn_blocking(move || read_part(&path, offset, length))
             .await
-            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?;
-        if buffer.is_empty() {
-            break;
-        }
-        whole.update(&buffer);
-        let digest = Sha256::digest(&buffer);
+            .map_err(|e| anyhow::anyhow!("reading `{}`: {e}", file.path.display()))?
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?
+            .ok_or_else(changed)?;
         let checksum = aws_smithy_types::base64::encode(digest);
         let out = s3
             .upload_part()
@@ -218,7 +227,7 @@ async fn upload_parts(
             .checksum_sha256(&checksum)
             .body(ByteStream::from(buffer))
             .customize()
-            .interceptor(crate::aws::SignedPayload(hex(&digest)))
+            .interceptor(crate::aws::SignedPayload(hex(digest)))
             .send()
             .await
             .op("UploadPart", &resource)?;
@@ -230,14 +239,17 @@ async fn upload_parts(
                 .build(),
         );
     }
-    // The file changed between hashing and upload: publishing it would break the manifest's promise.
-    if hex(&whole.finalize()) != file.sha256 {
-        return Err(Error::usage(format!(
-            "`{}` changed while it was being uploaded; run the deploy again",
-            file.path.display()
-        )));
-    }
     Ok(parts)
+}
+
+/// `length` bytes at `offset`; `None` when the file is shorter now (it changed since it was hashed).
+fn read_part(path: &std::path::Path, offset: u64, length: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(std::io::SeekFrom::Start(offset))?;
+    let mut buffer = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+    file.take(length).read_to_end(&mut buffer)?;
+    Ok((buffer.len() as u64 == length).then_some(buffer))
 }
 
 /// Deletes keys (versioning keeps every deleted version recoverable), 1000 per request.

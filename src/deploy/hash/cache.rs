@@ -74,6 +74,9 @@ struct Entry {
     sha256: String,
     /// Whether the guard read the content (and found nothing).
     scanned: bool,
+    /// The digests of its parts (hex), for a file uploaded in parts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    parts: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -123,21 +126,35 @@ impl Cache {
         }
     }
 
-    /// The digest of `key` when its file still has `stamp`, and was scanned if `scan` asks for it.
-    pub fn get(&self, key: &str, stamp: &Stamp, scan: bool) -> Option<&str> {
-        self.known
+    /// The digest of `key` and of its parts when its file still has `stamp`, and was scanned if
+    /// `scan` asks for it.
+    pub fn get(&self, key: &str, stamp: &Stamp, scan: bool) -> Option<(&str, Vec<[u8; 32]>)> {
+        let entry = self
+            .known
             .get(key)
-            .filter(|e| e.stamp == *stamp && (e.scanned || !scan))
-            .map(|e| e.sha256.as_str())
+            .filter(|e| e.stamp == *stamp && (e.scanned || !scan))?;
+        let parts = entry
+            .parts
+            .iter()
+            .map(|hex| from_hex(hex))
+            .collect::<Option<Vec<_>>>()?;
+        Some((entry.sha256.as_str(), parts))
     }
 
     /// What to keep of a file hashed now (`None`: nothing, it changed too recently to trust).
-    pub fn entry(&self, stamp: Stamp, sha256: &str, scanned: bool) -> Option<Kept> {
+    pub fn entry(
+        &self,
+        stamp: Stamp,
+        sha256: &str,
+        parts: &[[u8; 32]],
+        scanned: bool,
+    ) -> Option<Kept> {
         (!stamp.racy(self.now)).then(|| {
             Kept(Entry {
                 stamp,
                 sha256: sha256.to_owned(),
                 scanned,
+                parts: parts.iter().map(|p| super::hex(p)).collect(),
             })
         })
     }
@@ -202,6 +219,17 @@ fn fingerprint() -> String {
         env!("CARGO_PKG_VERSION"),
         &super::hex(&rules.finalize())[..16]
     )
+}
+
+fn from_hex(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 fn now() -> i64 {
