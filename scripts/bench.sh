@@ -93,6 +93,47 @@ sleep 2 # files changed in the last 2 s are hashed again next time: let the gene
 run "first deploy"
 run "no-op deploy"
 SITEWARDEN_CACHE_DIR="" run "no-op, no cache"
+
+# The same site with the peers, each into a bucket of its own on the same emulator: `aws s3 sync`
+# (awscli in the bench's own venv) and rclone with checksums (Debian's package), installed here
+# and only here (never by CI). On by default up to 20,000 files (at 100k, `aws s3 sync` alone takes
+# most of an hour against the emulator); BENCH_PEERS=1 or 0 forces them on or off.
+peer() {
+  local label=$1; shift
+  /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' "$@" > /dev/null 2> "$work/peer.txt" \
+    || { echo "$label failed:" >&2; tail -5 "$work/peer.txt" >&2; return 0; }
+  read -r wall user sys rss_kb < "$work/time.txt"
+  printf '%-16s wall %7.2fs  cpu %6ss  rss %5d MB\n' "$label" "$wall" \
+    "$(python3 -c "print(f'{$user + $sys:.2f}')")" "$((rss_kb / 1024))"
+}
+if [ "${BENCH_PEERS:-$([ "$files" -le 20000 ] && echo 1 || echo 0)}" != 0 ]; then
+  venv="$root/.venv-bench"
+  if [ ! -x "$venv/bin/aws" ]; then
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q awscli==1.46.3 >&2
+  fi
+  if ! command -v rclone > /dev/null; then
+    SUDO=; [ "$(id -u)" != 0 ] && SUDO=sudo
+    $SUDO apt-get install -y -q rclone > /dev/null 2>&1 || echo "rclone could not be installed" >&2
+  fi
+  "$venv/bin/aws" --endpoint-url "$endpoint" s3 mb s3://bench-aws-sync > /dev/null
+  peer "aws s3 sync" "$venv/bin/aws" --endpoint-url "$endpoint" s3 sync --only-show-errors \
+    "$work/dist" s3://bench-aws-sync
+  peer "aws, no-op" "$venv/bin/aws" --endpoint-url "$endpoint" s3 sync --only-show-errors \
+    "$work/dist" s3://bench-aws-sync
+  if command -v rclone > /dev/null; then
+    export RCLONE_CONFIG_EMU_TYPE=s3 RCLONE_CONFIG_EMU_PROVIDER=Other \
+      RCLONE_CONFIG_EMU_ENDPOINT="$endpoint" RCLONE_CONFIG_EMU_REGION="$AWS_REGION" \
+      RCLONE_CONFIG_EMU_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" \
+      RCLONE_CONFIG_EMU_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
+    # rclone's S3 client refuses a custom CA bundle on a plain-HTTP endpoint.
+    unset AWS_CA_BUNDLE
+    rclone --config /dev/null mkdir emu:bench-rclone
+    peer "rclone sync" rclone --config /dev/null sync --checksum --transfers 16 \
+      "$work/dist" emu:bench-rclone
+    peer "rclone, no-op" rclone --config /dev/null sync --checksum --transfers 16 \
+      "$work/dist" emu:bench-rclone
+  fi
+fi
 python3 - "$work/dist" "$files" <<'PY'
 import os, sys
 root, count = sys.argv[1], int(sys.argv[2])
