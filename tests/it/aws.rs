@@ -58,17 +58,7 @@ fn unreachable_aws_is_a_runtime_failure() {
 async fn clients_count_requests_by_operation() {
     let aws = aws_clients("eu-west-1").await;
     let bucket = format!("{}-counter", site_name("bucket"));
-    aws.s3
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_bucket(&aws.s3, &bucket).await;
     let listed = aws.s3.list_buckets().send().await.unwrap();
     assert!(
         listed
@@ -109,6 +99,19 @@ fn iam_policy_prints_a_policy_for_the_site() {
         .run();
 }
 
+async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    s3.create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 /// Puts an empty object at each key, 32 at a time.
 async fn put_empty(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[String]) {
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(32));
@@ -136,17 +139,7 @@ async fn the_parallel_listing_equals_one_sequential_listing_with_keys_added_anyw
     use sitewarden::observe::objects::{list, list_ranges, split_points};
     let aws = aws_clients("eu-west-1").await;
     let bucket = format!("{}-list", site_name("ranges"));
-    aws.s3
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    create_bucket(&aws.s3, &bucket).await;
     // What a manifest would list: 3,500 keys (4 pages), some under folders and non-ASCII.
     let expected: Vec<String> = (0..3500)
         .map(|i| match i % 7 {

@@ -425,14 +425,11 @@ async fn a_key_left_by_an_interrupted_run_is_named_not_made_again() {
     assert_eq!(resource_counts(&name).await["kms keys"], 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_body_corrupted_on_the_way_is_refused_and_nothing_is_published_for_it() {
-    let name = site_name("corrupt");
-    let dir = project(&name, "");
-    let bucket = format!("{name}-site-{ACCOUNT}");
+/// A site with its infrastructure up and one body of each kind: read whole (and signed with the
+/// diff's digest), streamed from disk, and sent in parts.
+fn three_bodies(name: &str) -> tempfile::TempDir {
+    let dir = project(name, "");
     Run::new(dir.path()).args(["up", "--infra-only"]).run();
-    // One body of each kind: read whole (and signed with the diff's digest), streamed from disk,
-    // and sent in parts.
     write(dir.path(), "small.html", "<h1>small</h1>");
     write(dir.path(), "medium.css", &"p{order:1}\n".repeat(200_000));
     write(
@@ -440,6 +437,14 @@ async fn a_body_corrupted_on_the_way_is_refused_and_nothing_is_published_for_it(
         "large.txt",
         &"0123456789abcdef".repeat(1_100_000),
     );
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_corrupted_on_the_way_is_refused_and_nothing_is_published_for_it() {
+    let name = site_name("corrupt");
+    let dir = three_bodies(&name);
+    let bucket = format!("{name}-site-{ACCOUNT}");
     for (i, operation) in ["PutObject", "UploadPart"].into_iter().enumerate() {
         let key = format!("CORRUPT{i}X{}", std::process::id());
         let rule = serde_json::json!({"seed": 1, "rules": [
@@ -491,16 +496,7 @@ async fn a_body_corrupted_on_the_way_is_refused_and_nothing_is_published_for_it(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn uploads_reuse_the_diffs_digest_for_the_checksum_and_the_signature() {
-    let name = site_name("digest");
-    let dir = project(&name, "");
-    Run::new(dir.path()).args(["up", "--infra-only"]).run();
-    write(dir.path(), "small.html", "<h1>small</h1>");
-    write(dir.path(), "medium.css", &"p{order:1}\n".repeat(200_000));
-    write(
-        dir.path(),
-        "large.txt",
-        &"0123456789abcdef".repeat(1_100_000),
-    );
+    let dir = three_bodies(&site_name("digest"));
     let key = format!("DIGEST{}", std::process::id());
     let start: serde_json::Value = serde_json::from_str(&control("GET", "faults", "")).unwrap();
     Run::new(dir.path())
