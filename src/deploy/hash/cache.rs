@@ -171,7 +171,14 @@ impl Cache {
                 std::fs::create_dir_all(dir)?;
             }
             let partial = path.with_extension(format!("{}.partial", std::process::id()));
-            std::fs::write(&partial, serde_json::to_vec(&stored)?)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            // The site's file names and digests are the user's business only.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut out = std::io::BufWriter::new(options.open(&partial)?);
+            serde_json::to_writer(&mut out, &stored)?;
+            std::io::Write::flush(&mut out)?;
             std::fs::rename(&partial, path)
         };
         // An optimisation only: a cache that cannot be written leaves the next run to hash again.
@@ -282,6 +289,16 @@ mod tests {
         let files = files(dir.path(), &[("a.html", "<p>a</p>"), ("b.css", "p{}")]);
         let first = run(&files, &at(&store, 3 * RACY), true);
         assert!(first.iter().all(|(_, cached)| !cached));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&store).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o777,
+                0o600,
+                "the cache is readable by its owner only"
+            );
+        }
         let second = run(&files, &at(&store, 3 * RACY), true);
         assert_eq!(
             second,
