@@ -261,16 +261,21 @@ fn s3_client(
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// What is percent-encoded when an S3 key goes into a URL path: everything but unreserved
+/// characters and `/` (so `*`, CloudFront's invalidation wildcard, is encoded too).
+pub const KEY_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'/');
+
+/// `key` percent-encoded with [`KEY_PATH`].
+pub fn encode_key(key: &str) -> String {
+    percent_encoding::utf8_percent_encode(key, KEY_PATH).to_string()
+}
+
 /// `x-amz-copy-source` for the current version of a key.
 pub fn copy_source_current(bucket: &str, key: &str) -> String {
-    const KEY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    format!(
-        "{bucket}/{}",
-        percent_encoding::utf8_percent_encode(key, KEY)
-    )
+    format!("{bucket}/{}", encode_key(key))
 }

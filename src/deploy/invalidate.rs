@@ -3,21 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-
 use crate::aws::Aws;
 use crate::error::{AwsResultExt as _, Result};
 
 /// Everything but unreserved characters and `/` is encoded; `*` too, since it is the wildcard.
-const PATH: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'/');
-
 fn encode(path: &str) -> String {
-    utf8_percent_encode(path, PATH).to_string()
+    crate::aws::encode_key(path)
 }
 
 /// The viewer paths that can serve `key` from the cache.

@@ -259,13 +259,7 @@ pub fn key_of(uri: &str) -> String {
 /// The request path of an S3 key: `/` and the key with everything but unreserved characters and
 /// `/` percent-encoded, which [`key_of`] turns back into the key.
 pub fn uri_of(key: &str) -> String {
-    const PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    format!("/{}", percent_encoding::utf8_percent_encode(key, PATH))
+    format!("/{}", crate::aws::encode_key(key))
 }
 
 /// A response carrying `object` with the headers S3 sends for it.
