@@ -6,9 +6,11 @@ Patches must run before moto's server creates its per-service Flask apps, becaus
 
 import importlib
 
-# Order is irrelevant: modules touch disjoint services (`access` wraps the authorization hook
-# every service calls; `faults` wraps the server's dispatcher).
-SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs", "access", "faults")
+# Modules touch disjoint services (`access` wraps the authorization hook every service calls).
+# Two wrap the server's dispatcher: `cloudtrail` before `faults`, so that faults wraps it: an
+# injected error never reaches the service (no event), an `after` fault's write does (an event).
+SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs", "events", "sns", "cloudwatch", "access",
+            "cloudtrail", "faults")
 
 
 def apply_all() -> list[str]:

@@ -10,6 +10,9 @@ sharing one emulator keep their rule sets, random streams and holds apart:
     POST /_sitewarden/release?scope=S  let the request S holds go on
     GET  /_sitewarden/requests?since=N   the request log from sequence number N on
 
+(Other modules add GET routes here through `EXTRA_ROUTES`: `cloudtrail` and `deliveries`, see
+`cloudtrail.py`.)
+
 A RULE chooses requests and says what happens to them:
 
     {"fault": "error" | "throttle" | "reset" | "delay" | "after" | "hold" | "corrupt",
@@ -62,6 +65,8 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/")
 # JSON-protocol services by signing name, and the query-protocol ones.
 _JSON = {"kms", "acm", "logs", "events", "sns", "monitoring", "cloudwatch", "wafv2"}
 HOLD_LIMIT = 60.0
+# Other modules' GET routes under /_sitewarden/ (name → handler(query) → (status, JSON value)).
+EXTRA_ROUTES = {}
 
 
 class Scope:
@@ -334,6 +339,9 @@ def control(environ, start_response):
             with STATE.lock:
                 entries = STATE.log[since:]
             return _reply(start_response, 200, "application/json", json.dumps(entries))
+        if path in EXTRA_ROUTES and method == "GET":
+            status, document = EXTRA_ROUTES[path](query)
+            return _reply(start_response, status, "application/json", json.dumps(document))
     except (ValueError, KeyError) as err:
         return _reply(start_response, 400, "application/json", json.dumps({"error": str(err)}))
     return _reply(start_response, 404, "application/json", json.dumps({"error": f"no route {method} {path}"}))
