@@ -76,3 +76,28 @@ def aws(endpoint):
 def uid():
     """A unique, DNS-safe suffix so tests never share resources."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def account(endpoint):
+    """A fresh account of its own: `account.id`, and `account.client("iam")` bound to it (moto's
+    `x-moto-account-id` header), so that account-wide names (an OIDC provider's URL) never clash."""
+
+    class Account:
+        id = str(uuid.uuid4().int)[:12].rjust(12, "1")
+
+        def client(self, service: str, region: str = "us-east-1"):
+            client = boto3.client(
+                service,
+                region_name=region,
+                endpoint_url=endpoint,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(retries={"max_attempts": 1}),
+            )
+            client.meta.events.register(
+                "before-sign.*.*", lambda request, **_: request.headers.__setitem__("x-moto-account-id", self.id)
+            )
+            return client
+
+    return Account()

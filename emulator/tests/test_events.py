@@ -378,6 +378,44 @@ def test_an_assumed_role_is_the_principal(endpoint, aws, uid):
     assert who["accessKeyId"] == credentials["AccessKeyId"]
     assert who["sessionContext"]["sessionIssuer"] == {"type": "Role", "principalId": role["RoleId"], "arn": role["Arn"],
                                                       "accountId": identity["Account"], "userName": role["RoleName"]}
+    assert who["sessionContext"]["webIdFederationData"] == {}
+
+
+def test_a_web_identity_session_names_its_provider(endpoint, aws, uid):
+    import base64
+    import time
+
+    import boto3
+    from botocore.config import Config
+
+    def b64url(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    iam = aws("iam")
+    provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    try:
+        iam.create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"])
+    except ClientError as err:  # the default account's provider, maybe made by another test
+        assert err.response["Error"]["Code"] == "EntityAlreadyExists"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider},
+                                                     "Action": "sts:AssumeRoleWithWebIdentity"}]}
+    role = iam.create_role(RoleName=f"gha-{uid}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    claims = {"iss": "https://token.actions.githubusercontent.com", "aud": "sts.amazonaws.com",
+              "sub": "repo:octo-org/site:ref:refs/heads/main", "exp": int(time.time()) + 300}
+    token = f"{b64url({'alg': 'none'})}.{b64url(claims)}."
+    credentials = aws("sts").assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="gha",
+                                                           WebIdentityToken=token)["Credentials"]
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id=credentials["AccessKeyId"],
+                      aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
+                      config=Config(retries={"max_attempts": 1}))
+    bucket = f"gha-{uid}"
+    s3.create_bucket(Bucket=bucket)
+    url = event_queue(aws, uid, cloudtrail_pattern("s3", ["PutBucketVersioning"], bucketName=bucket))
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    (message,) = messages(aws("sqs"), url)
+    who = json.loads(message["Body"])["detail"]["userIdentity"]
+    assert who["type"] == "AssumedRole" and who["arn"] == f"arn:aws:sts::123456789012:assumed-role/gha-{uid}/gha"
+    assert who["sessionContext"]["webIdFederationData"] == {"federatedProvider": provider, "attributes": {}}
 
 
 # --- delivery: policies and keys ----------------------------------------------------------------

@@ -9,8 +9,8 @@ import importlib
 # Modules touch disjoint services (`access` wraps the authorization hook every service calls).
 # Two wrap the server's dispatcher: `cloudtrail` before `faults`, so that faults wraps it: an
 # injected error never reaches the service (no event), an `after` fault's write does (an event).
-SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs", "events", "sns", "cloudwatch", "access",
-            "cloudtrail", "faults")
+SERVICES = ("cloudfront", "s3", "route53", "kms", "acm", "logs", "events", "sns", "cloudwatch", "iam", "sts",
+            "access", "cloudtrail", "faults")
 
 
 def apply_all() -> list[str]:

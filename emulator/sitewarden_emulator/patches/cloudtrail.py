@@ -35,8 +35,9 @@ CloudFront, Route 53 and ACM becomes one, delivered through the rules of that de
   distribution's comment as CloudTrail does. responseElements: the response body the same way
   (null when there is none, as for most S3 and many KMS calls).
 - userIdentity: the principal GetCallerIdentity returns for the request's access key (an assumed
-  role: AssumedRole with its session context; an IAM user: IAMUser; any other key: moto's default
-  user), with `accessKeyId`.
+  role: AssumedRole with its session context, whose webIdFederationData names the OIDC provider of
+  a web identity session (`sts.py`); an IAM user: IAMUser; any other key: moto's default user),
+  with `accessKeyId`.
 - Regions: S3 events in the bucket's region, KMS in the key's (the request's), ACM in the
   request's; CloudFront and Route 53 are global services recorded in us-east-1.
 - readOnly: Get*/List*/Describe*/Head* calls and KMS cryptographic operations (Encrypt, Decrypt,
@@ -279,7 +280,11 @@ def _identity(account: str, access_key: str, region: str) -> dict:
             "sessionContext": {
                 "sessionIssuer": {"type": "Role", "principalId": user_id.split(":")[0], "arn": role.role_arn,
                                   "accountId": account_id, "userName": role.role_arn.split("/")[-1]},
-                "webIdFederationData": {},
+                # A web identity session (sts.py) names its OIDC provider, as CloudTrail does.
+                "webIdFederationData": (
+                    {"federatedProvider": role.web_identity_provider, "attributes": {}}
+                    if getattr(role, "web_identity_provider", None) else {}
+                ),
                 # moto keeps no issue time for a session; the call's time stands in.
                 "attributes": {"creationDate": iso_time(time.time()), "mfaAuthenticated": "false"},
             },
