@@ -167,6 +167,7 @@ fn report(local: &[Local], analysed: usize) -> Report {
 mod tests {
     use super::*;
     use crate::deploy::manifest::Entry;
+    use crate::deploy::sha::Sha;
 
     fn config(extra: &str) -> Config {
         Config::parse(
@@ -183,7 +184,7 @@ mod tests {
             key: key.into(),
             path,
             size: body.len() as u64,
-            sha256: format!("sha-of-{body}"),
+            sha256: Sha::of(body.as_bytes()),
             content_type: "text/html; charset=utf-8".into(),
             cache_control: "no-cache".into(),
             csp: None,
@@ -194,7 +195,7 @@ mod tests {
 
     fn stored(file: &Local, csp: &str) -> Entry {
         Entry {
-            sha256: file.sha256.clone(),
+            sha256: file.sha256,
             size: file.size,
             content_type: file.content_type.clone(),
             cache_control: file.cache_control.clone(),
@@ -229,7 +230,7 @@ mod tests {
             stored(&local[0], "stored policy 'sha256-a'"),
         );
         let mut old = stored(&local[1], "old");
-        old.sha256 = "before".into();
+        old.sha256 = Sha::of(b"before");
         manifest.files.insert("changed.html".into(), old);
 
         let report = assign(&auto, &mut local, &manifest).unwrap().unwrap();

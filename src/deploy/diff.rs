@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::interned::Shared;
 use super::manifest::{Listed, Manifest};
+use super::sha::Sha;
 
 /// A local file ready to publish.
 #[derive(Debug, Clone)]
@@ -13,15 +15,15 @@ pub struct Local {
     pub key: String,
     pub path: std::path::PathBuf,
     pub size: u64,
-    pub sha256: String,
-    pub content_type: String,
-    pub cache_control: String,
+    pub sha256: Sha,
+    pub content_type: Shared,
+    pub cache_control: Shared,
     /// CSP `"auto"`: the page's own policy (`x-amz-meta-csp`), set by `csp::assign`.
     pub csp: Option<String>,
     /// CSP `"auto"`: why the page is on a fallback.
     pub csp_fallback: Option<String>,
     /// The SHA-256 of each part, for a file uploaded in parts (from the hash pass).
-    pub parts: Vec<[u8; 32]>,
+    pub parts: Vec<Sha>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,7 +87,7 @@ mod tests {
             key: key.into(),
             path: key.into(),
             size: 1,
-            sha256: sha.into(),
+            sha256: Sha::of(sha.as_bytes()),
             content_type: "text/html".into(),
             cache_control: cc.into(),
             csp: None,
@@ -96,7 +98,7 @@ mod tests {
 
     fn entry(sha: &str, cc: &str, etag: &str) -> Entry {
         Entry {
-            sha256: sha.into(),
+            sha256: Sha::of(sha.as_bytes()),
             size: 1,
             content_type: "text/html".into(),
             cache_control: cc.into(),
@@ -113,7 +115,7 @@ mod tests {
             csp_basis: None,
             version: 1,
             deploy_id: None,
-            files: BTreeMap::from([
+            files: [
                 ("same".into(), entry("1", "c", "e1")),
                 ("content".into(), entry("old", "c", "e2")),
                 ("headers".into(), entry("3", "old", "e3")),
@@ -121,7 +123,9 @@ mod tests {
                 ("vanished".into(), entry("5", "c", "e5")),
                 ("removed".into(), entry("6", "c", "e6")),
                 ("policy".into(), entry("7", "c", "e7")),
-            ]),
+            ]
+            .into_iter()
+            .collect(),
         };
         // A page whose policy changed is a header change; its stored one came from a deploy.
         manifest.files.get_mut("policy").unwrap().csp = Some("default-src 'self'".into());

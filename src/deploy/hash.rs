@@ -13,6 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use self::cache::{Cache, Kept, Stamp};
 use super::guard::ContentScanner;
+use super::sha::Sha;
 use super::upload::{MULTIPART_THRESHOLD, PART_SIZE};
 use super::walk::LocalFile;
 use crate::error::Result;
@@ -21,15 +22,15 @@ const CHUNK: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileDigest {
-    /// Lowercase hex SHA-256 of the content.
-    pub sha256: String,
+    /// The SHA-256 of the content.
+    pub sha256: Sha,
     /// Why the content looks like a secret, if it does (scanned files only).
     pub secret: Option<&'static str>,
     /// Taken from the cache: the file was not read.
     pub cached: bool,
     /// For a file uploaded in parts (above `upload::MULTIPART_THRESHOLD`): the SHA-256 of each
     /// `upload::PART_SIZE` part, taken in the same pass, so the upload hashes nothing again.
-    pub parts: Vec<[u8; 32]>,
+    pub parts: Vec<Sha>,
 }
 
 /// Hashes `files` on `threads` threads; `scan(i)` says whether the guard may read file `i`'s
@@ -76,8 +77,8 @@ pub fn digest_all(
     cache.save(
         files
             .iter()
-            .zip(kept)
-            .filter_map(|(f, k)| Some((f.key.clone(), k?))),
+            .zip(&kept)
+            .filter_map(|(f, k)| Some((f.key.as_str(), k.as_ref()?))),
     );
     Ok(digests)
 }
@@ -95,7 +96,7 @@ fn digest_cached(
     };
     if let Some((sha256, parts)) = cache.get(&file.key, &stamp, scan) {
         let digest = FileDigest {
-            sha256: sha256.to_owned(),
+            sha256,
             secret: None,
             cached: true,
             parts,
@@ -106,7 +107,7 @@ fn digest_cached(
     let kept = digest
         .secret
         .is_none()
-        .then(|| cache.entry(stamp, &digest.sha256, &digest.parts, scan))
+        .then(|| cache.entry(stamp, digest.sha256, &digest.parts, scan))
         .flatten();
     Ok((digest, kept))
 }
@@ -133,7 +134,7 @@ fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Resul
         }
     }
     Ok(FileDigest {
-        sha256: hex(&hasher.finalize()),
+        sha256: Sha(hasher.finalize().into()),
         secret: scanner.and_then(ContentScanner::finish),
         cached: false,
         parts: parts.map(Parts::finish).unwrap_or_default(),
@@ -143,7 +144,7 @@ fn digest_file(file: &LocalFile, scan: bool, buffer: &mut [u8]) -> anyhow::Resul
 /// The SHA-256 of each `PART_SIZE` part of a stream, fed in reads of any size.
 #[derive(Default)]
 struct Parts {
-    done: Vec<[u8; 32]>,
+    done: Vec<Sha>,
     current: Sha256,
     filled: u64,
 }
@@ -157,16 +158,16 @@ impl Parts {
             self.filled += now.len() as u64;
             if self.filled == PART_SIZE {
                 self.done
-                    .push(std::mem::take(&mut self.current).finalize().into());
+                    .push(Sha(std::mem::take(&mut self.current).finalize().into()));
                 self.filled = 0;
             }
             bytes = rest;
         }
     }
 
-    fn finish(mut self) -> Vec<[u8; 32]> {
+    fn finish(mut self) -> Vec<Sha> {
         if self.filled > 0 {
-            self.done.push(self.current.finalize().into());
+            self.done.push(Sha(self.current.finalize().into()));
         }
         self.done
     }
@@ -180,15 +181,6 @@ pub fn hex(bytes: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
-}
-
-/// Hex SHA-256 → the base64 form S3 uses in `x-amz-checksum-sha256`.
-pub fn hex_to_base64(hex: &str) -> String {
-    let bytes: Vec<u8> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digest"))
-        .collect();
-    aws_smithy_types::base64::encode(bytes)
 }
 
 #[cfg(test)]
@@ -222,11 +214,11 @@ mod tests {
         // File 3 is allowed on purpose: not read.
         let digests = digest_all(&files, 3, &|i| i != 3, &Cache::none()).unwrap();
         assert_eq!(
-            digests[0].sha256,
+            digests[0].sha256.hex(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(
-            digests[1].sha256,
+            digests[1].sha256.hex(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         let secrets: Vec<bool> = digests.iter().map(|d| d.secret.is_some()).collect();
@@ -246,7 +238,7 @@ mod tests {
             size: body.len() as u64,
         }];
         let digests = digest_all(&files, 2, &|_| false, &Cache::none()).unwrap();
-        assert_eq!(digests[0].sha256, hex(&Sha256::digest(&body)));
+        assert_eq!(digests[0].sha256, Sha::of(&body));
     }
 
     #[test]
@@ -263,10 +255,7 @@ mod tests {
         }];
         let digest = &digest_all(&files, 1, &|_| false, &Cache::none()).unwrap()[0];
         let part = usize::try_from(PART_SIZE).unwrap();
-        let expected: Vec<[u8; 32]> = body
-            .chunks(part)
-            .map(|c| Sha256::digest(c).into())
-            .collect();
+        let expected: Vec<Sha> = body.chunks(part).map(Sha::of).collect();
         assert_eq!(expected.len(), 3);
         assert_eq!(digest.parts, expected);
         // Reads of any size cut the same parts.
@@ -275,13 +264,5 @@ mod tests {
             parts.feed(chunk);
         }
         assert_eq!(parts.finish(), expected);
-    }
-
-    #[test]
-    fn checksum_header_is_base64_of_the_digest() {
-        assert_eq!(
-            hex_to_base64("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
-        );
     }
 }

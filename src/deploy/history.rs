@@ -1,14 +1,13 @@
 //! Stage 7, record: every deploy is written to `.sitewarden/deploys/<id>.json` with each key's
 //! version id, so `history` can list deploys and `rollback` can restore one server-side.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use aws_sdk_s3::Client;
 use aws_smithy_types::date_time::Format;
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{Entry, STATE_PREFIX, put_json};
+use super::manifest::{STATE_PREFIX, put_json};
 use crate::error::{Error, Result};
 use crate::observe::objects;
 
@@ -23,7 +22,7 @@ pub struct DeployRecord {
     pub commit: Option<String>,
     /// Set when this deploy restored an earlier one.
     pub rollback_of: Option<String>,
-    pub files: BTreeMap<String, Entry>,
+    pub files: super::files::Files,
 }
 
 /// A sortable id (`20261122T232519.306Z-ab0c`: UTC time to the millisecond plus a few bits against
@@ -67,7 +66,7 @@ pub async fn save(s3: &Client, bucket: &str, record: &DeployRecord) -> Result<()
         s3,
         bucket,
         &key,
-        &serde_json::to_vec_pretty(record).map_err(anyhow::Error::from)?,
+        serde_json::to_vec(record).map_err(anyhow::Error::from)?,
     )
     .await
 }

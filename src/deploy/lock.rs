@@ -167,7 +167,7 @@ async fn put(
     condition: Condition<'_>,
 ) -> Result<Option<String>> {
     let body = serde_json::to_vec_pretty(info).map_err(anyhow::Error::from)?;
-    let request = json_request(s3, bucket, LOCK_KEY, body);
+    let request = json_request(s3, bucket, LOCK_KEY, body.into());
     let request = match condition {
         Condition::Absent => request.if_none_match("*"),
         Condition::Matches(etag) => request.if_match(etag),

@@ -8,14 +8,18 @@
 
 pub mod csp;
 pub mod diff;
+pub mod etag;
+pub mod files;
 pub mod guard;
 pub mod hash;
 pub mod headers;
 pub mod history;
+pub mod interned;
 pub mod invalidate;
 pub mod lock;
 pub mod manifest;
 mod rollback;
+pub mod sha;
 pub mod upload;
 pub mod walk;
 
@@ -166,12 +170,6 @@ pub fn prepare(
     check_walk(&files, &skipped, deploy, printer)?;
     let allow = glob_set(&deploy.allow);
     let mut findings = guard::check_names(&files, &allow);
-    let rules = &session.config.cache;
-    let matchers: Vec<_> = rules.iter().map(|r| r.glob.matcher()).collect();
-    let published: Vec<headers::ObjectHeaders> = files
-        .iter()
-        .map(|f| headers::published(&f.key, rules, &matchers))
-        .collect();
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let started = std::time::Instant::now();
     let cache = hash::cache::Cache::open(source_dir);
@@ -213,17 +211,24 @@ pub fn prepare(
             "remove them from the source folder, add them to `deploy.exclude`, or list them in `deploy.allow` if they are meant to be public",
         ));
     }
+    // Headers are worked out per file here, each value shared (`interned`), so that no per-file
+    // copy of them is held beside the digests.
+    let rules = &session.config.cache;
+    let matchers: Vec<_> = rules.iter().map(|r| r.glob.matcher()).collect();
     Ok(files
         .into_iter()
         .zip(digests)
-        .zip(published)
-        .map(|((file, digest), published)| Local {
-            cache_control: published.cache_control,
+        .map(|(file, digest)| {
+            let published = headers::published(&file.key, rules, &matchers);
+            (file, digest, published)
+        })
+        .map(|(file, digest, published)| Local {
+            cache_control: interned::intern(&published.cache_control),
             key: file.key,
             path: file.path,
             size: file.size,
             sha256: digest.sha256,
-            content_type: published.content_type,
+            content_type: interned::intern(&published.content_type),
             // Set against the remote state (`csp::assign`): only changed pages are analysed.
             csp: None,
             csp_fallback: None,
@@ -469,10 +474,10 @@ async fn deploy_leased(
     let uploaded = upload_in_order(session, printer, to_upload).await?;
 
     // The new manifest: unchanged entries carried over, uploaded ones from the responses.
-    let mut files = BTreeMap::new();
+    let mut files = files::Files::default();
     for file in local {
         let entry = match uploaded.get(&file.key) {
-            Some(u) => entry_for(file, u.etag.clone(), u.version_id.clone()),
+            Some(u) => entry_for(file, etag::Etag::new(&u.etag), u.version_id.clone()),
             // Unchanged, but its fallback reason is this run's (the basis may have changed).
             None => Entry {
                 csp_fallback: file.csp_fallback.clone(),
@@ -501,7 +506,7 @@ async fn deploy_leased(
 
 /// What a deploy or rollback publishes besides the objects themselves.
 struct Recorded {
-    files: BTreeMap<String, Entry>,
+    files: files::Files,
     commit: Option<String>,
     rollback_of: Option<String>,
     /// The basis of the pages' policies (see `csp::basis`); `None` means: analyse again.
@@ -591,9 +596,9 @@ fn check_mass_delete(
     ))
 }
 
-fn entry_for(file: &Local, etag: String, version_id: Option<String>) -> Entry {
+fn entry_for(file: &Local, etag: etag::Etag, version_id: Option<String>) -> Entry {
     Entry {
-        sha256: file.sha256.clone(),
+        sha256: file.sha256,
         size: file.size,
         content_type: file.content_type.clone(),
         cache_control: file.cache_control.clone(),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::diff::Reason;
 use super::history::{self, DeployRecord};
-use super::manifest::{self, Entry};
+use super::manifest;
 use super::{
     Change, Committing, Options, Recorded, Summary, commit, end_lease, headers, lock, take_lease,
 };
@@ -189,7 +189,7 @@ async fn plan_rollback(
     let deletes: Vec<String> = remote
         .listing
         .keys()
-        .filter(|k| !record.files.contains_key(*k) && history::is_site_key(k))
+        .filter(|k| !record.files.contains_key(k) && history::is_site_key(k))
         .cloned()
         .collect();
     let summary = Summary {
@@ -315,7 +315,7 @@ async fn restore_versions(
     record: &DeployRecord,
     target_id: &str,
     changes: &[Change],
-) -> Result<BTreeMap<String, Entry>> {
+) -> Result<super::files::Files> {
     let s3 = &session.aws.s3;
     let bucket = &session.names.content_bucket;
     let mut files = record.files.clone();
@@ -346,7 +346,8 @@ async fn restore_versions(
         copied.etag = out
             .copy_object_result
             .and_then(|r| r.e_tag)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into();
         copied.version_id = out.version_id;
     }
     Ok(files)

@@ -6,8 +6,9 @@
 //! to [`READ_WHOLE`] costs one read here and no hashing; a larger one streams from disk in
 //! [`STREAM_BUFFER`] reads with an unsigned payload; each part of a multipart upload carries the
 //! digest the hash pass took of it, as its checksum and its signature. So a file is read twice
-//! (hash, upload) and hashed once. Memory: at most `concurrency` uploads in flight, each with a
-//! body of at most [`READ_WHOLE`] or one [`PART_SIZE`] part.
+//! (hash, upload) and hashed once. Memory: at most `concurrency` uploads in flight, and the bodies
+//! they hold (a file read whole, a stream's buffers, one part) together within [`BODY_BUDGET`], so
+//! the peak does not grow with the concurrency or with how many large files a site has.
 
 use std::sync::Arc;
 
@@ -18,7 +19,6 @@ use aws_sdk_s3::types::{
 };
 
 use super::diff::Local;
-use super::hash::{hex, hex_to_base64};
 use crate::error::{AwsResultExt as _, Error, Result};
 
 /// Files above this size are uploaded in parts.
@@ -28,6 +28,23 @@ pub const PART_SIZE: u64 = 8 * 1024 * 1024;
 pub const READ_WHOLE: u64 = 1024 * 1024;
 /// The read size of a streamed body (the SDK's default is 4 KiB: a thread hand-off per 4 KiB).
 const STREAM_BUFFER: usize = 256 * 1024;
+/// What the bodies of the uploads in flight may hold together: two parts.
+pub const BODY_BUDGET: u64 = 2 * PART_SIZE;
+#[allow(clippy::cast_possible_truncation)] // 16,384
+const BUDGET_KIB: usize = (BODY_BUDGET / 1024) as usize;
+
+/// The body memory an upload of `size` bytes holds while it is in flight, in KiB (the budget's
+/// unit): the file read whole, a streamed body's buffers, or one part.
+fn held_kib(size: u64) -> u32 {
+    let bytes = if size > MULTIPART_THRESHOLD {
+        PART_SIZE
+    } else if size <= READ_WHOLE {
+        size
+    } else {
+        2 * STREAM_BUFFER as u64
+    };
+    u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX)
+}
 
 #[derive(Debug, Clone)]
 pub struct Uploaded {
@@ -44,8 +61,10 @@ pub async fn upload_all(
     concurrency: usize,
     done: Arc<dyn Fn(&Local) + Send + Sync>,
 ) -> Result<Vec<Uploaded>> {
-    // At most `concurrency` tasks exist at once (not one per file, each holding its state).
+    // At most `concurrency` tasks exist at once (not one per file, each holding its state), and a
+    // task starts only when its body fits in what the others leave of the budget.
     let concurrency = concurrency.max(1);
+    let budget = Arc::new(tokio::sync::Semaphore::new(BUDGET_KIB));
     let mut tasks = tokio::task::JoinSet::new();
     let mut out = Vec::with_capacity(files.len());
     let mut files = files.into_iter();
@@ -53,8 +72,14 @@ pub async fn upload_all(
         while tasks.len() < concurrency {
             let Some(file) = files.next() else { break };
             let (s3, bucket, done) = (s3.clone(), bucket.to_owned(), done.clone());
+            let permit = budget
+                .clone()
+                .acquire_many_owned(held_kib(file.size))
+                .await
+                .expect("the budget is never closed");
             tasks.spawn(async move {
                 let uploaded = upload(&s3, &bucket, &file).await?;
+                drop(permit);
                 done(&file);
                 Ok::<_, Error>(uploaded)
             });
@@ -103,15 +128,15 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
         .put_object()
         .bucket(bucket)
         .key(&file.key)
-        .content_type(&file.content_type)
-        .cache_control(&file.cache_control)
+        .content_type(&*file.content_type)
+        .cache_control(&*file.cache_control)
         .set_metadata(Some(with_csp(file)))
-        .checksum_sha256(hex_to_base64(&file.sha256))
+        .checksum_sha256(file.sha256.base64())
         .body(body);
     let sent = if whole {
         request
             .customize()
-            .interceptor(crate::aws::SignedPayload(file.sha256.clone()))
+            .interceptor(crate::aws::SignedPayload(file.sha256.hex()))
             .send()
             .await
     } else {
@@ -128,7 +153,7 @@ async fn upload(s3: &Client, bucket: &str, file: &Local) -> Result<Uploaded> {
 /// The object's user metadata ([`super::headers::metadata`]); within S3's 2 KB by construction
 /// (`csp::METADATA_ROOM`).
 fn with_csp(file: &Local) -> std::collections::HashMap<String, String> {
-    super::headers::metadata(&file.sha256, file.csp.as_deref())
+    super::headers::metadata(&file.sha256.hex(), file.csp.as_deref())
         .into_iter()
         .collect()
 }
@@ -139,8 +164,8 @@ async fn upload_multipart(s3: &Client, bucket: &str, file: &Local) -> Result<Upl
         .create_multipart_upload()
         .bucket(bucket)
         .key(&file.key)
-        .content_type(&file.content_type)
-        .cache_control(&file.cache_control)
+        .content_type(&*file.content_type)
+        .cache_control(&*file.cache_control)
         .set_metadata(Some(with_csp(file)))
         .checksum_algorithm(ChecksumAlgorithm::Sha256)
         .send()
@@ -217,7 +242,7 @@ async fn upload_parts(
             .map_err(|e| anyhow::anyhow!("reading `{}`: {e}", file.path.display()))?
             .map_err(|e| anyhow::anyhow!("cannot read `{}`: {e}", file.path.display()))?
             .ok_or_else(changed)?;
-        let checksum = aws_smithy_types::base64::encode(digest);
+        let checksum = digest.base64();
         let out = s3
             .upload_part()
             .bucket(bucket)
@@ -227,7 +252,7 @@ async fn upload_parts(
             .checksum_sha256(&checksum)
             .body(ByteStream::from(buffer))
             .customize()
-            .interceptor(crate::aws::SignedPayload(hex(digest)))
+            .interceptor(crate::aws::SignedPayload(digest.hex()))
             .send()
             .await
             .op("UploadPart", &resource)?;
@@ -282,4 +307,35 @@ pub async fn delete_all(s3: &Client, bucket: &str, keys: &[String]) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_upload_fits_in_the_body_budget_on_its_own() {
+        // One that did not would wait for the budget forever.
+        for size in [
+            0,
+            1,
+            READ_WHOLE,
+            READ_WHOLE + 1,
+            MULTIPART_THRESHOLD,
+            MULTIPART_THRESHOLD + 1,
+            BODY_BUDGET * 4,
+            super::super::walk::MAX_FILE_SIZE,
+        ] {
+            let held = held_kib(size) as usize;
+            assert!(
+                (1..=BUDGET_KIB).contains(&held),
+                "{size} bytes hold {held} KiB"
+            );
+        }
+        assert_eq!(held_kib(READ_WHOLE) as usize * 1024, 1024 * 1024);
+        assert_eq!(
+            held_kib(MULTIPART_THRESHOLD + 1) as usize * 1024,
+            8 * 1024 * 1024
+        );
+    }
 }

@@ -37,6 +37,87 @@ pub async fn get(s3: &Client, bucket: &str, key: &str, resource: &str) -> Result
     Ok(Some(Fetched { body, etag }))
 }
 
+/// One `GetObject` of a JSON document, parsed as its body arrives: the body is never held whole
+/// (at 100,000 files the manifest is some 30 MB, and its parsed form is as large again). `None`
+/// when the key is not there; otherwise the ETag and what parsing gave (a document that does not
+/// parse is the caller's to judge, an interrupted read is an error).
+pub async fn get_json<T>(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    resource: &str,
+) -> Result<Option<(std::result::Result<T, serde_json::Error>, String)>>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    let Some(mut out) = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .or_missing(&[code::NO_SUCH_KEY], "GetObject", resource)?
+    else {
+        return Ok(None);
+    };
+    let etag = out.e_tag.clone().unwrap_or_default();
+    // A few chunks in flight between the network and the parser thread.
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let parser = tokio::task::spawn_blocking(move || {
+        let chunks = Chunks {
+            rx,
+            current: bytes::Bytes::new(),
+        };
+        serde_json::from_reader::<_, T>(std::io::BufReader::with_capacity(64 * 1024, chunks))
+    });
+    let mut failed = None;
+    loop {
+        match out.body.next().await {
+            Some(Ok(chunk)) => {
+                if tx.send(Ok(chunk)).await.is_err() {
+                    break; // the parser stopped early (a syntax error): its answer says why
+                }
+            }
+            Some(Err(e)) => {
+                failed = Some(format!("reading {key}: {e}"));
+                let _ = tx
+                    .send(Err(std::io::Error::other("body interrupted")))
+                    .await;
+                break;
+            }
+            None => break,
+        }
+    }
+    drop(tx);
+    let parsed = parser
+        .await
+        .map_err(|e| anyhow::anyhow!("parsing {key}: {e}"))?;
+    if let Some(message) = failed {
+        return Err(anyhow::anyhow!(message).into());
+    }
+    Ok(Some((parsed, etag)))
+}
+
+/// The chunks of a body as one `Read`, for a parser on a blocking thread.
+struct Chunks {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    current: bytes::Bytes,
+}
+
+impl std::io::Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
 /// An object as S3 serves it to a reader: the bytes and the headers S3 answers with.
 #[derive(Debug, Clone, Default)]
 pub struct Served {

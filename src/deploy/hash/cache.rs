@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::deploy::sha::Sha;
+
 /// A file changed this close to being hashed is hashed again next time.
 pub const RACY: i64 = 2_000_000_000;
 
@@ -67,22 +69,28 @@ impl Stamp {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
     stamp: Stamp,
-    /// Lowercase hex.
-    sha256: String,
+    sha256: Sha,
     /// Whether the guard read the content (and found nothing).
     scanned: bool,
-    /// The digests of its parts (hex), for a file uploaded in parts.
+    /// The digests of its parts, for a file uploaded in parts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    parts: Vec<String>,
+    parts: Vec<Sha>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct Stored {
     fingerprint: String,
     files: HashMap<String, Entry>,
+}
+
+/// What [`Cache::save`] writes: [`Stored`], with the keys borrowed from the walk.
+#[derive(Serialize)]
+struct Saved<'a> {
+    fingerprint: String,
+    files: std::collections::BTreeMap<&'a str, &'a Entry>,
 }
 
 /// The digests known from the last deploy of a source folder, and the ones this run learns.
@@ -103,10 +111,17 @@ impl Cache {
 
     /// The cache stored at `path` (`None`: no cache).
     pub fn open_at(path: Option<PathBuf>) -> Cache {
+        // Parsed as it is read: the file is never held whole beside what it holds.
         let known = path
             .as_deref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
+            .and_then(|p| std::fs::File::open(p).ok())
+            .and_then(|file| {
+                serde_json::from_reader::<_, Stored>(std::io::BufReader::with_capacity(
+                    256 * 1024,
+                    file,
+                ))
+                .ok()
+            })
             .filter(|stored| stored.fingerprint == fingerprint())
             .map(|stored| stored.files)
             .unwrap_or_default();
@@ -128,43 +143,46 @@ impl Cache {
 
     /// The digest of `key` and of its parts when its file still has `stamp`, and was scanned if
     /// `scan` asks for it.
-    pub fn get(&self, key: &str, stamp: &Stamp, scan: bool) -> Option<(&str, Vec<[u8; 32]>)> {
+    pub fn get(&self, key: &str, stamp: &Stamp, scan: bool) -> Option<(Sha, Vec<Sha>)> {
         let entry = self
             .known
             .get(key)
             .filter(|e| e.stamp == *stamp && (e.scanned || !scan))?;
-        let parts = entry
-            .parts
-            .iter()
-            .map(|hex| from_hex(hex))
-            .collect::<Option<Vec<_>>>()?;
-        Some((entry.sha256.as_str(), parts))
+        Some((entry.sha256, entry.parts.clone()))
     }
 
     /// What to keep of a file hashed now (`None`: nothing, it changed too recently to trust).
-    pub fn entry(
-        &self,
-        stamp: Stamp,
-        sha256: &str,
-        parts: &[[u8; 32]],
-        scanned: bool,
-    ) -> Option<Kept> {
+    pub fn entry(&self, stamp: Stamp, sha256: Sha, parts: &[Sha], scanned: bool) -> Option<Kept> {
         (!stamp.racy(self.now)).then(|| {
-            Kept(Entry {
+            Kept::New(Box::new(Entry {
                 stamp,
-                sha256: sha256.to_owned(),
+                sha256,
                 scanned,
-                parts: parts.iter().map(|p| super::hex(p)).collect(),
-            })
+                parts: parts.to_vec(),
+            }))
         })
     }
 
-    /// Writes the entries of this run's files (those of files gone are dropped), atomically.
-    pub fn save(&self, kept: impl Iterator<Item = (String, Kept)>) {
+    /// Writes the entries of this run's files (those of files gone are dropped), atomically; not
+    /// at all when they are exactly the ones read (a no-op deploy writes nothing here either).
+    pub fn save<'a>(&'a self, kept: impl Iterator<Item = (&'a str, &'a Kept)>) {
         let Some(path) = &self.path else { return };
-        let stored = Stored {
+        let mut same = 0;
+        let files: std::collections::BTreeMap<&str, &Entry> = kept
+            .filter_map(|(key, kept)| match kept {
+                Kept::Same => {
+                    same += 1;
+                    self.known.get(key).map(|entry| (key, entry))
+                }
+                Kept::New(entry) => Some((key, &**entry)),
+            })
+            .collect();
+        if same == self.known.len() && same == files.len() {
+            return;
+        }
+        let stored = Saved {
             fingerprint: fingerprint(),
-            files: kept.map(|(key, Kept(entry))| (key, entry)).collect(),
+            files,
         };
         let write = || -> std::io::Result<()> {
             if let Some(dir) = path.parent() {
@@ -190,14 +208,17 @@ impl Cache {
         self.known
             .get(key)
             .filter(|e| e.stamp == *stamp)
-            .cloned()
-            .map(Kept)
+            .map(|_| Kept::Same)
     }
 }
 
-/// One file's entry, for [`Cache::save`].
+/// One file's entry, for [`Cache::save`]: the one read (not copied: a no-op deploy keeps every
+/// entry), or a new one.
 #[derive(Debug, Clone)]
-pub struct Kept(Entry);
+pub enum Kept {
+    Same,
+    New(Box<Entry>),
+}
 
 /// Where the cache of `source` lives, or `None` without a cache folder.
 fn location(source: &Path) -> Option<PathBuf> {
@@ -226,17 +247,6 @@ fn fingerprint() -> String {
         env!("CARGO_PKG_VERSION"),
         &super::hex(&rules.finalize())[..16]
     )
-}
-
-fn from_hex(hex: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 fn now() -> i64 {
@@ -274,7 +284,7 @@ mod tests {
             .collect()
     }
 
-    fn run(files: &[LocalFile], cache: &Cache, scan: bool) -> Vec<(String, bool)> {
+    fn run(files: &[LocalFile], cache: &Cache, scan: bool) -> Vec<(Sha, bool)> {
         digest_all(files, 2, &|_| scan, cache)
             .unwrap()
             .into_iter()
@@ -299,13 +309,18 @@ mod tests {
                 "the cache is readable by its owner only"
             );
         }
+        #[cfg(unix)]
+        let written = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&store).unwrap());
         let second = run(&files, &at(&store, 3 * RACY), true);
         assert_eq!(
             second,
-            first
-                .iter()
-                .map(|(s, _)| (s.clone(), true))
-                .collect::<Vec<_>>()
+            first.iter().map(|(s, _)| (*s, true)).collect::<Vec<_>>()
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&store).unwrap()),
+            written,
+            "a run that learnt nothing new leaves the cache file as it was"
         );
 
         // Same size, modification time put back: the change time still moved.
@@ -323,7 +338,7 @@ mod tests {
         let third = run(&files, &at(&store, 3 * RACY), true);
         assert!(!third[0].1, "the rewritten file is read");
         assert_ne!(third[0].0, first[0].0);
-        assert_eq!(third[1], (first[1].0.clone(), true));
+        assert_eq!(third[1], (first[1].0, true));
     }
 
     #[test]
