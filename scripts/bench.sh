@@ -9,6 +9,8 @@
 #
 # BENCH_PROFILE=DIR also samples each deploy with `perf record` into DIR/<row>.data (read them with
 # `perf report -i DIR/first-deploy.data --sort dso,symbol`; CPU and RSS then include perf's share).
+# BENCH_HEAP=DIR runs each no-op row once more under valgrind's massif into DIR/<row>.massif (the
+# heap at its peak, by allocation site: `ms_print DIR/no-op-deploy.massif`).
 #
 #   scripts/bench.sh [FILES] [TOTAL_MB]      defaults: 10000 files, ~370 MB
 set -euo pipefail
@@ -75,6 +77,11 @@ run() {
   /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' \
     "${profile[@]}" "$bin" -v --json deploy "$@" > "$work/out.json" 2> "$work/log.txt"
   read -r wall user sys rss_kb < "$work/time.txt"
+  if [ -n "${BENCH_HEAP:-}" ] && [[ $label == no-op* ]]; then
+    mkdir -p "$BENCH_HEAP"
+    valgrind -q --tool=massif --depth=30 --massif-out-file="$BENCH_HEAP/${label//[ ,]/-}.massif" \
+      "$bin" -q deploy "$@" > /dev/null 2>&1 || echo "massif run of '$label' failed" >&2
+  fi
   cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
   out=$(python3 -c "
 import json; d = json.load(open('$work/out.json'))
