@@ -14,16 +14,24 @@ pub struct Fetched {
     pub etag: String,
 }
 
-/// One `GetObject`; `None` when the key is not there. `resource` names it in errors.
-pub async fn get(s3: &Client, bucket: &str, key: &str, resource: &str) -> Result<Option<Fetched>> {
-    let Some(out) = s3
-        .get_object()
+/// The `GetObject` answer, body unread; `None` when the key is not there.
+async fn get_object(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    resource: &str,
+) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>> {
+    s3.get_object()
         .bucket(bucket)
         .key(key)
         .send()
         .await
-        .or_missing(&[code::NO_SUCH_KEY], "GetObject", resource)?
-    else {
+        .or_missing(&[code::NO_SUCH_KEY], "GetObject", resource)
+}
+
+/// One `GetObject`; `None` when the key is not there. `resource` names it in errors.
+pub async fn get(s3: &Client, bucket: &str, key: &str, resource: &str) -> Result<Option<Fetched>> {
+    let Some(out) = get_object(s3, bucket, key, resource).await? else {
         return Ok(None);
     };
     let etag = out.e_tag.clone().unwrap_or_default();
@@ -50,14 +58,7 @@ pub async fn get_json<T>(
 where
     T: serde::de::DeserializeOwned + Send + 'static,
 {
-    let Some(mut out) = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .or_missing(&[code::NO_SUCH_KEY], "GetObject", resource)?
-    else {
+    let Some(mut out) = get_object(s3, bucket, key, resource).await? else {
         return Ok(None);
     };
     let etag = out.e_tag.clone().unwrap_or_default();
@@ -134,14 +135,7 @@ pub struct Served {
 /// One `GetObject` of the current version with its headers; `None` when the key is not there.
 pub async fn served(s3: &Client, bucket: &str, key: &str) -> Result<Option<Served>> {
     let resource = format!("s3 object {bucket}/{key}");
-    let Some(out) = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .or_missing(&[code::NO_SUCH_KEY], "GetObject", &resource)?
-    else {
+    let Some(out) = get_object(s3, bucket, key, &resource).await? else {
         return Ok(None);
     };
     let last_modified = out

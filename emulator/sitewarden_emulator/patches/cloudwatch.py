@@ -15,7 +15,6 @@
 """
 
 import json
-from functools import wraps
 
 from botocore.loaders import Loader
 from moto.cloudwatch.models import Alarm, CloudWatchBackend
@@ -24,22 +23,9 @@ from moto.core.utils import utcnow
 from moto.utilities.arns import parse_arn
 
 from .events import DeliveryDenied, check_kms_key, describe_error, record_delivery, service_allowed
+from ._wrap import wrap as _wrap
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
-
-
-def _wrap(cls: type, name: str):
-    def install(fn):
-        original = getattr(cls, name)
-
-        @wraps(original)
-        def wrapper(*args, **kwargs):
-            return fn(original, *args, **kwargs)
-
-        setattr(cls, name, wrapper)
-        return fn
-
-    return install
 
 
 _region_names: dict[str, str] = {}

@@ -14,7 +14,6 @@ import threading
 import zlib
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 
 import xmltodict
@@ -24,21 +23,7 @@ from moto.s3.exceptions import MalformedXML, S3AccessDeniedError, S3ClientError
 from moto.s3.models import OWNER, FakeBucket, FakeKey, S3Backend
 from moto.s3.responses import S3Response
 
-
-def _wrap(cls: type, name: str):
-    """Decorator: replace `cls.name` by the decorated function, which gets the original first."""
-
-    def install(fn):
-        original = getattr(cls, name)
-
-        @wraps(original)
-        def wrapper(*args, **kwargs):
-            return fn(original, *args, **kwargs)
-
-        setattr(cls, name, wrapper)
-        return fn
-
-    return install
+from ._wrap import wrap as _wrap
 
 
 # --- checksums ----------------------------------------------------------------------------------

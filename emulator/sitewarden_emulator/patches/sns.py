@@ -16,7 +16,6 @@ permission, and a subscriber's failure never fails the Publish.
 - The envelope's UnsubscribeURL names the subscription (moto: a fixed, made-up ARN in us-east-1).
 """
 
-from functools import wraps
 
 from moto.sns.exceptions import InvalidParameterValue, SNSInvalidParameter
 from moto.sns.models import SNSBackend, Subscription
@@ -24,23 +23,10 @@ from moto.sns.responses import SNSResponse
 from moto.utilities.arns import parse_arn
 
 from .events import DeliveryDenied, check_kms_key, describe_error, record_delivery, service_allowed
+from ._wrap import wrap as _wrap
 
 SNS_PRINCIPAL = "sns.amazonaws.com"
 CONFIRMED_BY_EMAIL = ("email", "email-json")
-
-
-def _wrap(cls: type, name: str):
-    def install(fn):
-        original = getattr(cls, name)
-
-        @wraps(original)
-        def wrapper(*args, **kwargs):
-            return fn(original, *args, **kwargs)
-
-        setattr(cls, name, wrapper)
-        return fn
-
-    return install
 
 
 def _pending(subscription: Subscription) -> bool:
