@@ -220,19 +220,18 @@ pub fn prepare(
         .zip(digests)
         .map(|(file, digest)| {
             let published = headers::published(&file.key, rules, &matchers);
-            (file, digest, published)
-        })
-        .map(|(file, digest, published)| Local {
-            cache_control: interned::intern(&published.cache_control),
-            key: file.key,
-            path: file.path,
-            size: file.size,
-            sha256: digest.sha256,
-            content_type: interned::intern(&published.content_type),
-            // Set against the remote state (`csp::assign`): only changed pages are analysed.
-            csp: None,
-            csp_fallback: None,
-            parts: digest.parts,
+            Local {
+                cache_control: interned::intern(&published.cache_control),
+                key: file.key,
+                path: file.path,
+                size: file.size,
+                sha256: digest.sha256,
+                content_type: interned::intern(&published.content_type),
+                // Set against the remote state (`csp::assign`): only changed pages are analysed.
+                csp: None,
+                csp_fallback: None,
+                parts: digest.parts,
+            }
         })
         .collect())
 }
