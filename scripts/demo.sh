@@ -30,6 +30,7 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
 
 step sitewarden init --name demo-docs
 "$bin" init --name demo-docs
+printf '\n[monitoring]\nemail = ["ops@example.com"]\n' >> sitewarden.toml
 grep -v '^#' sitewarden.toml | grep -v '^$' >&2
 
 step sitewarden validate
@@ -60,6 +61,31 @@ step "sitewarden --json deploy --dry-run   # CI-friendly summary, with the AWS r
 
 step "sitewarden audit --fail-on high   # the site just built, graded against the baseline"
 "$bin" audit --fail-on high | tail -n 1
+
+step "monitoring: a queue on the alert topic; then someone suspends versioning out of band"
+"$root/.venv-emulator/bin/python" - "$endpoint" <<'PY'
+import json, sys, urllib.request
+import boto3
+endpoint, region, account = sys.argv[1], "eu-west-1", "123456789012"
+kw = dict(endpoint_url=endpoint, region_name=region)
+topic = f"arn:aws:sns:{region}:{account}:sitewarden-demo-docs-alerts"
+sqs = boto3.client("sqs", **kw)
+url = sqs.create_queue(QueueName="demo-alerts")["QueueUrl"]
+queue = f"arn:aws:sqs:{region}:{account}:demo-alerts"
+sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+    "Resource": queue, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]})})
+boto3.client("sns", **kw).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue)
+boto3.client("s3", **kw).put_bucket_versioning(
+    Bucket=f"demo-docs-site-{account}", VersioningConfiguration={"Status": "Suspended"})
+urllib.request.urlopen(f"{endpoint}/_sitewarden/deliveries?since=0").read()  # delivered by now
+for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+    print("alert:", json.loads(m["Body"])["Message"])
+PY
+
+step "sitewarden plan --infra-only   # the drift shows; up puts it back"
+"$bin" plan --infra-only | grep -i versioning
+"$bin" up --infra-only 2>&1 | grep -i versioning
 
 step "examples/insecure-poc/build.sh www.poc.example.com   # a public S3 website, the classic PoC"
 "$root/examples/insecure-poc/build.sh" www.poc.example.com > /dev/null

@@ -164,10 +164,43 @@ pub struct Aws {
     pub acm: aws_sdk_acm::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub route53: aws_sdk_route53::Client,
+    /// Monitoring: alert topics, alarms and rules live in us-east-1 (alarms on CloudFront's
+    /// metrics, rules on the global services' events) and, for the S3 and KMS rules, in the
+    /// site's region.
+    pub monitoring: Monitoring,
     pub requests: RequestCounter,
     /// Set by [`Aws::account_id`]; from then on every S3 call expects the bucket to be this
     /// account's.
     pub bucket_owner: ExpectedBucketOwner,
+}
+
+/// The clients of the monitoring resources, in the site's region and in us-east-1.
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    pub site: Regional,
+    pub global: Regional,
+    /// CloudFront's metrics and their alarms are in us-east-1.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+}
+
+/// The clients of one region's alert topic, its key and its rules.
+#[derive(Debug, Clone)]
+pub struct Regional {
+    pub region: String,
+    pub sns: aws_sdk_sns::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub events: aws_sdk_eventbridge::Client,
+}
+
+impl Monitoring {
+    /// The regions with monitoring resources: us-east-1, then the site's if it is another.
+    pub fn regions(&self) -> Vec<&Regional> {
+        if self.site.region == self.global.region {
+            vec![&self.global]
+        } else {
+            vec![&self.global, &self.site]
+        }
+    }
 }
 
 /// Attempts per call, the first included: the SDK's standard retry mode (exponential backoff with
@@ -221,6 +254,21 @@ impl Aws {
             acm: client!(aws_sdk_acm, &global, requests),
             logs: client!(aws_sdk_cloudwatchlogs, &global, requests),
             route53: client!(aws_sdk_route53, &global, requests),
+            monitoring: Monitoring {
+                site: Regional {
+                    region: region.clone(),
+                    sns: client!(aws_sdk_sns, base, requests),
+                    kms: client!(aws_sdk_kms, base, requests),
+                    events: client!(aws_sdk_eventbridge, base, requests),
+                },
+                global: Regional {
+                    region: US_EAST_1.to_owned(),
+                    sns: client!(aws_sdk_sns, &global, requests),
+                    kms: client!(aws_sdk_kms, &global, requests),
+                    events: client!(aws_sdk_eventbridge, &global, requests),
+                },
+                cloudwatch: client!(aws_sdk_cloudwatch, &global, requests),
+            },
             region,
             requests,
             bucket_owner,

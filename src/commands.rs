@@ -265,9 +265,11 @@ pub async fn destroy(settings: &Settings, printer: &Printer, what: Destroy) -> R
     Ok(Exit::Success)
 }
 
-/// Reverse dependency order: DNS first (nothing points at a deleted distribution), then CloudFront,
-/// the certificate, the key (scheduled, recoverable for 30 days), and the buckets only on request.
+/// Reverse dependency order: monitoring first (the teardown that follows is no alert), DNS
+/// (nothing points at a deleted distribution), then CloudFront, the certificate, the key
+/// (scheduled, recoverable for 30 days), and the buckets only on request.
 async fn destroy_all(ctx: &Ctx<'_>, plan: &mut Plan, what: Destroy) -> Result<()> {
+    provision::monitoring::remove(ctx, plan).await?;
     provision::dns::destroy(ctx, plan).await?;
     provision::cloudfront::destroy(ctx, plan).await?;
     provision::acm::destroy(ctx, plan).await?;

@@ -65,6 +65,14 @@ pub enum Kind {
     Delivery,
     /// A local file (the config file `adopt` writes).
     File,
+    /// An SNS topic, named by its ARN.
+    Topic,
+    /// An SNS subscription, named `endpoint → topic`.
+    Subscription,
+    /// A CloudWatch metric alarm.
+    Alarm,
+    /// An EventBridge rule, named `name in region`.
+    Rule,
 }
 
 impl fmt::Display for Kind {
@@ -85,6 +93,10 @@ impl fmt::Display for Kind {
             Kind::DeliveryDestination => "cloudwatch logs delivery destination",
             Kind::Delivery => "cloudwatch logs delivery",
             Kind::File => "file",
+            Kind::Topic => "sns topic",
+            Kind::Subscription => "sns subscription",
+            Kind::Alarm => "cloudwatch alarm",
+            Kind::Rule => "eventbridge rule",
         })
     }
 }
@@ -150,6 +162,25 @@ impl SiteNames {
             kms_alias: format!("alias/sitewarden/{site}"),
             distribution_comment: format!("sitewarden:{site}"),
         }
+    }
+}
+
+/// The names of the monitoring resources (`[monitoring]`).
+impl SiteNames {
+    /// The alert topic in each region: `sitewarden-<site>-alerts`.
+    pub fn alerts_topic(&self) -> String {
+        format!("sitewarden-{}-alerts", self.site)
+    }
+
+    /// The alias of the key that encrypts the alert topic of a region. Under its own prefix, so
+    /// that it never is the content key alias of another site (`alias/sitewarden/<site>`).
+    pub fn alerts_key_alias(&self) -> String {
+        format!("alias/sitewarden-alerts/{}", self.site)
+    }
+
+    /// A monitoring alarm or rule: `sitewarden-<site>-<what>`.
+    pub fn monitor(&self, what: &str) -> String {
+        format!("sitewarden-{}-{what}", self.site)
     }
 }
 

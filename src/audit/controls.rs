@@ -362,6 +362,52 @@ controls! {
         fix: "Enable DNSSEC signing with a KMS key in us-east-1 and publish the DS record at the \
               registrar.",
     }
+
+    // ---- Monitoring ----------------------------------------------------------------------------
+    MON_SUBSCRIBED {
+        "SW.SNS.Subscribed", Topic, Medium,
+        "Monitoring exists: an alert topic with at least one confirmed subscription",
+        sh: [], prowler: [], checkov: [],
+        fix: "Add `[monitoring] email = [\"ops@example.com\"]` and run `sitewarden up`, then click \
+              the link in the email from AWS Notifications (or subscribe a queue or chat hook).",
+    }
+    MON_TOPIC_ENCRYPTED {
+        "SNS.1", Topic, Medium, "The alert topic is encrypted with a customer managed KMS key",
+        sh: ["SNS.1"], prowler: ["sns_topics_kms_encryption_at_rest_enabled"],
+        checkov: ["CKV_AWS_26"],
+        fix: "Set the topic's `KmsMasterKeyId` to a customer managed key whose policy lets \
+              cloudwatch.amazonaws.com and events.amazonaws.com use it (`sitewarden up` does; the \
+              AWS managed `alias/aws/sns` key cannot receive alarms or rules).",
+    }
+    MON_TOPIC_POLICY {
+        "SNS.4", Topic, Medium,
+        "Only this site's alarms and rules may publish to the alert topic, over TLS",
+        sh: ["SNS.4"], prowler: ["sns_topics_not_publicly_accessible"], checkov: ["CKV_AWS_169"],
+        fix: "Allow `sns:Publish` only to cloudwatch.amazonaws.com and events.amazonaws.com with \
+              `aws:SourceArn` naming the site's alarms and rules and `aws:SourceAccount`; deny \
+              `aws:SecureTransport = false` (`sitewarden up` writes this policy).",
+    }
+    MON_ERROR_ALARMS {
+        "CloudWatch.15", Alarm, Medium,
+        "A 5xx/4xx error-rate alarm on the distribution notifies the alert topic",
+        sh: ["CloudWatch.15"], prowler: [], checkov: [],
+        fix: "Run `sitewarden up` with `[monitoring]`: it keeps an alarm on the distribution's \
+              5xxErrorRate and 4xxErrorRate (us-east-1, Region=Global) with ALARM and OK actions to \
+              the alert topic.",
+    }
+    MON_CHANGE_ALERTS {
+        "SW.Events.ChangeAlerts", Rule, Low,
+        "An enabled EventBridge rule alerts on each change that weakens the site's resources",
+        sh: [],
+        prowler: [
+            "cloudwatch_log_metric_filter_for_s3_bucket_policy_changes",
+            "cloudwatch_log_metric_filter_disable_or_scheduled_deletion_of_kms_cmk"
+        ],
+        checkov: [],
+        fix: "Run `sitewarden up` with `[monitoring]`: it keeps one rule per service on the \
+              CloudTrail management events of the site's resources (the account-wide version is \
+              the CloudWatch.1-14 metric-filter family, which needs a trail to CloudWatch Logs).",
+    }
 }
 
 /// The controls of one kind of resource, in report order.

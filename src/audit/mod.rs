@@ -17,6 +17,7 @@ mod cloudfront;
 pub mod controls;
 pub(crate) mod dns;
 mod kms;
+mod monitoring;
 mod pages;
 pub(crate) mod policy;
 pub mod report;
@@ -337,6 +338,8 @@ struct Targets {
     external_dns: bool,
     /// The file results point at in SARIF (the config file, when there is one).
     artifact: Option<String>,
+    /// The configured site's config and names: its monitoring is audited too.
+    site_config: Option<(crate::config::Config, crate::names::SiteNames)>,
 }
 
 enum DistributionTarget {
@@ -429,6 +432,7 @@ async fn configured(session: &Session, settings: &Settings) -> Result<Targets> {
             .collect(),
         external_dns: config.dns.mode == crate::config::DnsMode::External,
         artifact: Some(settings.config_path.display().to_string()),
+        site_config: Some((config.clone(), names.clone())),
     })
 }
 
@@ -463,6 +467,7 @@ async fn discover(aws: &Aws, options: &Options) -> Result<Targets> {
         domains: options.domain.iter().cloned().collect(),
         external_dns: false,
         artifact: None,
+        site_config: None,
     })
 }
 
@@ -510,6 +515,15 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
         },
     };
     dns::audit(aws, &dns_target, &mut findings).await?;
+    if let Some((config, names)) = &targets.site_config {
+        let target = monitoring::Target {
+            config,
+            names,
+            account,
+            distribution_id: distribution.and_then(|d| d.arn.rsplit('/').next()),
+        };
+        monitoring::audit(aws, &target, &mut findings).await?;
+    }
     Ok(findings)
 }
 

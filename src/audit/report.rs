@@ -206,6 +206,9 @@ fn artifact_uri(finding: &Finding, artifact: Option<&str>) -> String {
                 Kind::Name | Kind::Zone | Kind::Record => "route53",
                 Kind::DeliverySource | Kind::DeliveryDestination | Kind::Delivery => "logs",
                 Kind::File => "file",
+                Kind::Topic | Kind::Subscription => "sns",
+                Kind::Alarm => "cloudwatch",
+                Kind::Rule => "events",
             };
             format!("aws/{kind}/{}", finding.resource.id.name)
         },

@@ -25,8 +25,8 @@ pub use error::ConfigError;
 use error::format_toml_error;
 pub use redirect::redirect_path;
 pub use values::{
-    BucketName, CachePolicyId, DomainName, Glob, HeaderName, HeaderValue, KmsKeyArn,
-    RedirectStatus, Region, SiteName, WebAclArn,
+    BucketName, CachePolicyId, DomainName, EmailAddress, Glob, HeaderName, HeaderValue, KmsKeyArn,
+    RedirectStatus, Region, SiteName, SnsTopicArn, WebAclArn,
 };
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -51,6 +51,8 @@ pub struct Config {
     pub kms: Kms,
     #[serde(default)]
     pub cdn: Cdn,
+    #[serde(default)]
+    pub monitoring: Monitoring,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -319,6 +321,99 @@ pub struct Cdn {
     pub web_acl_id: Option<WebAclArn>,
     /// A cache policy instead of the managed `CachingOptimized`.
     pub cache_policy_id: Option<CachePolicyId>,
+}
+
+/// `[monitoring]`: alerts by email (or to topics of the user's) when the site fails or someone
+/// weakens it. On whenever an address or a topic is given, unless `enabled = false`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// `false` removes the site's monitoring; unset: on when `email` or `sns_topic_arn` is given.
+    pub enabled: Option<bool>,
+    /// Addresses subscribed to the site's alert topics (each confirms by email).
+    #[serde(default)]
+    pub email: Vec<EmailAddress>,
+    /// Existing topics to alert instead of creating the site's own: one in us-east-1 and, for a
+    /// site outside us-east-1, one in the site's region (EventBridge rules publish in their region).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub sns_topic_arn: Vec<SnsTopicArn>,
+    /// Alarm when more than this percentage of requests fail with a 5xx, over 5 minutes.
+    #[serde(default = "default_error_rate_5xx")]
+    pub error_rate_5xx: f64,
+    /// Alarm when more than this percentage of requests get a 4xx, over 15 minutes.
+    #[serde(default = "default_error_rate_4xx")]
+    pub error_rate_4xx: f64,
+    /// Requests per 5 minutes below which the error rates are not judged (one 404 at night
+    /// pages nobody).
+    #[serde(default = "default_min_requests")]
+    pub min_requests: u32,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            enabled: None,
+            email: Vec::new(),
+            sns_topic_arn: Vec::new(),
+            error_rate_5xx: default_error_rate_5xx(),
+            error_rate_4xx: default_error_rate_4xx(),
+            min_requests: default_min_requests(),
+        }
+    }
+}
+
+impl Monitoring {
+    /// Whether the site is monitored: an address or topic is given and `enabled` is not `false`.
+    pub fn is_on(&self) -> bool {
+        self.enabled != Some(false) && (!self.email.is_empty() || !self.sns_topic_arn.is_empty())
+    }
+
+    /// `enabled = false`: the site's monitoring resources, if any, are removed.
+    pub fn is_turned_off(&self) -> bool {
+        self.enabled == Some(false)
+    }
+}
+
+fn default_error_rate_5xx() -> f64 {
+    5.0
+}
+fn default_error_rate_4xx() -> f64 {
+    15.0
+}
+fn default_min_requests() -> u32 {
+    100
+}
+
+/// One value or a list of them (`sns_topic_arn = "arn:…"` or `["arn:…", "arn:…"]`); a bad value
+/// keeps its own message and position.
+fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    use serde::de::{
+        self, IntoDeserializer as _, SeqAccess, Visitor, value::SeqAccessDeserializer,
+    };
+
+    struct OneOrMany<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for OneOrMany<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<T>, E> {
+            T::deserialize(v.into_deserializer()).map(|one| vec![one])
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Vec<T>, A::Error> {
+            Vec::deserialize(SeqAccessDeserializer::new(seq))
+        }
+    }
+
+    deserializer.deserialize_any(OneOrMany(std::marker::PhantomData))
 }
 
 impl Config {

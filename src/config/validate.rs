@@ -30,7 +30,8 @@ impl Config {
         self.validate_cache()?;
         self.validate_redirects()?;
         self.validate_deploy()?;
-        self.validate_logging()
+        self.validate_logging()?;
+        self.validate_monitoring()
     }
 
     fn validate_site(&self) -> Result<(), (String, String)> {
@@ -278,6 +279,81 @@ impl Config {
         }
         Ok(())
     }
+
+    fn validate_monitoring(&self) -> Result<(), (String, String)> {
+        let m = &self.monitoring;
+        if m.enabled == Some(true) && m.email.is_empty() && m.sns_topic_arn.is_empty() {
+            return Err(err(
+                "monitoring.enabled",
+                "monitoring needs somewhere to send alerts: `email = [\"ops@example.com\"]` or \
+                 `sns_topic_arn`",
+            ));
+        }
+        if !m.email.is_empty() && !m.sns_topic_arn.is_empty() {
+            return Err(err(
+                "monitoring.sns_topic_arn",
+                "give `email` (sitewarden creates the topics and subscribes the addresses) or \
+                 `sns_topic_arn` (your own topics, with your own subscriptions), not both",
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (i, address) in m.email.iter().enumerate() {
+            if !seen.insert(address.as_str().to_ascii_lowercase()) {
+                return Err(err(
+                    &format!("monitoring.email[{i}]"),
+                    &format!("`{address}` is listed twice"),
+                ));
+            }
+        }
+        let mut regions = HashSet::new();
+        for (i, topic) in m.sns_topic_arn.iter().enumerate() {
+            if !regions.insert(topic.region()) {
+                return Err(err(
+                    &format!("monitoring.sns_topic_arn[{i}]"),
+                    &format!(
+                        "a second topic in {}: give one topic per region",
+                        topic.region()
+                    ),
+                ));
+            }
+        }
+        if !m.sns_topic_arn.is_empty() {
+            let mut needed = vec!["us-east-1"];
+            if let Some(region) = &self.site.region {
+                needed.push(region.as_str());
+            }
+            for region in needed {
+                if !regions.contains(region) {
+                    return Err(err(
+                        "monitoring.sns_topic_arn",
+                        &format!(
+                            "no topic in {region}: alarms and the CloudFront, Route53 and ACM \
+                             rules publish in us-east-1, the S3 and KMS rules in the site's \
+                             region, and each publishes only to a topic of its own region"
+                        ),
+                    ));
+                }
+            }
+        }
+        for (key, rate) in [
+            ("monitoring.error_rate_5xx", m.error_rate_5xx),
+            ("monitoring.error_rate_4xx", m.error_rate_4xx),
+        ] {
+            if !(rate > 0.0 && rate <= 100.0) {
+                return Err(err(
+                    key,
+                    &format!("`{rate}` is not a percentage above 0 and at most 100"),
+                ));
+            }
+        }
+        if m.min_requests == 0 {
+            return Err(err(
+                "monitoring.min_requests",
+                "must be at least 1 (requests per 5 minutes)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn err(key: &str, message: &str) -> (String, String) {
@@ -287,6 +363,77 @@ fn err(key: &str, message: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use crate::config::tests::{MINIMAL, error_of, parse};
+
+    #[test]
+    fn monitoring_is_on_with_an_address_or_topic_and_checked() {
+        let off = parse(MINIMAL).unwrap();
+        assert!(!off.monitoring.is_on() && !off.monitoring.is_turned_off());
+        let on = parse(&format!(
+            "{MINIMAL}[monitoring]\nemail = [\"ops@example.com\"]\n"
+        ))
+        .unwrap();
+        assert!(on.monitoring.is_on());
+        assert!((on.monitoring.error_rate_5xx - 5.0).abs() < f64::EPSILON);
+        let one = parse(&format!(
+            "{MINIMAL}[monitoring]\nsns_topic_arn = \"arn:aws:sns:us-east-1:123456789012:ops\"\n"
+        ))
+        .unwrap();
+        assert_eq!(one.monitoring.sns_topic_arn.len(), 1);
+        let disabled = parse(&format!(
+            "{MINIMAL}[monitoring]\nenabled = false\nemail = [\"ops@example.com\"]\n"
+        ))
+        .unwrap();
+        assert!(!disabled.monitoring.is_on() && disabled.monitoring.is_turned_off());
+        for (body, message) in [
+            (
+                "enabled = true\n",
+                "`monitoring.enabled`: monitoring needs somewhere to send alerts",
+            ),
+            (
+                "email = [\"ops@example.com\", \"OPS@example.com\"]\n",
+                "`monitoring.email[1]`: `OPS@example.com` is listed twice",
+            ),
+            (
+                "email = [\"ops@example.com\"]\nsns_topic_arn = \"arn:aws:sns:us-east-1:123456789012:t\"\n",
+                "`monitoring.sns_topic_arn`: give `email`",
+            ),
+            (
+                "sns_topic_arn = [\"arn:aws:sns:eu-west-1:123456789012:t\"]\n",
+                "`monitoring.sns_topic_arn`: no topic in us-east-1",
+            ),
+            (
+                "sns_topic_arn = [\"arn:aws:sns:us-east-1:123456789012:a\", \"arn:aws:sns:us-east-1:123456789012:b\"]\n",
+                "`monitoring.sns_topic_arn[1]`: a second topic in us-east-1",
+            ),
+            (
+                "email = [\"ops@example.com\"]\nerror_rate_5xx = 0.0\n",
+                "`monitoring.error_rate_5xx`: `0` is not a percentage",
+            ),
+            (
+                "email = [\"ops@example.com\"]\nerror_rate_4xx = 101\n",
+                "`monitoring.error_rate_4xx`: `101` is not a percentage",
+            ),
+            (
+                "email = [\"ops@example.com\"]\nmin_requests = 0\n",
+                "`monitoring.min_requests`: must be at least 1",
+            ),
+            ("email = [\"not an address\"]\n", "is not an email address"),
+            ("email = [\"a@b@example.com\"]\n", "is not an email address"),
+            (
+                "sns_topic_arn = \"arn:aws:sns:us-east-1:123456789012:t.fifo\"\n",
+                "is not an SNS topic ARN",
+            ),
+        ] {
+            let error = error_of(&format!("{MINIMAL}[monitoring]\n{body}"));
+            assert!(error.contains(message), "{body}: {error}");
+        }
+        // The site's region must have a topic too when the config names it.
+        let error = error_of(
+            "[site]\nname = \"docs\"\nsource = \"dist\"\nregion = \"eu-west-1\"\n\
+             [monitoring]\nsns_topic_arn = \"arn:aws:sns:us-east-1:123456789012:t\"\n",
+        );
+        assert!(error.contains("no topic in eu-west-1"), "{error}");
+    }
 
     #[test]
     fn hsts_preload_needs_include_subdomains() {

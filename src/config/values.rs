@@ -68,6 +68,16 @@ string_newtype!(
     check_kms_arn
 );
 string_newtype!(
+    /// An email address for alert subscriptions (`local@domain`, no spaces or angle brackets).
+    EmailAddress,
+    check_email
+);
+string_newtype!(
+    /// An SNS standard topic ARN (`arn:aws:sns:<region>:<account>:<name>`).
+    SnsTopicArn,
+    check_topic_arn
+);
+string_newtype!(
     /// An AWS WAF (v2) web ACL ARN of `CLOUDFRONT` scope
     /// (`arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>`).
     WebAclArn,
@@ -260,6 +270,54 @@ fn check_kms_arn(v: &str) -> Result<(), String> {
             "`{v}` is not a KMS key ARN (expected `arn:aws:kms:<region>:<account>:key/<key-id>`; \
              aliases are not accepted)"
         ))
+    }
+}
+
+fn check_email(v: &str) -> Result<(), String> {
+    let ok = v.len() <= 254
+        && v.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && check_domain(&domain.to_ascii_lowercase()).is_ok()
+        })
+        && v.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"<>()[],;:\\\"".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{v}` is not an email address (expected `name@example.com`)"
+        ))
+    }
+}
+
+fn check_topic_arn(v: &str) -> Result<(), String> {
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && check_region(parts[3]).is_ok()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && (1..=256).contains(&parts[5].len())
+        && parts[5]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{v}` is not an SNS topic ARN (expected `arn:aws:sns:<region>:<account>:<name>`; \
+             FIFO topics cannot receive alarms)"
+        ))
+    }
+}
+
+impl SnsTopicArn {
+    /// The topic's region.
+    pub fn region(&self) -> &str {
+        self.0.split(':').nth(3).unwrap_or_default()
     }
 }
 

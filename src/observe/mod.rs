@@ -8,4 +8,5 @@ pub mod cloudfront;
 pub mod distribution;
 pub mod dns;
 pub mod key;
+pub mod monitoring;
 pub mod objects;

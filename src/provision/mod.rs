@@ -14,6 +14,7 @@ pub mod buckets;
 pub mod cloudfront;
 pub mod dns;
 pub mod kms;
+pub mod monitoring;
 pub mod policy;
 
 use std::fmt;
@@ -72,6 +73,17 @@ pub struct Plan {
     /// `dns.mode = "external"`: the records to keep at the DNS provider.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns_records: Vec<ExternalRecord>,
+    /// Alert subscriptions that wait for their recipient to confirm them (`[monitoring]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_confirmations: Vec<PendingConfirmation>,
+}
+
+/// An email subscription to an alert topic that its recipient has not confirmed yet: no alert
+/// reaches the address until they click the link AWS Notifications sent them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingConfirmation {
+    pub email: String,
+    pub topic_arn: String,
 }
 
 /// A DNS record the user creates at their own DNS provider (`dns.mode = "external"`).
@@ -93,6 +105,14 @@ impl Plan {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.pending_confirmations {
+            writeln!(
+                f,
+                "! {} has not confirmed the alert subscription to {}: no alert reaches it until \
+                 the link in the email from AWS Notifications is clicked",
+                p.email, p.topic_arn
+            )?;
+        }
         if self.changes.is_empty() {
             return writeln!(
                 f,
@@ -121,6 +141,7 @@ pub struct Known {
     pub certificate_arn: Option<String>,
     pub zone_id: Option<String>,
     pub distribution: Option<DistributionRef>,
+    pub headers_policy_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -222,6 +243,7 @@ impl Ctx<'_> {
 /// that exists, if any). Returns the hosted zone, for the steps that follow.
 async fn preflight(ctx: &Ctx<'_>) -> Result<Option<String>> {
     cloudfront::check(ctx.config)?;
+    monitoring::check(ctx).await?;
     if ctx.config.site.domain.is_none() || ctx.config.dns.mode == crate::config::DnsMode::External {
         return Ok(None);
     }
@@ -267,6 +289,7 @@ pub async fn reconcile(ctx: &Ctx<'_>) -> Result<(Plan, Known)> {
     kms::reconcile_key_policy(ctx, &known, &mut plan).await?;
     buckets::reconcile_content_policy(ctx, &known, &mut plan).await?;
     dns::reconcile(ctx, &known, &mut plan).await?;
+    monitoring::reconcile(ctx, &known, &mut plan).await?;
     Ok((plan, known))
 }
 

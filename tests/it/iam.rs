@@ -27,7 +27,10 @@ async fn domain_site(site: &str) -> (tempfile::TempDir, String, String) {
         .to_owned();
     let dir = project(
         site,
-        &format!("domain = \"{domain}\"\naliases = [\"www.{domain}\"]\n"),
+        &format!(
+            "domain = \"{domain}\"\naliases = [\"www.{domain}\"]\n\n\
+             [monitoring]\nemail = [\"ops@{domain}\"]\n"
+        ),
     );
     (dir, domain, zone)
 }
@@ -157,6 +160,13 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
         "s3:PutBucketPolicy",
         "s3:PutObject",
         "s3:DeleteBucket",
+        "sns:CreateTopic",
+        "sns:DeleteTopic",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+        "events:PutRule",
+        "events:PutTargets",
+        "events:DeleteRule",
     ] {
         assert!(
             requests.iter().any(|r| r.action == write),

@@ -14,6 +14,7 @@ mod faults;
 mod iam;
 mod kills;
 mod lease;
+mod monitoring;
 mod preview;
 mod provision;
 mod provision_cloudfront;

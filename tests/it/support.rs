@@ -601,6 +601,8 @@ pub struct SiteFacts {
     pub buckets: Vec<String>,
     /// ARN, `sitewarden:site` tag, aliases.
     pub key: Option<(String, Option<String>, Vec<String>)>,
+    /// The alert topics' keys (`[monitoring]`), in us-east-1 and the site region: as `key`.
+    pub alert_keys: Vec<(String, Option<String>, Vec<String>)>,
     /// ARN and `sitewarden:site` tag.
     pub distribution: Option<(String, Option<String>)>,
     pub origin_access_control: Option<String>,
@@ -625,37 +627,12 @@ impl SiteFacts {
         let aws = aws_clients("eu-west-1").await;
         let global = aws_clients("us-east-1").await;
         let alias = format!("alias/sitewarden/{site}");
-        let key = match observe::key::key(&aws.kms, &alias, &alias).await.unwrap() {
-            Some(meta) => {
-                let tags = aws
-                    .kms
-                    .list_resource_tags()
-                    .key_id(&meta.key_id)
-                    .send()
-                    .await
-                    .unwrap()
-                    .tags
-                    .unwrap_or_default();
-                let tag = tags
-                    .into_iter()
-                    .find(|t| t.tag_key == SITE_TAG)
-                    .map(|t| t.tag_value);
-                let aliases = aws
-                    .kms
-                    .list_aliases()
-                    .key_id(&meta.key_id)
-                    .send()
-                    .await
-                    .unwrap()
-                    .aliases
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|a| a.alias_name)
-                    .collect();
-                Some((meta.arn.unwrap(), tag, aliases))
-            }
-            None => None,
-        };
+        let key = key_facts(&aws.kms, &alias).await;
+        let alert_alias = format!("alias/sitewarden-alerts/{site}");
+        let mut alert_keys = Vec::new();
+        for kms in [&global.kms, &aws.kms] {
+            alert_keys.extend(key_facts(kms, &alert_alias).await);
+        }
         let comment = format!("sitewarden:{site}");
         let summary = observe::distribution::find_first(&global, |d| d.comment == comment)
             .await
@@ -729,6 +706,7 @@ impl SiteFacts {
             region: "eu-west-1".to_owned(),
             buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
             key,
+            alert_keys,
             distribution,
             origin_access_control,
             headers_policy,
@@ -736,6 +714,42 @@ impl SiteFacts {
             zone: zone.map(ToOwned::to_owned),
             record_names,
         }
+    }
+}
+
+/// ARN, `sitewarden:site` tag and aliases of the key named by `alias`, if it exists.
+async fn key_facts(
+    kms: &aws_sdk_kms::Client,
+    alias: &str,
+) -> Option<(String, Option<String>, Vec<String>)> {
+    match observe::key::key(kms, alias, alias).await.unwrap() {
+        Some(meta) => {
+            let tags = kms
+                .list_resource_tags()
+                .key_id(&meta.key_id)
+                .send()
+                .await
+                .unwrap()
+                .tags
+                .unwrap_or_default();
+            let tag = tags
+                .into_iter()
+                .find(|t| t.tag_key == SITE_TAG)
+                .map(|t| t.tag_value);
+            let aliases = kms
+                .list_aliases()
+                .key_id(&meta.key_id)
+                .send()
+                .await
+                .unwrap()
+                .aliases
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|a| a.alias_name)
+                .collect();
+            Some((meta.arn.unwrap(), tag, aliases))
+        }
+        None => None,
     }
 }
 
@@ -781,6 +795,37 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
             .clone()
             .unwrap_or_else(|| panic!("{op}: no key of site {site} in the facts"))
     };
+    let keys = || {
+        let keys: Vec<_> = f.key.iter().chain(&f.alert_keys).cloned().collect();
+        assert!(!keys.is_empty(), "{op}: no key of site {site} in the facts");
+        keys
+    };
+    let topics = || {
+        let mut regions = vec!["us-east-1".to_owned(), f.region.clone()];
+        regions.dedup();
+        regions
+            .into_iter()
+            .map(|r| format!("arn:aws:sns:{r}:{account}:sitewarden-{site}-alerts"))
+            .collect::<Vec<_>>()
+    };
+    let rules = || {
+        let site_region = ["s3", "kms"].map(|r| (f.region.as_str(), r));
+        let global = [
+            "cloudfront",
+            "function",
+            "route53",
+            "acm",
+            "certificate-expiry",
+        ]
+        .map(|r| ("us-east-1", r));
+        site_region
+            .into_iter()
+            .chain(global)
+            .map(|(region, r)| {
+                format!("arn:aws:events:{region}:{account}:rule/sitewarden-{site}-{r}")
+            })
+            .collect::<Vec<_>>()
+    };
     let distribution = || {
         f.distribution
             .clone()
@@ -822,55 +867,105 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
     match op {
         "GetCallerIdentity" => Vec::new(), // needs no permission
         // KMS (the site region)
-        "CreateKey" => {
-            let (arn, _, _) = key();
-            vec![
-                one("kms:CreateKey", "*".to_owned(), request_tag()),
-                // Tags on create need kms:TagResource too; the new key has no tag or alias yet.
-                one("kms:TagResource", arn, request_tag()),
-            ]
-        }
-        "CreateAlias" => {
-            let (arn, tag, aliases) = key();
-            let alias = aliases
-                .iter()
-                .find(|a| a.starts_with("alias/sitewarden/"))
-                .cloned()
-                .unwrap_or_else(|| format!("alias/sitewarden/{site}"));
-            vec![
-                one(
-                    "kms:CreateAlias",
-                    format!("arn:aws:kms:{}:{account}:{alias}", f.region),
-                    Vec::new(),
-                ),
-                // The key has no alias before this call.
-                one("kms:CreateAlias", arn, resource_tag(&tag)),
-            ]
-        }
+        "CreateKey" => keys()
+            .into_iter()
+            .flat_map(|(arn, _, _)| {
+                [
+                    one("kms:CreateKey", "*".to_owned(), request_tag()),
+                    // Tags on create need kms:TagResource too; the new key has no tag or alias yet.
+                    one("kms:TagResource", arn, request_tag()),
+                ]
+            })
+            .collect(),
+        "CreateAlias" => keys()
+            .into_iter()
+            .flat_map(|(arn, tag, aliases)| {
+                let alias = aliases
+                    .iter()
+                    .find(|a| a.starts_with("alias/sitewarden"))
+                    .cloned()
+                    .unwrap_or_else(|| format!("alias/sitewarden/{site}"));
+                let region = arn.split(':').nth(3).unwrap().to_owned();
+                [
+                    one(
+                        "kms:CreateAlias",
+                        format!("arn:aws:kms:{region}:{account}:{alias}"),
+                        Vec::new(),
+                    ),
+                    // The key has no alias before this call.
+                    one("kms:CreateAlias", arn, resource_tag(&tag)),
+                ]
+            })
+            .collect(),
         "ListKeys" | "ListAliases" => vec![one(&format!("kms:{op}"), "*".to_owned(), Vec::new())],
         "ListResourceTags" => {
             let (arn, tag, _) = key();
             vec![one("kms:ListResourceTags", arn, resource_tag(&tag))]
         }
-        "EnableKeyRotation" => {
+        "EnableKeyRotation" => keys()
+            .into_iter()
             // Also called right after CreateKey, before the alias is visible to IAM.
-            let (arn, tag, _) = key();
-            vec![one("kms:EnableKeyRotation", arn, resource_tag(&tag))]
-        }
+            .map(|(arn, tag, _)| one("kms:EnableKeyRotation", arn, resource_tag(&tag)))
+            .collect(),
         "DescribeKey"
         | "EnableKey"
         | "GetKeyRotationStatus"
         | "GetKeyPolicy"
         | "PutKeyPolicy"
         | "CancelKeyDeletion"
-        | "ScheduleKeyDeletion" => {
-            let (arn, tag, aliases) = key();
-            let mut context = resource_tag(&tag);
-            if !aliases.is_empty() {
-                context.push(("kms:ResourceAliases".to_owned(), aliases));
-            }
-            vec![one(&format!("kms:{op}"), arn, context)]
-        }
+        | "ScheduleKeyDeletion" => keys()
+            .into_iter()
+            .map(|(arn, tag, aliases)| {
+                let mut context = resource_tag(&tag);
+                if !aliases.is_empty() {
+                    context.push(("kms:ResourceAliases".to_owned(), aliases));
+                }
+                one(&format!("kms:{op}"), arn, context)
+            })
+            .collect(),
+        // Monitoring: SNS topics, CloudWatch alarms (us-east-1), EventBridge rules
+        "CreateTopic" => topics()
+            .into_iter()
+            .flat_map(|t| {
+                [
+                    one("sns:CreateTopic", t.clone(), request_tag()),
+                    one("sns:TagResource", t, request_tag()),
+                ]
+            })
+            .collect(),
+        "GetTopicAttributes"
+        | "SetTopicAttributes"
+        | "DeleteTopic"
+        | "Subscribe"
+        | "Unsubscribe"
+        | "ListSubscriptionsByTopic" => topics()
+            .into_iter()
+            .map(|t| one(&format!("sns:{op}"), t, Vec::new()))
+            .collect(),
+        "PutMetricAlarm" | "DescribeAlarms" | "DeleteAlarms" => ["5xx", "4xx"]
+            .iter()
+            .flat_map(|suffix| {
+                let alarm = format!(
+                    "arn:aws:cloudwatch:us-east-1:{account}:alarm:sitewarden-{site}-{suffix}"
+                );
+                let mut out = vec![one(&format!("cloudwatch:{op}"), alarm.clone(), Vec::new())];
+                if op == "PutMetricAlarm" {
+                    out.push(one("cloudwatch:TagResource", alarm, request_tag()));
+                }
+                out
+            })
+            .collect(),
+        "PutRule" | "DescribeRule" | "DeleteRule" | "PutTargets" | "RemoveTargets"
+        | "ListTargetsByRule" => rules()
+            .into_iter()
+            .flat_map(|rule| {
+                let mut out = vec![one(&format!("events:{op}"), rule.clone(), Vec::new())];
+                if op == "PutRule" {
+                    out.push(one("events:TagResource", rule, request_tag()));
+                }
+                out
+            })
+            .collect(),
         // CloudFront (global)
         "ListDistributions"
         | "ListOriginAccessControls"
@@ -1312,4 +1407,52 @@ mod run_checks {
              --json deploy --wait-for-lock '5 days'"
         );
     }
+}
+
+/// The controls a site without `[monitoring]` fails, and on which resource kind.
+const UNMONITORED: [(&str, &str); 4] = [
+    ("SW.SNS.Subscribed", "topic"),
+    ("SNS.1", "topic"),
+    ("SNS.4", "topic"),
+    ("CloudWatch.15", "alarm"),
+];
+
+/// An audit report of a site without `[monitoring]`, with the findings that say so checked and
+/// set aside: exactly the alert topic's three controls and the error alarm's, each failing because
+/// monitoring is not configured. What remains is graded as before monitoring existed.
+pub fn set_monitoring_aside(report: &serde_json::Value) -> serde_json::Value {
+    let findings = report["findings"].as_array().expect("findings");
+    let (monitoring, rest): (Vec<_>, Vec<_>) = findings.iter().cloned().partition(|f| {
+        matches!(
+            f["resource"]["kind"].as_str(),
+            Some("topic" | "alarm" | "rule")
+        )
+    });
+    let mut seen: Vec<(String, String)> = monitoring
+        .iter()
+        .map(|f| {
+            assert_eq!(f["status"], "fail", "{f}");
+            assert!(
+                f["evidence"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("monitoring is not configured"),
+                "{f}"
+            );
+            (
+                f["control"].as_str().unwrap().to_owned(),
+                f["resource"]["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut want: Vec<(String, String)> = UNMONITORED
+        .iter()
+        .map(|(c, k)| ((*c).to_owned(), (*k).to_owned()))
+        .collect();
+    want.sort();
+    assert_eq!(seen, want, "the findings of a site without monitoring");
+    let mut report = report.clone();
+    report["findings"] = serde_json::Value::Array(rest);
+    report
 }

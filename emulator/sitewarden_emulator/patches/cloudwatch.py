@@ -4,7 +4,11 @@
   starts it at OK. PutMetricAlarm on an existing alarm replaces its configuration and keeps its
   state and history (moto starts it over).
 - DescribeAlarms returns composite alarms only when AlarmTypes asks for them (AWS: "If you omit this
-  parameter, only metric alarms are returned").
+  parameter, only metric alarms are returned"), in alarm-name order, in pages: at most MaxRecords
+  alarms (1 to 100, 50 when omitted) and a NextToken while more remain; the token names where the
+  next page starts, so an alarm deleted between pages shifts nothing; a token that is not one is
+  `InvalidNextToken`, a MaxRecords out of range `ValidationError` (moto: every alarm at once, no
+  NextToken, MaxRecords and NextToken ignored).
 - A state change (SetAlarmState; moto evaluates no metrics) runs the actions of the new state while
   ActionsEnabled: each SNS topic among AlarmActions / OKActions / InsufficientDataActions receives
   the alarm notification (Subject `ALARM: "name" in US East (N. Virginia)`, the JSON message with
@@ -12,11 +16,17 @@
   policy must allow `cloudwatch.amazonaws.com` (the default policy does, through AWS:SourceOwner),
   and an SSE-KMS topic needs its key enabled and usable by `cloudwatch.amazonaws.com`. Attempts go
   to the delivery log of `events.py`. Other actions (Auto Scaling, EC2, Systems Manager) do nothing.
+
+All of this holds in each protocol CloudWatch speaks: query and JSON (boto3), and rpc-v2-cbor (the
+Rust SDK), which `rpcv2cbor.py` turns into JSON before these patches see the call.
 """
 
+import base64
+import binascii
 import json
 
 from botocore.loaders import Loader
+from moto.cloudwatch.exceptions import CloudWatchException, ValidationError
 from moto.cloudwatch.models import Alarm, CloudWatchBackend
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.utils import utcnow
@@ -26,6 +36,29 @@ from .events import DeliveryDenied, check_kms_key, describe_error, record_delive
 from ._wrap import wrap as _wrap
 
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+DEFAULT_MAX_RECORDS = 50
+MAX_RECORDS = 100
+_TOKEN_PREFIX = "sitewarden-alarms:"
+
+
+class InvalidNextToken(CloudWatchException):
+    code = "InvalidNextToken"
+    message = "The NextToken is not valid."
+
+
+def _token(start: str) -> str:
+    """The NextToken of a page of DescribeAlarms that starts at the alarm named `start`."""
+    return base64.urlsafe_b64encode((_TOKEN_PREFIX + start).encode()).decode()
+
+
+def _token_start(token: str) -> str:
+    try:
+        decoded = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidNextToken()
+    if not decoded.startswith(_TOKEN_PREFIX):
+        raise InvalidNextToken()
+    return decoded[len(_TOKEN_PREFIX):]
 
 
 _region_names: dict[str, str] = {}
@@ -173,10 +206,26 @@ def apply() -> None:
 
     @_wrap(CloudWatchResponse, "describe_alarms")
     def describe_alarms(original, self):
+        max_records = self._get_param("MaxRecords")
+        if max_records is not None and not 1 <= int(max_records) <= MAX_RECORDS:
+            bound = "greater than or equal to 1" if int(max_records) < 1 else f"less than or equal to {MAX_RECORDS}"
+            raise ValidationError(f"1 validation error detected: Value '{max_records}' at 'maxRecords' failed to satisfy "
+                                  f"constraint: Member must have value {bound}")
+        token = self._get_param("NextToken")
+        after = _token_start(token) if token else None
         result = original(self)
         types = self._get_param("AlarmTypes", []) or ["MetricAlarm"]
         if "CompositeAlarm" not in types:
             result.result["CompositeAlarms"] = []
         if "MetricAlarm" not in types:
             result.result["MetricAlarms"] = []
+        alarms = sorted(list(result.result["MetricAlarms"]) + list(result.result["CompositeAlarms"]), key=lambda a: a.name)
+        if after is not None:
+            alarms = [a for a in alarms if a.name >= after]
+        size = int(max_records) if max_records is not None else DEFAULT_MAX_RECORDS
+        page, rest = alarms[:size], alarms[size:]
+        result.result["MetricAlarms"] = [a for a in page if a.rule is None]
+        result.result["CompositeAlarms"] = [a for a in page if a.rule is not None]
+        if rest:
+            result.result["NextToken"] = _token(rest[0].name)
         return result

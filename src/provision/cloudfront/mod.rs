@@ -123,6 +123,7 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) -> Res
         csp_function_arn: function::reconcile_csp(ctx, plan).await?,
         csp: ctx.config.headers.csp() == crate::config::Csp::Auto,
     };
+    known.headers_policy_id.clone_from(&parts.headers_policy_id);
     // Boxed: the distribution's SDK futures would make every caller's future large.
     let distribution = Box::pin(distribution::reconcile(ctx, known, &parts, plan)).await?;
     logging::reconcile(ctx, &distribution, plan).await?;
