@@ -164,6 +164,8 @@ pub struct Aws {
     pub acm: aws_sdk_acm::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub route53: aws_sdk_route53::Client,
+    /// IAM is global (its endpoint is in us-east-1): the CI deploy roles and their OIDC provider.
+    pub iam: aws_sdk_iam::Client,
     /// Monitoring: alert topics, alarms and rules live in us-east-1 (alarms on CloudFront's
     /// metrics, rules on the global services' events) and, for the S3 and KMS rules, in the
     /// site's region.
@@ -254,6 +256,7 @@ impl Aws {
             acm: client!(aws_sdk_acm, &global, requests),
             logs: client!(aws_sdk_cloudwatchlogs, &global, requests),
             route53: client!(aws_sdk_route53, &global, requests),
+            iam: client!(aws_sdk_iam, &global, requests),
             monitoring: Monitoring {
                 site: Regional {
                     region: region.clone(),

@@ -138,6 +138,10 @@ pub enum Command {
     /// Move an existing public S3 website bucket behind the secure stack, keeping its objects and
     /// the domain served at every step
     Adopt(AdoptArgs),
+    /// Set up deploys from CI: a deploy role only one repository may assume through OIDC, and
+    /// the workflow that uses it
+    #[command(hide = true)] // until `--format markdown`, which its workflow uses, exists
+    Ci(crate::ci::CiArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell

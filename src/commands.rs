@@ -72,7 +72,11 @@ pub async fn plan(
         let source = settings.config_dir().join(&session.config.site.source);
         Some(crate::deploy::prepare(&session, &source, printer)?)
     };
-    let (plan, known) = provision::reconcile(&session.ctx(printer, false, false)).await?;
+    let ctx = session.ctx(printer, false, false);
+    let (mut plan, known) = provision::reconcile(&ctx).await?;
+    if let Some(ci) = &session.config.ci {
+        crate::ci::reconcile(&ctx, ci, &mut plan).await?;
+    }
     let content = match &local {
         Some(local) => Some(crate::deploy::preview(&session, local, printer).await?),
         None => None,
@@ -111,7 +115,11 @@ pub async fn up(
     } else {
         Some(crate::deploy::prepare(&session, &source, printer)?)
     };
-    let (plan, known) = provision::reconcile(&session.ctx(printer, true, wait)).await?;
+    let ctx = session.ctx(printer, true, wait);
+    let (mut plan, known) = provision::reconcile(&ctx).await?;
+    if let Some(ci) = &session.config.ci {
+        crate::ci::reconcile(&ctx, ci, &mut plan).await?;
+    }
     let deploy = match local {
         Some(local) => {
             let mut summary =
@@ -270,6 +278,7 @@ pub async fn destroy(settings: &Settings, printer: &Printer, what: Destroy) -> R
 /// (scheduled, recoverable for 30 days), and the buckets only on request.
 async fn destroy_all(ctx: &Ctx<'_>, plan: &mut Plan, what: Destroy) -> Result<()> {
     provision::monitoring::remove(ctx, plan).await?;
+    crate::ci::remove(ctx, plan).await?;
     provision::dns::destroy(ctx, plan).await?;
     provision::cloudfront::destroy(ctx, plan).await?;
     provision::acm::destroy(ctx, plan).await?;

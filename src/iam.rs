@@ -76,6 +76,8 @@ pub struct Scope {
     /// The site's names when sitewarden writes its records in Route53 (`dns.mode = "route53"`);
     /// empty: no Route53 statements.
     pub record_names: Vec<String>,
+    /// The user's alert topics (`monitoring.sns_topic_arn`), which `up` and `audit` read.
+    pub alert_topics: Vec<String>,
 }
 
 /// The policy document; prints as JSON in text mode too (it is meant to be pasted or piped).
@@ -94,27 +96,8 @@ impl fmt::Display for PolicyDocument {
 /// access control and the response headers policy `sitewarden-<site>`. What cannot be found (not
 /// created yet, or not readable with the caller's rights) is left `None`, with a warning.
 pub async fn discover(ctx: &Ctx<'_>) -> Scope {
-    let route53 = ctx.config.dns.mode == DnsMode::Route53 && ctx.config.site.domain.is_some();
-    let record_names = if route53 {
-        dns::site_names(ctx.config)
-            .iter()
-            .map(|n| n.as_str().to_owned())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let name = format!("sitewarden-{}", ctx.names.site);
-    let zone_id = if route53 {
-        dns::find_zone(ctx).await.ok().flatten()
-    } else {
-        None
-    };
-    let scope = Scope {
-        zone_id,
-        origin_access_control_id: origin_access_control_id(ctx, &name).await,
-        headers_policy_id: headers_policy_id(ctx, &name).await,
-        record_names,
-    };
+    let scope = find_scope(ctx).await;
+    let route53 = !scope.record_names.is_empty();
     let mut unnamed = Vec::new();
     if route53 && scope.zone_id.is_none() {
         unnamed.push("the hosted zone (record names still limit the changes)");
@@ -133,6 +116,79 @@ pub async fn discover(ctx: &Ctx<'_>) -> Scope {
         ));
     }
     scope
+}
+
+/// [`discover`] without the warning.
+pub async fn find_scope(ctx: &Ctx<'_>) -> Scope {
+    let route53 = ctx.config.dns.mode == DnsMode::Route53 && ctx.config.site.domain.is_some();
+    let record_names = if route53 {
+        dns::site_names(ctx.config)
+            .iter()
+            .map(|n| n.as_str().to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let name = format!("sitewarden-{}", ctx.names.site);
+    let zone_id = if route53 {
+        dns::find_zone(ctx).await.ok().flatten()
+    } else {
+        None
+    };
+    Scope {
+        zone_id,
+        origin_access_control_id: origin_access_control_id(ctx, &name).await,
+        headers_policy_id: headers_policy_id(ctx, &name).await,
+        record_names,
+        alert_topics: ctx
+            .config
+            .monitoring
+            .sns_topic_arn
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
+    }
+}
+
+/// Whether an IAM action only reads: `Get*`, `List*`, `Describe*`, `Head*`, and `kms:Decrypt`
+/// (reading the site's encrypted manifest). What a pull request's `plan` role may do.
+pub fn reads_only(action: &str) -> bool {
+    let op = action.split_once(':').map_or(action, |(_, op)| op);
+    ["Get", "List", "Describe", "Head"]
+        .iter()
+        .any(|p| op.starts_with(p))
+        || action == "kms:Decrypt"
+}
+
+/// The read-only part of a policy: each statement keeps its read actions ([`reads_only`]);
+/// statements left without one, and Deny statements, are dropped (a Deny only narrows).
+pub fn read_only(doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    if let Some(statements) = doc["Statement"].as_array_mut() {
+        statements.retain_mut(|s| {
+            if s["Effect"] != "Allow" {
+                return false;
+            }
+            let actions: Vec<Value> = match &s["Action"] {
+                Value::String(a) => vec![Value::from(a.as_str())],
+                Value::Array(a) => a.clone(),
+                _ => Vec::new(),
+            };
+            let kept: Vec<Value> = actions
+                .into_iter()
+                .filter(|a| a.as_str().is_some_and(reads_only))
+                .collect();
+            if kept.is_empty() {
+                return false;
+            }
+            s["Action"] = Value::Array(kept);
+            if let Some(sid) = s["Sid"].as_str() {
+                s["Sid"] = Value::from(format!("Read{sid}"));
+            }
+            true
+        });
+    }
+    doc
 }
 
 /// The OAC's id, if it is there and may be listed (a denied listing leaves the type unnamed).
@@ -209,6 +265,14 @@ pub fn policy_for(
                 .is_some_and(|a| a.starts_with("route53:"))
         });
     }
+    if !scope.alert_topics.is_empty() {
+        statements.push(serde_json::json!({
+            "Sid": "ReadTheConfiguredAlertTopics",
+            "Effect": "Allow",
+            "Action": "sns:GetTopicAttributes",
+            "Resource": scope.alert_topics,
+        }));
+    }
     for statement in statements.iter_mut() {
         if statement["Sid"] == "DnsRecordsOfTheSite" {
             statement["Condition"]["ForAllValues:StringLike"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] =
@@ -259,6 +323,7 @@ mod tests {
             origin_access_control_id: Some("E2OAC".to_owned()),
             headers_policy_id: Some("5f6e-headers".to_owned()),
             record_names: vec!["docs.example.com".to_owned(), "WWW.Example.com.".to_owned()],
+            alert_topics: vec!["arn:aws:sns:us-east-1:123456789012:ops".to_owned()],
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod adopt;
 pub mod audit;
 pub mod aws;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -89,6 +90,9 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Adopt(args) => {
             return runtime()?.block_on(adopt::run(&settings, &printer, args.into_options()));
+        }
+        Command::Ci(args) => {
+            return runtime()?.block_on(ci::run(&settings, &printer, args));
         }
         Command::Audit(args) => {
             return runtime()?.block_on(audit::run(&settings, args.into_options()));

@@ -73,6 +73,12 @@ pub enum Kind {
     Alarm,
     /// An EventBridge rule, named `name in region`.
     Rule,
+    /// An IAM role.
+    Role,
+    /// An IAM OIDC identity provider, named by its URL host.
+    OidcProvider,
+    /// An IAM user.
+    User,
 }
 
 impl fmt::Display for Kind {
@@ -97,6 +103,9 @@ impl fmt::Display for Kind {
             Kind::Subscription => "sns subscription",
             Kind::Alarm => "cloudwatch alarm",
             Kind::Rule => "eventbridge rule",
+            Kind::Role => "iam role",
+            Kind::OidcProvider => "iam oidc provider",
+            Kind::User => "iam user",
         })
     }
 }

@@ -452,9 +452,13 @@ def test_an_encrypted_topic_needs_a_key_eventbridge_may_use(endpoint, aws, uid):
          "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
     ]}
     usable = kms.create_key(Policy=json.dumps(key_policy))["KeyMetadata"]["Arn"]
+    # EventBridge sends KMS no source context: a key conditioned on aws:SourceAccount refuses it.
+    conditioned = json.loads(json.dumps(key_policy))
+    conditioned["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    source_bound = kms.create_key(Policy=json.dumps(conditioned))["KeyMetadata"]["Arn"]
     sqs = aws("sqs")
-    for key, delivered in ((usable, True), ("alias/aws/sns", False)):
-        name = f"kms-{delivered}-{uid}"
+    for i, (key, delivered) in enumerate(((usable, True), ("alias/aws/sns", False), (source_bound, False))):
+        name = f"kms-{i}-{uid}"
         url, topic, _ = alert_pipeline(aws, uid, {"source": [f"kms.{name}"]}, name=name)
         aws("sns").set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue=key)
         put_event(aws("events"), f"kms.{name}", {"n": 1})

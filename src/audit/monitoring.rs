@@ -28,18 +28,21 @@ pub struct Target<'a> {
 pub async fn audit(aws: &Aws, target: &Target<'_>, findings: &mut Vec<Finding>) -> Result<()> {
     let monitoring = &target.config.monitoring;
     if !monitoring.is_on() {
+        // One finding says it; the topic's other controls have no topic to grade.
         let topic = observe::topic_arn(US_EAST_1, target.account, &target.names.alerts_topic());
-        let why = if monitoring.is_turned_off() {
-            "monitoring is turned off (`monitoring.enabled = false`)"
+        let outcome = if monitoring.is_turned_off() {
+            Outcome::exception("monitoring is turned off (`monitoring.enabled = false`)")
         } else {
-            "monitoring is not configured: add `[monitoring] email = [...]` and run `sitewarden up`"
+            Outcome::fail(
+                "monitoring is not configured: add `[monitoring] email = [...]` and run \
+                 `sitewarden up`",
+            )
         };
         Sink::new(
             findings,
             Audited::new(Kind::Topic, &topic, Some(topic.clone())),
         )
-        .missing(why);
-        Sink::new(findings, alarm_resource(target, "5xx")).missing(why);
+        .check(MON_SUBSCRIBED, Ok(outcome));
         return Ok(());
     }
     let mut topics = Vec::new();
@@ -146,7 +149,9 @@ fn subscribed(attributes: &std::collections::HashMap<String, String>) -> Outcome
 fn encrypted(key: Option<&String>) -> Outcome {
     match key.map(String::as_str) {
         None | Some("") => Outcome::fail("not encrypted (no KmsMasterKeyId)"),
-        Some(aws_managed @ ("alias/aws/sns" | "arn:aws:kms:alias/aws/sns")) => {
+        Some(aws_managed)
+            if aws_managed == "alias/aws/sns" || aws_managed.ends_with(":alias/aws/sns") =>
+        {
             Outcome::fail(format!(
                 "encrypted with the AWS managed key {aws_managed}, which CloudWatch and EventBridge \
              cannot use: alarms and rules cannot publish"
@@ -299,6 +304,22 @@ async fn audit_rule(
         .as_deref()
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or(Value::Null);
+    if !rule.actions.is_empty() {
+        let source = format!("aws.{}", rule.service);
+        let scoped = pattern["detail"]["requestParameters"][rule.parameter]
+            .as_array()
+            .is_some_and(|v| !v.is_empty());
+        let from_source = pattern["source"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|s| s == source.as_str()));
+        if !scoped || !from_source {
+            let why = format!(
+                "rule {name} does not match {source} events on the site's {} (by `{}`)",
+                rule.what, rule.parameter
+            );
+            return missing_actions(&mut sink, rule, &why);
+        }
+    }
     let names: Vec<&str> = pattern["detail"]["eventName"]
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).collect())

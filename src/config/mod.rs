@@ -25,8 +25,8 @@ pub use error::ConfigError;
 use error::format_toml_error;
 pub use redirect::redirect_path;
 pub use values::{
-    BucketName, CachePolicyId, DomainName, EmailAddress, Glob, HeaderName, HeaderValue, KmsKeyArn,
-    RedirectStatus, Region, SiteName, SnsTopicArn, WebAclArn,
+    BucketName, CachePolicyId, CiName, DomainName, EmailAddress, Glob, HeaderName, HeaderValue,
+    KmsKeyArn, RedirectStatus, Region, RepoPath, SiteName, SnsTopicArn, WebAclArn,
 };
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -53,6 +53,8 @@ pub struct Config {
     pub cdn: Cdn,
     #[serde(default)]
     pub monitoring: Monitoring,
+    /// The CI deploy role (`sitewarden ci github` writes this section).
+    pub ci: Option<Ci>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -321,6 +323,47 @@ pub struct Cdn {
     pub web_acl_id: Option<WebAclArn>,
     /// A cache policy instead of the managed `CachingOptimized`.
     pub cache_policy_id: Option<CachePolicyId>,
+}
+
+/// `[ci]`: the deploy role that one repository's workflow assumes through OIDC, and the read-only
+/// role its pull requests run `plan` with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ci {
+    pub provider: CiProvider,
+    /// `OWNER/NAME` on GitHub.
+    pub repo: RepoPath,
+    /// The branch whose pushes deploy (default `main`); the trust names it unless `environment`
+    /// is set.
+    pub branch: Option<CiName>,
+    /// Deploy from this GitHub environment: the trust names the environment, not the branch.
+    pub environment: Option<CiName>,
+    /// `plan`: pull requests get a read-only role for `sitewarden plan`; `none`: no role.
+    #[serde(default)]
+    pub pull_requests: PullRequests,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CiProvider {
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PullRequests {
+    /// A read-only role for `sitewarden plan` (no write action at all).
+    #[default]
+    Plan,
+    /// No role: pull requests cannot reach AWS.
+    None,
+}
+
+impl Ci {
+    /// The branch whose pushes deploy.
+    pub fn branch(&self) -> &str {
+        self.branch.as_ref().map_or("main", CiName::as_str)
+    }
 }
 
 /// `[monitoring]`: alerts by email (or to topics of the user's) when the site fails or someone

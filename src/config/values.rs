@@ -68,6 +68,18 @@ string_newtype!(
     check_kms_arn
 );
 string_newtype!(
+    /// A repository `OWNER/NAME` (GitHub's rules: owner 1-39 letters, digits, hyphens; name
+    /// 1-100 letters, digits, `.`, `-`, `_`): never a wildcard, since it names who may deploy.
+    RepoPath,
+    check_repo
+);
+string_newtype!(
+    /// A branch or environment name as it appears in an OIDC subject claim: no wildcard, no `:`
+    /// (the claim's separator), no spaces or control characters.
+    CiName,
+    check_ci_name
+);
+string_newtype!(
     /// An email address for alert subscriptions (`local@domain`, no spaces or angle brackets).
     EmailAddress,
     check_email
@@ -269,6 +281,48 @@ fn check_kms_arn(v: &str) -> Result<(), String> {
         Err(format!(
             "`{v}` is not a KMS key ARN (expected `arn:aws:kms:<region>:<account>:key/<key-id>`; \
              aliases are not accepted)"
+        ))
+    }
+}
+
+fn check_repo(v: &str) -> Result<(), String> {
+    let ok = v.split_once('/').is_some_and(|(owner, name)| {
+        (1..=39).contains(&owner.len())
+            && owner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !owner.starts_with('-')
+            && (1..=100).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && name != "."
+            && name != ".."
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{v}` is not a repository `OWNER/NAME` (letters, digits and `-` in the owner; \
+             letters, digits, `.`, `-` and `_` in the name; no wildcards)"
+        ))
+    }
+}
+
+fn check_ci_name(v: &str) -> Result<(), String> {
+    let ok = (1..=255).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"*?[]:\\\"'~^".contains(&b))
+        && !v.starts_with('-')
+        && !v.starts_with('/')
+        && !v.ends_with('/')
+        && !v.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{v}` is not a branch or environment name for a trust policy (no wildcards, `:`, \
+             spaces or `..`)"
         ))
     }
 }

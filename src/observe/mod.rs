@@ -7,6 +7,7 @@ pub mod certificate;
 pub mod cloudfront;
 pub mod distribution;
 pub mod dns;
+pub mod iam;
 pub mod key;
 pub mod monitoring;
 pub mod objects;

@@ -69,8 +69,8 @@ async fn subscribe_queue(region: &str, name: &str, topic: &str) -> String {
     url
 }
 
-/// The SNS messages on the queue (each envelope's `Message`), once the emulator has delivered
-/// every event of the calls made so far.
+/// The SNS messages on the queue (each envelope's `Message`) that arrived since the last call,
+/// once the emulator has delivered every event of the calls made so far.
 async fn messages(region: &str, url: &str) -> Vec<String> {
     control("GET", "deliveries?since=0", "");
     let received = sqs(region)
@@ -80,15 +80,25 @@ async fn messages(region: &str, url: &str) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    received
-        .messages
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| {
-            let envelope: Value = serde_json::from_str(&m.body.unwrap()).unwrap();
-            envelope["Message"].as_str().unwrap().to_owned()
-        })
-        .collect()
+    let mut out = Vec::new();
+    for m in received.messages.unwrap_or_default() {
+        // Read once: a message left on the queue would come back after its visibility timeout.
+        sqs(region)
+            .delete_message()
+            .queue_url(url)
+            .receipt_handle(m.receipt_handle.clone().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let envelope: Value = serde_json::from_str(&m.body.unwrap()).unwrap();
+        out.push(envelope["Message"].as_str().unwrap().to_owned());
+    }
+    out
+}
+
+fn live_names(rule: &aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput) -> Value {
+    let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap()).unwrap();
+    pattern["detail"]["eventName"].clone()
 }
 
 fn changes(summary: &Value) -> Vec<String> {
@@ -234,8 +244,9 @@ async fn an_out_of_band_change_alerts_the_queue_and_up_repairs_it() {
         .unwrap();
     assert_eq!(versioning.status, Some(BucketVersioningStatus::Enabled));
     let repaired = messages("eu-west-1", &queue).await;
+    assert_eq!(repaired.len(), 1, "{repaired:#?}");
     assert!(
-        repaired.iter().any(|m| m.contains("PutBucketVersioning")),
+        repaired[0].contains("PutBucketVersioning on s3 bucket"),
         "{repaired:#?}"
     );
 
@@ -301,34 +312,73 @@ async fn an_out_of_band_change_alerts_the_queue_and_up_repairs_it() {
     assert_eq!(statuses(&report, "SW.Events.ChangeAlerts").len(), 4);
 
     // A weakened rule fails the audit, one low finding per action it no longer covers.
-    eu.monitoring
-        .site
-        .events
-        .put_rule()
-        .name(format!("sitewarden-{site}-kms"))
-        .event_pattern(r#"{"source":["aws.kms"],"detail":{"eventName":["DisableKey"]}}"#)
-        .send()
-        .await
-        .unwrap();
+    let kms_rule = format!("sitewarden-{site}-kms");
+    let events = &eu.monitoring.site.events;
+    let live = events.describe_rule().name(&kms_rule).send().await.unwrap();
+    let mut pattern: Value = serde_json::from_str(live.event_pattern().unwrap()).unwrap();
+    pattern["detail"]["eventName"] = serde_json::json!(["DisableKey"]);
+    let weaken = |pattern: Value| {
+        events
+            .put_rule()
+            .name(&kms_rule)
+            .event_pattern(pattern.to_string())
+            .send()
+    };
+    weaken(pattern.clone()).await.unwrap();
+    let failed = |report: &Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["control"] == "SW.Events.ChangeAlerts" && f["status"] == "fail")
+            .map(|f| f["evidence"].as_str().unwrap().to_owned())
+            .collect()
+    };
     let weakened = Run::new(dir.path())
         .json()
         .args(["audit"])
         .run()
         .into_json();
-    let failed: Vec<String> = weakened["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["control"] == "SW.Events.ChangeAlerts" && f["status"] == "fail")
-        .map(|f| f["evidence"].as_str().unwrap().to_owned())
-        .collect();
     assert_eq!(
-        failed,
+        failed(&weakened),
         [
             "no alert on kms:ScheduleKeyDeletion",
             "no alert on kms:PutKeyPolicy",
             "no alert on kms:DisableKeyRotation"
         ]
+    );
+    // Every action named, but for any key: as good as none.
+    pattern["detail"]["eventName"] = live_names(&live);
+    pattern["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("requestParameters");
+    weaken(pattern).await.unwrap();
+    let unscoped = failed(
+        &Run::new(dir.path())
+            .json()
+            .args(["audit"])
+            .run()
+            .into_json(),
+    );
+    assert_eq!(unscoped.len(), 4, "{unscoped:#?}");
+    assert!(
+        unscoped.iter().all(|e| e.starts_with(&format!(
+            "rule {kms_rule} does not match aws.kms events on the site's kms key (by `keyId`)"
+        ))),
+        "{unscoped:#?}"
+    );
+    // `up` puts the rule back.
+    let repaired_rule = changes(
+        &Run::new(dir.path())
+            .json()
+            .args(["up", "--infra-only", "-y"])
+            .run()
+            .into_json(),
+    );
+    assert_eq!(
+        repaired_rule,
+        vec![format!("update eventbridge rule {kms_rule} in eu-west-1")]
     );
 
     // `enabled = false` removes it all; nothing is left for `destroy`.

@@ -16,7 +16,8 @@ plain-text template (allowed by AWS) fails too, strings are inserted unquoted, `
   allow the service principal `events.amazonaws.com` to `sns:Publish` / `sqs:SendMessage` on the
   resource, with the request context AWS sets (`aws:SourceArn` = the rule ARN, `aws:SourceAccount`
   = the rule's account); an SSE-KMS topic or queue also needs its key enabled and a key policy that
-  lets `events.amazonaws.com` `kms:GenerateDataKey` and `kms:Decrypt` (so the AWS managed keys
+  lets `events.amazonaws.com` `kms:GenerateDataKey` and `kms:Decrypt` without source conditions
+  (EventBridge sends no `aws:SourceAccount` / `aws:SourceArn` to KMS; so the AWS managed keys
   `alias/aws/sns` and `alias/aws/sqs` never work, as in AWS). A failed delivery is dropped (AWS
   retries, then counts FailedInvocations), never an error of the PutEvents or API call that
   produced the event;
@@ -325,7 +326,10 @@ def _send_to_sns(rule: Rule, target: dict, body: str) -> None:
     if not service_allowed(topic._policy_json, EVENTS_PRINCIPAL, ["sns:Publish"], topic.arn, context):
         raise DeliveryDenied(f"the topic policy does not allow {EVENTS_PRINCIPAL} sns:Publish")
     if topic.kms_master_key_id:
-        check_kms_key(topic.kms_master_key_id, arn.account, arn.region, EVENTS_PRINCIPAL, context)
+        # EventBridge uses an encrypted topic's key without aws:SourceAccount or aws:SourceArn in
+        # the request context: a key policy conditioned on them never lets it publish ("not
+        # supported for EventBridge-to-encrypted topics", SNS developer guide).
+        check_kms_key(topic.kms_master_key_id, arn.account, arn.region, EVENTS_PRINCIPAL, {})
     group_id = (target.get("SqsParameters") or {}).get("MessageGroupId")
     sns_backends[arn.account][arn.region].publish(body, arn=topic.arn, group_id=group_id)
 

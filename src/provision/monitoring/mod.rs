@@ -87,12 +87,27 @@ pub async fn reconcile(ctx: &Ctx<'_>, known: &Known, plan: &mut Plan) -> Result<
         return remove(ctx, plan).await;
     }
     if !m.is_on() {
+        // Nothing is reconciled, but monitoring left by an earlier config is named.
+        let global = &ctx.aws.monitoring.global;
+        let arn = observe::topic_arn(&global.region, ctx.account, &ctx.names.alerts_topic());
+        if observe::topic(global, &arn).await?.is_some() {
+            ctx.printer.warn(format_args!(
+                "the site's monitoring ({arn}, its alarms and rules) exists but `[monitoring]` \
+                 names no address or topic: it is no longer reconciled; set \
+                 `monitoring.enabled = false` to remove it"
+            ));
+        }
         return Ok(());
     }
     let mut topics = Topics::default();
     for regional in ctx.aws.monitoring.regions() {
         let arn = match configured_topic(ctx, &regional.region) {
-            Some(arn) => Some(arn.to_owned()),
+            Some(arn) => {
+                // The user's topic replaces the site's own, if an earlier run created one.
+                topic::remove(ctx, regional, plan).await?;
+                key::remove(ctx, regional, plan).await?;
+                Some(arn.to_owned())
+            }
             None => topic::reconcile(ctx, regional, plan).await?,
         };
         topics.0.push((regional.region.clone(), arn));

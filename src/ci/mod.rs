@@ -1,0 +1,417 @@
+//! CI deploy roles (`[ci]`, written by `sitewarden ci github`): the account's OIDC provider for
+//! GitHub Actions (created if missing, reused if present: never duplicated, its thumbprints never
+//! touched), a role `sitewarden-<site>-deploy` that only one repository's branch or environment
+//! may assume, with the deploy policy of `iam-policy --for deploy` inline, and for pull requests a
+//! role `sitewarden-<site>-plan` with the read-only part of the provisioning policy.
+//!
+//! Reconciled like every resource: `plan` shows them, `up` repairs them (trust, session length,
+//! inline policy, attached policies), `destroy` removes the roles (not the shared provider).
+
+mod command;
+pub mod workflow;
+
+pub use command::{CiArgs, CiCommand, GithubArgs, run};
+
+use serde_json::{Value, json};
+
+use crate::config::{Ci, KmsKeyArn, PullRequests};
+use crate::error::{AwsResultExt as _, Result};
+use crate::names::{Kind, Resource, SITE_TAG};
+use crate::observe::iam as observe;
+use crate::provision::{Action, Ctx, Plan};
+
+/// GitHub Actions' OIDC issuer host.
+pub const GITHUB_HOST: &str = "token.actions.githubusercontent.com";
+/// The audience `aws-actions/configure-aws-credentials` asks GitHub for.
+pub const AUDIENCE: &str = "sts.amazonaws.com";
+/// GitHub's published certificate thumbprints (AWS verifies GitHub against its own trust store
+/// and ignores them, but the API asks for one).
+const GITHUB_THUMBPRINTS: [&str; 2] = [
+    "6938fd4d98bab03faadb97b34396831e3780aea1",
+    "1c58a3a8518e8759bf075b76b750d4f2df264fcd",
+];
+/// One hour, IAM's shortest maximum session: a leaked session token expires soon.
+pub const MAX_SESSION_SECONDS: i32 = 3600;
+const DEPLOY_POLICY_NAME: &str = "sitewarden-deploy";
+const PLAN_POLICY_NAME: &str = "sitewarden-plan";
+
+/// The role names of a site.
+pub fn deploy_role(site: &str) -> String {
+    format!("sitewarden-{site}-deploy")
+}
+
+pub fn plan_role(site: &str) -> String {
+    format!("sitewarden-{site}-plan")
+}
+
+/// The subject claim GitHub puts in the tokens of the runs that may deploy.
+pub fn deploy_subject(ci: &Ci) -> String {
+    match &ci.environment {
+        Some(environment) => format!("repo:{}:environment:{environment}", ci.repo),
+        None => format!("repo:{}:ref:refs/heads/{}", ci.repo, ci.branch()),
+    }
+}
+
+/// The subject claim of a pull request's runs.
+pub fn pull_request_subject(ci: &Ci) -> String {
+    format!("repo:{}:pull_request", ci.repo)
+}
+
+pub fn provider_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:oidc-provider/{GITHUB_HOST}")
+}
+
+pub fn role_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{name}")
+}
+
+/// Only `sts:AssumeRoleWithWebIdentity` through the provider, with the exact audience and subject.
+pub fn trust_policy(provider_arn: &str, subject: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "OneRepositoryThroughGitHubOidc",
+            "Effect": "Allow",
+            "Principal": { "Federated": provider_arn },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    format!("{GITHUB_HOST}:aud"): AUDIENCE,
+                    format!("{GITHUB_HOST}:sub"): subject,
+                }
+            }
+        }]
+    })
+}
+
+/// The ARNs of the roles a reconciliation leaves (or, in `plan`, would leave).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Roles {
+    pub provider_arn: String,
+    pub deploy_role_arn: String,
+    pub plan_role_arn: Option<String>,
+}
+
+/// One role as sitewarden writes it.
+struct RoleSpec<'a> {
+    name: String,
+    description: String,
+    trust: Value,
+    policy_name: &'a str,
+    policy: Value,
+}
+
+/// Reconciles the provider and the roles of `ci`.
+pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles> {
+    let provider = reconcile_provider(ctx, plan).await?;
+    let site = &ctx.names.site;
+    let key_arn = ctx.config.kms.key_arn.as_ref().map(KmsKeyArn::as_str);
+    let deploy_policy = crate::iam::policy_for(
+        crate::iam::Purpose::Deploy,
+        ctx.names,
+        ctx.account,
+        &ctx.aws.region,
+        key_arn,
+        &crate::iam::Scope::default(),
+    )
+    .0;
+    let deploy = RoleSpec {
+        name: deploy_role(site),
+        description: format!(
+            "sitewarden: deploys site {site} from {} (GitHub Actions)",
+            deploy_subject(ci)
+        ),
+        trust: trust_policy(&provider, &deploy_subject(ci)),
+        policy_name: DEPLOY_POLICY_NAME,
+        policy: deploy_policy,
+    };
+    reconcile_role(ctx, &deploy, plan).await?;
+    let plan_role_arn = match ci.pull_requests {
+        PullRequests::Plan => {
+            let scope = crate::iam::find_scope(ctx).await;
+            let provision = crate::iam::policy_for(
+                crate::iam::Purpose::Provision,
+                ctx.names,
+                ctx.account,
+                &ctx.aws.region,
+                key_arn,
+                &scope,
+            )
+            .0;
+            let spec = RoleSpec {
+                name: plan_role(site),
+                description: format!(
+                    "sitewarden: `plan` for site {site} on pull requests of {} (read only)",
+                    ci.repo
+                ),
+                trust: trust_policy(&provider, &pull_request_subject(ci)),
+                policy_name: PLAN_POLICY_NAME,
+                policy: crate::iam::read_only(&provision),
+            };
+            reconcile_role(ctx, &spec, plan).await?;
+            Some(role_arn(ctx.account, &spec.name))
+        }
+        PullRequests::None => {
+            remove_role(ctx, &plan_role(site), plan).await?;
+            None
+        }
+    };
+    Ok(Roles {
+        provider_arn: provider,
+        deploy_role_arn: role_arn(ctx.account, &deploy_role(site)),
+        plan_role_arn,
+    })
+}
+
+/// The account's GitHub provider: reused as it is, only given the `sts.amazonaws.com` audience
+/// if it lacks it (saying so); created when there is none.
+async fn reconcile_provider(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<String> {
+    let iam = &ctx.aws.iam;
+    let resource = Resource::new(Kind::OidcProvider, GITHUB_HOST);
+    let Some(provider) = observe::oidc_provider(iam, GITHUB_HOST).await? else {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Create,
+            format!("create the account's OIDC provider for GitHub Actions (audience {AUDIENCE})"),
+        );
+        if ctx.apply {
+            let created = iam
+                .create_open_id_connect_provider()
+                .url(format!("https://{GITHUB_HOST}"))
+                .client_id_list(AUDIENCE)
+                .set_thumbprint_list(Some(GITHUB_THUMBPRINTS.map(str::to_owned).to_vec()))
+                .send()
+                .await
+                .op("CreateOpenIDConnectProvider", &resource)?;
+            if let Some(arn) = created.open_id_connect_provider_arn {
+                return Ok(arn);
+            }
+        }
+        return Ok(provider_arn(ctx.account));
+    };
+    if !provider.client_ids.iter().any(|c| c == AUDIENCE) {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            format!(
+                "add the audience {AUDIENCE} to the existing provider (its audiences {:?} and \
+                 thumbprints are kept)",
+                provider.client_ids
+            ),
+        );
+        if ctx.apply {
+            iam.add_client_id_to_open_id_connect_provider()
+                .open_id_connect_provider_arn(&provider.arn)
+                .client_id(AUDIENCE)
+                .send()
+                .await
+                .op("AddClientIDToOpenIDConnectProvider", &resource)?;
+        }
+    }
+    ctx.settled(plan, &resource);
+    Ok(provider.arn)
+}
+
+async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> Result<()> {
+    let iam = &ctx.aws.iam;
+    let resource = Resource::new(Kind::Role, &spec.name);
+    let Some(role) = observe::role(iam, &spec.name).await? else {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Create,
+            format!(
+                "create the role ({}; sessions of at most 1 hour; policy `{}` inline)",
+                spec.description.trim_start_matches("sitewarden: "),
+                spec.policy_name
+            ),
+        );
+        if ctx.apply {
+            iam.create_role()
+                .role_name(&spec.name)
+                .description(&spec.description)
+                .assume_role_policy_document(spec.trust.to_string())
+                .max_session_duration(MAX_SESSION_SECONDS)
+                .tags(
+                    aws_sdk_iam::types::Tag::builder()
+                        .key(SITE_TAG)
+                        .value(&ctx.names.site)
+                        .build()?,
+                )
+                .send()
+                .await
+                .op("CreateRole", &resource)?;
+            put_policy(ctx, spec, &resource).await?;
+        }
+        return Ok(());
+    };
+    if !role
+        .trust
+        .as_ref()
+        .is_some_and(|t| crate::policy::same(t, &spec.trust))
+    {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            "trust policy: only this repository's runs, with the exact audience and subject",
+        );
+        if ctx.apply {
+            iam.update_assume_role_policy()
+                .role_name(&spec.name)
+                .policy_document(spec.trust.to_string())
+                .send()
+                .await
+                .op("UpdateAssumeRolePolicy", &resource)?;
+        }
+    }
+    if role.max_session_duration != Some(MAX_SESSION_SECONDS) {
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            format!(
+                "maximum session {} s → {MAX_SESSION_SECONDS} s",
+                role.max_session_duration.unwrap_or_default()
+            ),
+        );
+        if ctx.apply {
+            iam.update_role()
+                .role_name(&spec.name)
+                .max_session_duration(MAX_SESSION_SECONDS)
+                .send()
+                .await
+                .op("UpdateRole", &resource)?;
+        }
+    }
+    reconcile_permissions(ctx, spec, &resource, plan).await?;
+    ctx.settled(plan, &resource);
+    Ok(())
+}
+
+/// The role's permissions are exactly its one inline policy: others are removed.
+async fn reconcile_permissions(
+    ctx: &Ctx<'_>,
+    spec: &RoleSpec<'_>,
+    resource: &Resource,
+    plan: &mut Plan,
+) -> Result<()> {
+    let iam = &ctx.aws.iam;
+    let inline = observe::inline_policies(iam, &spec.name).await?;
+    let ours = inline.iter().find(|(name, _)| name == spec.policy_name);
+    if !ours.is_some_and(|(_, doc)| {
+        doc.as_ref()
+            .is_some_and(|d| crate::policy::same(d, &spec.policy))
+    }) {
+        ctx.change(
+            plan,
+            resource,
+            Action::Update,
+            format!(
+                "inline policy `{}` as `iam-policy` prints it",
+                spec.policy_name
+            ),
+        );
+        if ctx.apply {
+            put_policy(ctx, spec, resource).await?;
+        }
+    }
+    for (name, _) in inline.iter().filter(|(name, _)| name != spec.policy_name) {
+        ctx.change(
+            plan,
+            resource,
+            Action::Update,
+            format!("remove inline policy `{name}` (not sitewarden's)"),
+        );
+        if ctx.apply {
+            iam.delete_role_policy()
+                .role_name(&spec.name)
+                .policy_name(name)
+                .send()
+                .await
+                .op("DeleteRolePolicy", resource)?;
+        }
+    }
+    for arn in observe::attached_policies(iam, &spec.name).await? {
+        ctx.change(
+            plan,
+            resource,
+            Action::Update,
+            format!("detach managed policy {arn} (the role's permissions are its inline policy)"),
+        );
+        if ctx.apply {
+            iam.detach_role_policy()
+                .role_name(&spec.name)
+                .policy_arn(&arn)
+                .send()
+                .await
+                .op("DetachRolePolicy", resource)?;
+        }
+    }
+    Ok(())
+}
+
+async fn put_policy(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, resource: &Resource) -> Result<()> {
+    ctx.aws
+        .iam
+        .put_role_policy()
+        .role_name(&spec.name)
+        .policy_name(spec.policy_name)
+        .policy_document(spec.policy.to_string())
+        .send()
+        .await
+        .op("PutRolePolicy", resource)?;
+    Ok(())
+}
+
+/// Deletes the role `name` if it exists: its inline policies, attached policies, then the role.
+async fn remove_role(ctx: &Ctx<'_>, name: &str, plan: &mut Plan) -> Result<()> {
+    let iam = &ctx.aws.iam;
+    let resource = Resource::new(Kind::Role, name);
+    if observe::role(iam, name).await?.is_none() {
+        return Ok(());
+    }
+    ctx.change(
+        plan,
+        &resource,
+        Action::Delete,
+        "delete the role and its policies",
+    );
+    if !ctx.apply {
+        return Ok(());
+    }
+    for (policy, _) in observe::inline_policies(iam, name).await? {
+        iam.delete_role_policy()
+            .role_name(name)
+            .policy_name(&policy)
+            .send()
+            .await
+            .op("DeleteRolePolicy", &resource)?;
+    }
+    for arn in observe::attached_policies(iam, name).await? {
+        iam.detach_role_policy()
+            .role_name(name)
+            .policy_arn(&arn)
+            .send()
+            .await
+            .op("DetachRolePolicy", &resource)?;
+    }
+    iam.delete_role()
+        .role_name(name)
+        .send()
+        .await
+        .op("DeleteRole", &resource)?;
+    Ok(())
+}
+
+/// `destroy`: the site's CI roles go; the account's OIDC provider stays (other sites and
+/// repositories use it).
+pub async fn remove(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
+    if ctx.config.ci.is_none() {
+        return Ok(());
+    }
+    remove_role(ctx, &deploy_role(&ctx.names.site), plan).await?;
+    remove_role(ctx, &plan_role(&ctx.names.site), plan).await
+}
