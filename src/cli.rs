@@ -80,6 +80,9 @@ pub enum Command {
         /// The infrastructure only (what `up --infra-only` would change)
         #[arg(long)]
         infra_only: bool,
+        /// text, json (`--json`) or markdown (tables; also appended to `$GITHUB_STEP_SUMMARY`)
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<crate::output::Format>,
     },
     /// Create or repair the site's infrastructure, then deploy
     Up {
@@ -140,7 +143,6 @@ pub enum Command {
     Adopt(AdoptArgs),
     /// Set up deploys from CI: a deploy role only one repository may assume through OIDC, and
     /// the workflow that uses it
-    #[command(hide = true)] // until `--format markdown`, which its workflow uses, exists
     Ci(crate::ci::CiArgs),
     /// Print a shell completion script
     Completions {
@@ -166,6 +168,9 @@ pub struct DeployArgs {
     /// How long to wait for another run's lease on the site (e.g. 90s, 10m)
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = crate::deploy::lock::parse_duration)]
     pub wait_for_lock: std::time::Duration,
+    /// text, json (`--json`) or markdown (tables; also appended to `$GITHUB_STEP_SUMMARY`)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<crate::output::Format>,
 }
 
 #[derive(Debug, Args)]

@@ -58,12 +58,97 @@ impl fmt::Display for Summary {
     }
 }
 
+impl crate::output::Markdown for Summary {
+    fn markdown(&self) -> String {
+        use crate::output::{cell, code};
+        use std::fmt::Write as _;
+        let verb = if self.applied { "up" } else { "plan" };
+        let mut out = format!("## sitewarden {verb}: site {}\n\n", code(&self.site));
+        for p in &self.plan.pending_confirmations {
+            let _ = writeln!(
+                out,
+                "> [!WARNING]\n> {} has not confirmed the alert subscription to {}\n",
+                code(&p.email),
+                code(&p.topic_arn)
+            );
+        }
+        if self.plan.changes.is_empty() {
+            let _ = writeln!(
+                out,
+                "No infrastructure change: {} resource(s) match the config.\n",
+                self.plan.unchanged.len()
+            );
+        } else {
+            out.push_str("| | resource | change |\n| --- | --- | --- |\n");
+            for c in &self.plan.changes {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    c.action.symbol(),
+                    code(&c.resource.to_string()),
+                    cell(&c.detail)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n{} other resource(s) match the config.\n",
+                self.plan.unchanged.len()
+            );
+        }
+        if let Some(deploy) = &self.deploy {
+            out.push_str(&deploy.markdown());
+        }
+        out
+    }
+}
+
+/// The printer for `--format`: `json` is `--json`; `markdown` conflicts with `--json`.
+fn formatted(
+    settings: &Settings,
+    format: Option<crate::output::Format>,
+) -> Result<(Printer, Option<crate::output::Format>)> {
+    let json = settings.output.json;
+    match format {
+        Some(crate::output::Format::Markdown) if json => Err(crate::error::Error::usage_with_hint(
+            "`--json` conflicts with `--format markdown`",
+            "pass one of them",
+        )),
+        Some(crate::output::Format::Json) => Ok((
+            Printer::new(crate::settings::OutputSettings {
+                json: true,
+                ..settings.output
+            }),
+            None,
+        )),
+        Some(crate::output::Format::Text) if json => Err(crate::error::Error::usage_with_hint(
+            "`--json` conflicts with `--format text`",
+            "pass one of them",
+        )),
+        other => Ok((Printer::new(settings.output), other)),
+    }
+}
+
+/// Prints a result as `--format` asks (`None`: text, or JSON with `--json`).
+fn print<T: Serialize + fmt::Display + crate::output::Markdown>(
+    printer: &Printer,
+    value: &T,
+    format: Option<crate::output::Format>,
+) -> Result<()> {
+    match format {
+        Some(crate::output::Format::Markdown) => printer.markdown(value)?,
+        _ => printer.data(value)?,
+    }
+    Ok(())
+}
+
 pub async fn plan(
     settings: &Settings,
-    printer: &Printer,
     detailed_exitcode: bool,
     infra_only: bool,
+    format: Option<crate::output::Format>,
 ) -> Result<Exit> {
+    let (printer, format) = formatted(settings, format)?;
+    let printer = &printer;
     let session = Session::open(settings).await?;
     // As in `up`: the source is checked first, so what `up` would refuse, `plan` refuses too.
     let local = if infra_only {
@@ -85,14 +170,15 @@ pub async fn plan(
         || content
             .as_ref()
             .is_some_and(|c| c.uploaded > 0 || c.deleted > 0);
-    printer.data(&Summary {
+    let summary = Summary {
         site: session.names.site.clone(),
         plan,
         distribution: known.distribution,
         deploy: content,
         requests: session.aws.requests.snapshot(),
         applied: false,
-    })?;
+    };
+    print(printer, &summary, format)?;
     Ok(if pending && detailed_exitcode {
         Exit::ChangesPending
     } else {
@@ -142,14 +228,16 @@ pub async fn up(
 
 pub async fn deploy(
     settings: &Settings,
-    printer: &Printer,
     options: crate::deploy::Options,
+    format: Option<crate::output::Format>,
 ) -> Result<Exit> {
+    let (printer, format) = formatted(settings, format)?;
+    let printer = &printer;
     let session = Session::open(settings).await?;
     let source = settings.config_dir().join(&session.config.site.source);
     let local = crate::deploy::prepare(&session, &source, printer)?;
     let summary = crate::deploy::deploy(&session, local, &source, printer, options).await?;
-    printer.data(&summary)?;
+    print(printer, &summary, format)?;
     Ok(Exit::Success)
 }
 

@@ -52,6 +52,12 @@ pub const UNSCOPED: &[(&str, &str)] = &[
         "GetChange: Route53 assigns the change id per request",
     ),
     (
+        "SharedGitHubOidcProviderNoTagSupport",
+        "the account has one OIDC provider for GitHub Actions, shared by every site and \
+         repository: read, or created untagged when missing (adding an audience to an existing \
+         one is left to an administrator)",
+    ),
+    (
         "ReadOnlyTheConfiguredWebAcl",
         "GetWebACL of the `waf` web ACL the config names, before it is attached",
     ),

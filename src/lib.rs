@@ -39,12 +39,13 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Plan {
             detailed_exitcode,
             infra_only,
+            format,
         } => {
             return runtime()?.block_on(commands::plan(
                 &settings,
-                &printer,
                 detailed_exitcode,
                 infra_only,
+                format,
             ));
         }
         Command::Up {
@@ -61,7 +62,8 @@ pub fn run(cli: Cli) -> Result<Exit> {
             return runtime()?.block_on(commands::up(&settings, &printer, options, infra_only));
         }
         Command::Deploy(args) => {
-            return runtime()?.block_on(commands::deploy(&settings, &printer, args.options()));
+            let (options, format) = (args.options(), args.format);
+            return runtime()?.block_on(commands::deploy(&settings, options, format));
         }
         Command::History => return runtime()?.block_on(commands::history(&settings, &printer)),
         Command::Rollback(args) => {

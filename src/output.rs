@@ -23,6 +23,35 @@ pub struct OutputSettings {
     pub stderr_terminal: bool,
 }
 
+/// `--format` of `plan` and `deploy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    /// Tables for `$GITHUB_STEP_SUMMARY` and pull request comments.
+    Markdown,
+}
+
+/// A command result rendered as GitHub-flavoured Markdown.
+pub trait Markdown {
+    fn markdown(&self) -> String;
+}
+
+/// Text for one Markdown table cell: no line breaks or control characters, `|` escaped, and
+/// inline HTML or emphasis from a file name neutralised by code spans.
+pub fn cell(text: &str) -> String {
+    let flat: String = escape(text)
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    flat.replace('|', "\\|")
+}
+
+/// `text` as a Markdown code span (backticks inside are replaced, so the span cannot end early).
+pub fn code(text: &str) -> String {
+    format!("`{}`", cell(text).replace('`', "'"))
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
     settings: OutputSettings,
@@ -47,6 +76,24 @@ impl Printer {
             write!(out, "{value}")?;
         }
         out.flush()
+    }
+
+    /// Writes a command's result on stdout as Markdown (`--format markdown`) and, when
+    /// `GITHUB_STEP_SUMMARY` names a file (a GitHub Actions step), appends it there too.
+    pub fn markdown<T: Markdown>(&self, value: &T) -> io::Result<()> {
+        let text = value.markdown();
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()?;
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            let mut summary = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            summary.write_all(text.as_bytes())?;
+            summary.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     /// An informational line on stderr (hidden with `-q` and `--json`).

@@ -363,6 +363,31 @@ controls! {
               registrar.",
     }
 
+    // ---- CI deploy role ------------------------------------------------------------------------
+    CI_TRUST {
+        "SW.IAM.CiTrust", Role, High,
+        "Only the configured repository's branch or environment can assume the CI role",
+        sh: [], prowler: [], checkov: ["CKV_AWS_358"],
+        fix: "Condition the trust on `token.actions.githubusercontent.com:aud` = sts.amazonaws.com \
+              and an exact `…:sub` (`repo:OWNER/NAME:ref:refs/heads/main` or \
+              `…:environment:NAME`), with no wildcard and no pull_request for the deploy role \
+              (`sitewarden ci github` writes this trust; `up` repairs it).",
+    }
+    CI_PLAN_READ_ONLY {
+        "SW.IAM.CiPlanReadOnly", Role, High,
+        "The pull request role can only read",
+        sh: [], prowler: [], checkov: [],
+        fix: "Give the plan role only Get/List/Describe actions (and kms:Decrypt for the manifest); \
+              `sitewarden up` restores its inline policy and detaches others.",
+    }
+    CI_NO_ACCESS_KEYS {
+        "SW.IAM.CiNoAccessKeys", Role, High,
+        "No IAM user with the site's deploy permissions has an access key",
+        sh: [], prowler: [], checkov: [],
+        fix: "Delete the access keys (`aws iam delete-access-key`) and the user's copy of the deploy \
+              policy: CI assumes the deploy role through OIDC and needs no long-lived key.",
+    }
+
     // ---- Monitoring ----------------------------------------------------------------------------
     MON_SUBSCRIBED {
         "SW.SNS.Subscribed", Topic, Medium,

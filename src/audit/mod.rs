@@ -13,6 +13,7 @@
 //! and `report.rs` renders text, JSON and SARIF.
 
 mod acm;
+mod ci;
 mod cloudfront;
 pub mod controls;
 pub(crate) mod dns;
@@ -384,13 +385,14 @@ pub async fn run(settings: &Settings, mut options: Options) -> Result<Exit> {
         aws.requests.snapshot(),
     );
     let output = crate::output::OutputSettings {
-        json: format != Format::Text,
+        json: matches!(format, Format::Json | Format::Sarif),
         ..settings.output
     };
     let printer = Printer::new(output);
     match format {
         Format::Text | Format::Json => printer.data(&report)?,
         Format::Sarif => printer.data(&report::sarif(&report, targets.artifact.as_deref()))?,
+        Format::Markdown => printer.markdown(&report)?,
     }
     Ok(if report.failed {
         Exit::AuditFailed
@@ -523,6 +525,26 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
             distribution_id: distribution.and_then(|d| d.arn.rsplit('/').next()),
         };
         monitoring::audit(aws, &target, &mut findings).await?;
+        if config.ci.is_some() {
+            let deploy_policy = crate::iam::policy_for(
+                crate::iam::Purpose::Deploy,
+                names,
+                account,
+                &aws.region,
+                config
+                    .kms
+                    .key_arn
+                    .as_ref()
+                    .map(crate::config::KmsKeyArn::as_str),
+                &crate::iam::Scope::default(),
+            )
+            .0;
+            let target = ci::Target {
+                site: &names.site,
+                deploy_policy: &deploy_policy,
+            };
+            ci::audit(aws, &target, &mut findings).await?;
+        }
     }
     Ok(findings)
 }

@@ -21,6 +21,8 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+    /// Tables for `$GITHUB_STEP_SUMMARY` and pull request comments.
+    Markdown,
 }
 
 impl Format {
@@ -29,6 +31,7 @@ impl Format {
             Format::Text => "text",
             Format::Json => "json",
             Format::Sarif => "sarif",
+            Format::Markdown => "markdown",
         }
     }
 }
@@ -130,6 +133,55 @@ impl fmt::Display for Report {
             )?;
         }
         Ok(())
+    }
+}
+
+impl crate::output::Markdown for Report {
+    fn markdown(&self) -> String {
+        use crate::output::{cell, code};
+        use std::fmt::Write as _;
+        let s = &self.summary;
+        let mut out = format!(
+            "## sitewarden audit{}\n\n{} pass, {} fail, {} exception, {} error{}\n\n",
+            self.site
+                .as_ref()
+                .map_or(String::new(), |site| format!(": site {}", code(site))),
+            s.pass,
+            s.fail,
+            s.exception,
+            s.error,
+            if self.failed {
+                format!(
+                    " — **failed** at `{}`",
+                    self.fail_on.map_or("", Severity::as_str)
+                )
+            } else {
+                String::new()
+            }
+        );
+        let open: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+            .collect();
+        if !open.is_empty() {
+            out.push_str("| status | severity | control | resource | evidence | fix |\n");
+            out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+            for f in open {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    f.status.as_str(),
+                    f.severity.as_str(),
+                    code(f.control),
+                    code(&f.resource.to_string()),
+                    cell(&f.evidence),
+                    cell(f.remediation)
+                );
+            }
+            out.push('\n');
+        }
+        out
     }
 }
 

@@ -37,9 +37,12 @@ pub fn detect(dir: &Path, source: &str) -> Option<Build> {
     }
     if dir.join("book.toml").is_file() {
         let command = if source == "book" {
-            "mdbook build".to_owned()
+            "cargo install --locked mdbook\nmdbook build".to_owned()
         } else {
-            format!("mdbook build --dest-dir {}", quote(source))
+            format!(
+                "cargo install --locked mdbook\nmdbook build --dest-dir {}",
+                quote(source)
+            )
         };
         return Some(Build {
             generator: "mdBook",
@@ -56,7 +59,7 @@ pub fn detect(dir: &Path, source: &str) -> Option<Build> {
             return Some(Build {
                 generator: "Hugo",
                 command: format!(
-                    "hugo --minify --source {} --destination \"$PWD\"/{}",
+                    "sudo snap install hugo\nhugo --minify --source {} --destination \"$PWD\"/{}",
                     quote(&folder),
                     quote(source)
                 ),
@@ -65,7 +68,11 @@ pub fn detect(dir: &Path, source: &str) -> Option<Build> {
         if here.join("conf.py").is_file() {
             return Some(Build {
                 generator: "Sphinx",
-                command: format!("sphinx-build -b html {} {}", quote(&folder), quote(source)),
+                command: format!(
+                    "pip install sphinx\nsphinx-build -b html {} {}",
+                    quote(&folder),
+                    quote(source)
+                ),
             });
         }
     }
@@ -254,20 +261,29 @@ mod tests {
         let no_build = project(&[("package.json", r#"{"scripts": {"test": "x"}}"#)]);
         assert_eq!(detect(no_build.path(), "dist"), None);
         let book = project(&[("book.toml", "[book]\n")]);
-        assert_eq!(detect(book.path(), "book").unwrap().command, "mdbook build");
         assert_eq!(
-            detect(book.path(), "site out").unwrap().command,
-            "mdbook build --dest-dir 'site out'"
+            detect(book.path(), "book").unwrap().command,
+            "cargo install --locked mdbook\nmdbook build"
+        );
+        assert!(
+            detect(book.path(), "site out")
+                .unwrap()
+                .command
+                .ends_with("\nmdbook build --dest-dir 'site out'")
         );
         let hugo = project(&[("src/hugo.toml", "baseURL = 'x'\n")]);
-        assert_eq!(
-            detect(hugo.path(), "public").unwrap().command,
-            "hugo --minify --source src --destination \"$PWD\"/public"
+        assert!(
+            detect(hugo.path(), "public")
+                .unwrap()
+                .command
+                .ends_with("\nhugo --minify --source src --destination \"$PWD\"/public")
         );
         let sphinx = project(&[("docs/conf.py", "project = 'x'\n")]);
-        assert_eq!(
-            detect(sphinx.path(), "html").unwrap().command,
-            "sphinx-build -b html docs html"
+        assert!(
+            detect(sphinx.path(), "html")
+                .unwrap()
+                .command
+                .ends_with("\nsphinx-build -b html docs html")
         );
         assert_eq!(detect(project(&[]).path(), "dist"), None);
     }

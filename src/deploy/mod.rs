@@ -18,6 +18,7 @@ pub mod interned;
 pub mod invalidate;
 pub mod lock;
 pub mod manifest;
+mod markdown;
 mod rollback;
 pub mod sha;
 pub mod upload;
@@ -142,7 +143,7 @@ impl fmt::Display for Summary {
     }
 }
 
-fn reason_text(reason: Reason) -> &'static str {
+pub(crate) fn reason_text(reason: Reason) -> &'static str {
     match reason {
         Reason::New => "new",
         Reason::Content => "changed",

@@ -19,6 +19,7 @@ fn help_lists_only_working_commands() {
         "iam-policy",
         "audit",
         "adopt",
+        "ci",
         "completions",
     ] {
         assert!(

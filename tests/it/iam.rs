@@ -62,7 +62,7 @@ fn violations(allowed: &[(&Request, String)]) -> Vec<String> {
             let reads = ["Get", "List", "Describe"]
                 .iter()
                 .any(|p| op.starts_with(p));
-            let creates_untaggable = sid == "CreateOnlyNoResourceLevelNoTagSupport";
+            let creates_untaggable = sid.ends_with("NoTagSupport");
             !(documented && (reads || creates_untaggable))
         })
         .map(|(r, sid)| format!("{sid}: {} on {}", r.action, r.resource))
@@ -95,6 +95,12 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
         .args(["up", "-y"])
         .run()
         .into_json();
+    // Its CI roles too: `ci github` records `[ci]`, which `up` and `destroy` then reconcile.
+    let ci = Run::new(b_dir.path())
+        .json()
+        .args(["ci", "github", "--repo", &format!("octo-org/{b}")])
+        .run()
+        .into_json();
     let again = Run::new(b_dir.path())
         .json()
         .args(["up", "--infra-only", "-y"])
@@ -120,6 +126,7 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
     let runs = [
         &planned["requests"],
         &up["requests"],
+        &ci["requests"],
         &again["requests"],
         &deployed["requests"],
         &destroyed["requests"],
@@ -167,6 +174,9 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
         "events:PutRule",
         "events:PutTargets",
         "events:DeleteRule",
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:DeleteRole",
     ] {
         assert!(
             requests.iter().any(|r| r.action == write),

@@ -8,6 +8,7 @@ mod audit;
 mod aws;
 mod bad_input;
 mod browser;
+mod ci;
 mod cli;
 mod deploy;
 mod faults;

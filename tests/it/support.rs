@@ -800,6 +800,8 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
         assert!(!keys.is_empty(), "{op}: no key of site {site} in the facts");
         keys
     };
+    let ci_roles =
+        || ["deploy", "plan"].map(|r| format!("arn:aws:iam::{account}:role/sitewarden-{site}-{r}"));
     let topics = || {
         let mut regions = vec!["us-east-1".to_owned(), f.region.clone()];
         regions.dedup();
@@ -922,6 +924,43 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
                 }
                 one(&format!("kms:{op}"), arn, context)
             })
+            .collect(),
+        // IAM: the CI roles and the account's GitHub OIDC provider
+        "ListOpenIDConnectProviders" => {
+            vec![one(
+                "iam:ListOpenIDConnectProviders",
+                "*".to_owned(),
+                Vec::new(),
+            )]
+        }
+        "GetOpenIDConnectProvider"
+        | "CreateOpenIDConnectProvider"
+        | "AddClientIDToOpenIDConnectProvider" => vec![one(
+            &format!("iam:{op}"),
+            format!("arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"),
+            Vec::new(),
+        )],
+        "CreateRole" => ci_roles()
+            .into_iter()
+            .flat_map(|r| {
+                [
+                    one("iam:CreateRole", r.clone(), request_tag()),
+                    one("iam:TagRole", r, request_tag()),
+                ]
+            })
+            .collect(),
+        "GetRole"
+        | "UpdateAssumeRolePolicy"
+        | "UpdateRole"
+        | "DeleteRole"
+        | "ListRolePolicies"
+        | "GetRolePolicy"
+        | "PutRolePolicy"
+        | "DeleteRolePolicy"
+        | "ListAttachedRolePolicies"
+        | "DetachRolePolicy" => ci_roles()
+            .into_iter()
+            .map(|r| one(&format!("iam:{op}"), r, Vec::new()))
             .collect(),
         // Monitoring: SNS topics, CloudWatch alarms (us-east-1), EventBridge rules
         "CreateTopic" => topics()
