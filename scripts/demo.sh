@@ -2,8 +2,8 @@
 # The demo: sitewarden against the local AWS emulator (never real AWS).
 # Builds the binary, starts the emulator, writes a config for the example site with `init`, then
 # plans and builds the secure stack, deploys, changes a page, shows history and a rollback plan,
-# audits the site, builds the classic public-website PoC and adopts it, and shows how a bad config
-# is reported.
+# audits the site, shows an alert for an out-of-band change, sets up deploys from GitHub Actions,
+# builds the classic public-website PoC and adopts it, and shows how a bad config is reported.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -86,6 +86,10 @@ PY
 step "sitewarden plan --infra-only   # the drift shows; up puts it back"
 "$bin" plan --infra-only | grep -i versioning
 "$bin" up --infra-only 2>&1 | grep -i versioning
+
+step "sitewarden ci github --repo octo-org/demo-docs   # deploys from that repository's main branch only"
+"$bin" ci github --repo octo-org/demo-docs 2> /dev/null
+grep -E "id-token|role-to-assume|run: 'sitewarden|group:" .github/workflows/sitewarden.yml >&2
 
 step "examples/insecure-poc/build.sh www.poc.example.com   # a public S3 website, the classic PoC"
 "$root/examples/insecure-poc/build.sh" www.poc.example.com > /dev/null

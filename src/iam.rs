@@ -166,10 +166,18 @@ pub fn reads_only(action: &str) -> bool {
         || action == "kms:Decrypt"
 }
 
-/// The read-only part of a policy: each statement keeps its read actions ([`reads_only`]);
-/// statements left without one, and Deny statements, are dropped (a Deny only narrows).
-pub fn read_only(doc: &Value) -> Value {
+/// Object reads the pull request role keeps: the deploy manifest `plan` compares with, nothing
+/// else (not the published files' earlier versions, not the access logs, not the deploy records).
+const PLAN_READS_OBJECTS: &str = ".sitewarden/manifest.json";
+
+/// The pull request role's policy: the read-only part of the provisioning policy `doc` (each
+/// statement keeps its [`reads_only`] actions; Deny statements and statements left with none are
+/// dropped), with object reads narrowed to the content bucket's manifest and `kms:Decrypt` to
+/// what S3 decrypts for it.
+pub fn read_only(doc: &Value, names: &SiteNames, region: &str) -> Value {
     let mut doc = doc.clone();
+    let object_level = |a: &str| a.starts_with("s3:GetObject") || a == "s3:ListBucketVersions";
+    let mut decrypts = Vec::new();
     if let Some(statements) = doc["Statement"].as_array_mut() {
         statements.retain_mut(|s| {
             if s["Effect"] != "Allow" {
@@ -182,8 +190,25 @@ pub fn read_only(doc: &Value) -> Value {
             };
             let kept: Vec<Value> = actions
                 .into_iter()
-                .filter(|a| a.as_str().is_some_and(reads_only))
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .filter(|a| reads_only(a) && !object_level(a))
+                .map(Value::from)
                 .collect();
+            if kept.is_empty() {
+                return false;
+            }
+            if kept.iter().any(|a| a == "kms:Decrypt") {
+                // Decrypting only what S3 decrypts for a GetObject (of the manifest, below).
+                let mut decrypt = s.clone();
+                decrypt["Action"] = Value::from("kms:Decrypt");
+                decrypt["Condition"]["StringEquals"]["kms:ViaService"] =
+                    Value::from(format!("s3.{region}.amazonaws.com"));
+                if let Some(sid) = s["Sid"].as_str() {
+                    decrypt["Sid"] = Value::from(format!("DecryptThroughS3{sid}"));
+                }
+                decrypts.push(decrypt);
+            }
+            let kept: Vec<Value> = kept.into_iter().filter(|a| a != "kms:Decrypt").collect();
             if kept.is_empty() {
                 return false;
             }
@@ -193,6 +218,13 @@ pub fn read_only(doc: &Value) -> Value {
             }
             true
         });
+        statements.append(&mut decrypts);
+        statements.push(serde_json::json!({
+            "Sid": "ReadTheDeployManifest",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{}/{PLAN_READS_OBJECTS}", names.content_bucket),
+        }));
     }
     doc
 }

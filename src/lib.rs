@@ -24,6 +24,9 @@ pub mod validate;
 
 use clap::CommandFactory as _;
 
+/// Where sitewarden's source lives (SARIF's tool information, the CI workflow's install step).
+pub const REPOSITORY: &str = "https://github.com/sitewarden/sitewarden";
+
 use crate::cli::{Cli, Command};
 use crate::error::{Exit, Result};
 use crate::output::Printer;

@@ -14,6 +14,20 @@ use crate::policy::analysis::statements;
 
 const HOST: &str = "token.actions.githubusercontent.com";
 
+/// The services whose resources make up a site: a plan role reading others reads too much.
+const SITE_SERVICES: [&str; 10] = [
+    "s3",
+    "kms",
+    "cloudfront",
+    "acm",
+    "route53",
+    "logs",
+    "sns",
+    "cloudwatch",
+    "events",
+    "iam",
+];
+
 /// The condition operators a claim can be matched with.
 const OPERATORS: [&str; 7] = [
     "StringEquals",
@@ -28,6 +42,8 @@ const OPERATORS: [&str; 7] = [
 /// What the site's CI roles are checked against.
 pub struct Target<'a> {
     pub site: &'a str,
+    /// `[ci]`: the subjects the roles must trust, exactly.
+    pub ci: &'a crate::config::Ci,
     /// The deploy policy `iam-policy --for deploy` prints for the site.
     pub deploy_policy: &'a Value,
 }
@@ -56,7 +72,15 @@ pub async fn audit(aws: &Aws, target: &Target<'_>, findings: &mut Vec<Finding>) 
             findings,
             Audited::new(Kind::Role, &name, Some(role.arn.clone())),
         );
-        sink.check(CI_TRUST, Ok(trust(role.trust.as_ref(), pull_requests)));
+        let expected = if pull_requests {
+            crate::ci::pull_request_subject(target.ci)
+        } else {
+            crate::ci::deploy_subject(target.ci)
+        };
+        sink.check(
+            CI_TRUST,
+            Ok(trust(role.trust.as_ref(), &expected, pull_requests)),
+        );
         if pull_requests {
             let inline = observe::inline_policies(iam, &name).await;
             let attached = observe::attached_policies(iam, &name).await;
@@ -86,18 +110,26 @@ fn audiences(statement: crate::policy::analysis::Statement<'_>) -> Vec<&str> {
 }
 
 /// The trust of a CI role: each statement that lets a web identity in has an audience and exact
-/// subjects of one repository; the deploy role's never match a pull request.
-pub fn trust(doc: Option<&Value>, pull_request_role: bool) -> Outcome {
+/// subjects of one repository; the deploy role's never match a pull request; together they accept
+/// exactly `expected` (the subject `[ci]` names), and nothing else may assume the role.
+pub fn trust(doc: Option<&Value>, expected: &str, pull_request_role: bool) -> Outcome {
     let Some(doc) = doc else {
         return Outcome::fail("the trust policy could not be read as JSON");
     };
     let mut problems = Vec::new();
     let mut accepted = Vec::new();
     for s in statements(doc) {
-        if !s.allows() || !s.covers("sts:AssumeRoleWithWebIdentity") {
+        if !s.allows() {
             continue;
         }
         let sid = s.sid();
+        if !s.covers("sts:AssumeRoleWithWebIdentity") {
+            problems.push(format!(
+                "statement `{sid}` lets other principals assume the role ({})",
+                s.value()["Principal"]
+            ));
+            continue;
+        }
         if s.everyone() {
             problems.push(format!(
                 "statement `{sid}` lets any principal assume the role"
@@ -132,13 +164,19 @@ pub fn trust(doc: Option<&Value>, pull_request_role: bool) -> Outcome {
                 .strip_prefix("repo:")
                 .and_then(|rest| rest.split_once(':'))
                 .map_or("", |(_, c)| c);
-            if !pull_request_role && (context == "pull_request" || context.contains('*')) {
+            let wildcard = context.contains('*') || context.contains('?');
+            if !pull_request_role && (context == "pull_request" || wildcard) {
                 problems.push(format!("`sub` {sub:?} lets pull requests deploy"));
             }
         }
     }
     if accepted.is_empty() && problems.is_empty() {
         problems.push("no statement lets GitHub Actions assume the role".to_owned());
+    }
+    if problems.is_empty() && accepted != [expected] {
+        problems.push(format!(
+            "trusts {accepted:?}, not exactly {expected:?} (`[ci]`; `sitewarden up` restores it)"
+        ));
     }
     Outcome::unless(
         &problems,
@@ -166,9 +204,27 @@ fn read_only(inline: &[(String, Option<Value>)], attached: &[String]) -> Outcome
                 Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
                 _ => vec!["(NotAction)"],
             };
+            let resources: Vec<&str> = match &s.value()["Resource"] {
+                Value::String(r) => vec![r.as_str()],
+                Value::Array(r) => r.iter().filter_map(Value::as_str).collect(),
+                _ => vec!["*"],
+            };
             for action in actions {
+                let service = action.split(':').next().unwrap_or_default();
                 if !crate::iam::reads_only(action) {
                     problems.push(format!("`{name}` allows {action}"));
+                } else if !SITE_SERVICES.contains(&service) {
+                    problems.push(format!(
+                        "`{name}` allows {action}, outside the site's services"
+                    ));
+                } else if action.starts_with("s3:GetObject")
+                    && resources
+                        .iter()
+                        .any(|r| !r.ends_with("/.sitewarden/manifest.json"))
+                {
+                    problems.push(format!(
+                        "`{name}` allows {action} on {resources:?}, not only the deploy manifest"
+                    ));
                 }
             }
         }
@@ -231,10 +287,19 @@ mod tests {
     fn the_trust_names_one_repository_and_never_a_pull_request_for_deploys() {
         let aud = "token.actions.githubusercontent.com:aud";
         let sub = "token.actions.githubusercontent.com:sub";
-        let exact = role(
-            &json!({"StringEquals": {aud: "sts.amazonaws.com", sub: "repo:o/n:ref:refs/heads/main"}}),
+        let main = "repo:o/n:ref:refs/heads/main";
+        let exact = role(&json!({"StringEquals": {aud: "sts.amazonaws.com", sub: main}}));
+        assert_eq!(trust(Some(&exact), main, false).status, Status::Pass);
+        let other = trust(Some(&exact), "repo:o/m:ref:refs/heads/main", false);
+        assert!(other.evidence.contains("not exactly"), "{}", other.evidence);
+        let mut extra = exact.clone();
+        extra["Statement"].as_array_mut().unwrap().push(json!({
+            "Sid": "Anyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}));
+        assert!(
+            trust(Some(&extra), main, false)
+                .evidence
+                .contains("lets other principals assume")
         );
-        assert_eq!(trust(Some(&exact), false).status, Status::Pass);
         for (condition, problem) in [
             (
                 json!({"StringEquals": {aud: "sts.amazonaws.com"}}),
@@ -261,11 +326,15 @@ mod tests {
                 "lets pull requests deploy",
             ),
             (
+                json!({"StringEquals": {aud: "sts.amazonaws.com"}, "StringLike": {sub: "repo:o/n:pull_reques?"}}),
+                "lets pull requests deploy",
+            ),
+            (
                 json!({"StringEquals": {sub: "repo:o/n:ref:refs/heads/main"}}),
                 "no `token.actions.githubusercontent.com:aud` condition",
             ),
         ] {
-            let outcome = trust(Some(&role(&condition)), false);
+            let outcome = trust(Some(&role(&condition)), main, false);
             assert_eq!(outcome.status, Status::Fail, "{condition}");
             assert!(
                 outcome.evidence.contains(problem),
@@ -276,7 +345,10 @@ mod tests {
         let pr = role(
             &json!({"StringEquals": {aud: "sts.amazonaws.com", sub: "repo:o/n:pull_request"}}),
         );
-        assert_eq!(trust(Some(&pr), true).status, Status::Pass);
+        assert_eq!(
+            trust(Some(&pr), "repo:o/n:pull_request", true).status,
+            Status::Pass
+        );
     }
 
     #[test]
@@ -284,13 +356,24 @@ mod tests {
         let doc = |actions: Value| json!({"Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
         let reads = vec![(
             "p".to_owned(),
-            Some(doc(json!([
-                "s3:GetObject",
-                "cloudfront:List*",
-                "kms:Decrypt"
-            ]))),
+            Some(doc(json!(["cloudfront:List*", "kms:Decrypt"]))),
         )];
         assert_eq!(read_only(&reads, &[]).status, Status::Pass);
+        let secrets = vec![(
+            "p".to_owned(),
+            Some(doc(json!(["secretsmanager:GetSecretValue"]))),
+        )];
+        assert!(
+            read_only(&secrets, &[])
+                .evidence
+                .contains("outside the site's services")
+        );
+        let objects = vec![("p".to_owned(), Some(doc(json!(["s3:GetObject"]))))];
+        assert!(
+            read_only(&objects, &[])
+                .evidence
+                .contains("not only the deploy manifest")
+        );
         let writes = vec![(
             "p".to_owned(),
             Some(doc(json!(["s3:GetObject", "s3:PutObject"]))),

@@ -525,7 +525,7 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
             distribution_id: distribution.and_then(|d| d.arn.rsplit('/').next()),
         };
         monitoring::audit(aws, &target, &mut findings).await?;
-        if config.ci.is_some() {
+        if let Some(ci) = &config.ci {
             let deploy_policy = crate::iam::policy_for(
                 crate::iam::Purpose::Deploy,
                 names,
@@ -541,6 +541,7 @@ async fn collect(aws: &Aws, account: &str, targets: &Targets) -> Result<Vec<Find
             .0;
             let target = ci::Target {
                 site: &names.site,
+                ci,
                 deploy_policy: &deploy_policy,
             };
             ci::audit(aws, &target, &mut findings).await?;

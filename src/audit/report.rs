@@ -13,7 +13,7 @@ use super::{Finding, Kind, Severity, Status};
 use crate::output::escape;
 
 /// Where SARIF readers learn about the tool.
-const INFORMATION_URI: &str = "https://github.com/sitewarden/sitewarden";
+const INFORMATION_URI: &str = crate::REPOSITORY;
 const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

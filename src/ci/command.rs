@@ -39,7 +39,8 @@ pub struct GithubArgs {
     /// The branch whose pushes deploy
     #[arg(long, value_name = "B", default_value = "main")]
     pub branch: String,
-    /// Trust the GitHub environment E instead of the branch (protection rules apply)
+    /// Trust the GitHub environment E instead of the branch (limit its deployment branches to
+    /// --branch in the repository's settings: the token names the environment, not the branch)
     #[arg(long, value_name = "E")]
     pub environment: Option<String>,
     /// What pull requests get: a read-only role for `sitewarden plan`, or none
@@ -126,7 +127,8 @@ pub async fn run(settings: &Settings, printer: &Printer, args: CiArgs) -> Result
     let CiCommand::Github(args) = args.provider;
     let ci = requested(&args)?;
     let session = Session::open(settings).await?;
-    let project = settings.config_dir().to_path_buf();
+    let project = std::fs::canonicalize(settings.config_dir())
+        .unwrap_or_else(|_| settings.config_dir().to_path_buf());
     let repository = repository_root(&project);
     let workflow_path = args
         .workflow
@@ -151,6 +153,15 @@ pub async fn run(settings: &Settings, printer: &Printer, args: CiArgs) -> Result
             ),
             "pass `--force` to replace it, `--workflow FILE` to write another file, or \
              `--dry-run` to see it",
+        ));
+    }
+    if let Some(environment) = &ci.environment {
+        printer.warn(format_args!(
+            "the deploy role trusts every job of {} that names the environment `{environment}`: \
+             in the repository's Settings → Environments, limit `{environment}`'s deployment \
+             branches to `{}` (and add reviewers if deploys need approval)",
+            ci.repo,
+            ci.branch()
         ));
     }
     let mut plan = Plan::default();
@@ -196,7 +207,8 @@ fn workflow_text(
     let build = detect(project, &source);
     let install = args.install.clone().unwrap_or_else(|| {
         format!(
-            "cargo install --locked sitewarden --version {}",
+            "cargo install --locked --git {} --tag v{} sitewarden",
+            crate::REPOSITORY,
             env!("CARGO_PKG_VERSION")
         )
     });

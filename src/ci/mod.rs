@@ -146,7 +146,7 @@ pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles>
                 ),
                 trust: trust_policy(&provider, &pull_request_subject(ci)),
                 policy_name: PLAN_POLICY_NAME,
-                policy: crate::iam::read_only(&provision),
+                policy: crate::iam::read_only(&provision, ctx.names, &ctx.aws.region),
             };
             reconcile_role(ctx, &spec, plan).await?;
             Some(role_arn(ctx.account, &spec.name))
@@ -163,8 +163,8 @@ pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles>
     })
 }
 
-/// The account's GitHub provider: reused as it is, only given the `sts.amazonaws.com` audience
-/// if it lacks it (saying so); created when there is none.
+/// The account's GitHub provider: reused as it is (a missing `sts.amazonaws.com` audience is
+/// reported, for an administrator to add); created when there is none.
 async fn reconcile_provider(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<String> {
     let iam = &ctx.aws.iam;
     let resource = Resource::new(Kind::OidcProvider, GITHUB_HOST);
@@ -191,24 +191,14 @@ async fn reconcile_provider(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<String> {
         return Ok(provider_arn(ctx.account));
     };
     if !provider.client_ids.iter().any(|c| c == AUDIENCE) {
-        ctx.change(
-            plan,
-            &resource,
-            Action::Update,
-            format!(
-                "add the audience {AUDIENCE} to the existing provider (its audiences {:?} and \
-                 thumbprints are kept)",
-                provider.client_ids
-            ),
-        );
-        if ctx.apply {
-            iam.add_client_id_to_open_id_connect_provider()
-                .open_id_connect_provider_arn(&provider.arn)
-                .client_id(AUDIENCE)
-                .send()
-                .await
-                .op("AddClientIDToOpenIDConnectProvider", &resource)?;
-        }
+        // Shared by the whole account: changed by an administrator, not by a site's run.
+        ctx.printer.warn(format_args!(
+            "the account's OIDC provider {} lacks the audience {AUDIENCE}, so STS refuses the \
+             workflow's tokens; an administrator adds it (its other audiences stay): aws iam \
+             add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {} \
+             --client-id {AUDIENCE}",
+            provider.arn, provider.arn
+        ));
     }
     ctx.settled(plan, &resource);
     Ok(provider.arn)
@@ -217,7 +207,19 @@ async fn reconcile_provider(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<String> {
 async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> Result<()> {
     let iam = &ctx.aws.iam;
     let resource = Resource::new(Kind::Role, &spec.name);
-    let Some(role) = observe::role(iam, &spec.name).await? else {
+    let found = observe::role(iam, &spec.name).await?;
+    if let Some(other) = found.as_ref().and_then(|r| r.site_tag.as_deref())
+        && other != ctx.names.site
+    {
+        return Err(crate::error::Error::usage_with_hint(
+            format!(
+                "role {} is tagged for site `{other}`, not this one",
+                spec.name
+            ),
+            "rename one of the sites, or remove the role if it is stale",
+        ));
+    }
+    let Some(role) = found else {
         ctx.change(
             plan,
             &resource,
@@ -247,6 +249,21 @@ async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> 
         }
         return Ok(());
     };
+    reconcile_settings(ctx, spec, &role, &resource, plan).await?;
+    reconcile_permissions(ctx, spec, &resource, plan).await?;
+    ctx.settled(plan, &resource);
+    Ok(())
+}
+
+/// The role's trust, session length and site tag.
+async fn reconcile_settings(
+    ctx: &Ctx<'_>,
+    spec: &RoleSpec<'_>,
+    role: &observe::Role,
+    resource: &Resource,
+    plan: &mut Plan,
+) -> Result<()> {
+    let iam = &ctx.aws.iam;
     if !role
         .trust
         .as_ref()
@@ -254,7 +271,7 @@ async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> 
     {
         ctx.change(
             plan,
-            &resource,
+            resource,
             Action::Update,
             "trust policy: only this repository's runs, with the exact audience and subject",
         );
@@ -264,13 +281,13 @@ async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> 
                 .policy_document(spec.trust.to_string())
                 .send()
                 .await
-                .op("UpdateAssumeRolePolicy", &resource)?;
+                .op("UpdateAssumeRolePolicy", resource)?;
         }
     }
     if role.max_session_duration != Some(MAX_SESSION_SECONDS) {
         ctx.change(
             plan,
-            &resource,
+            resource,
             Action::Update,
             format!(
                 "maximum session {} s → {MAX_SESSION_SECONDS} s",
@@ -283,11 +300,25 @@ async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> 
                 .max_session_duration(MAX_SESSION_SECONDS)
                 .send()
                 .await
-                .op("UpdateRole", &resource)?;
+                .op("UpdateRole", resource)?;
         }
     }
-    reconcile_permissions(ctx, spec, &resource, plan).await?;
-    ctx.settled(plan, &resource);
+    if role.site_tag.is_none() {
+        ctx.change(plan, resource, Action::Update, "tag sitewarden:site");
+        if ctx.apply {
+            iam.tag_role()
+                .role_name(&spec.name)
+                .tags(
+                    aws_sdk_iam::types::Tag::builder()
+                        .key(SITE_TAG)
+                        .value(&ctx.names.site)
+                        .build()?,
+                )
+                .send()
+                .await
+                .op("TagRole", resource)?;
+        }
+    }
     Ok(())
 }
 
@@ -409,9 +440,7 @@ async fn remove_role(ctx: &Ctx<'_>, name: &str, plan: &mut Plan) -> Result<()> {
 /// `destroy`: the site's CI roles go; the account's OIDC provider stays (other sites and
 /// repositories use it).
 pub async fn remove(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
-    if ctx.config.ci.is_none() {
-        return Ok(());
-    }
+    // By name, with or without `[ci]`: a role left trusted by a repository is a way in.
     remove_role(ctx, &deploy_role(&ctx.names.site), plan).await?;
     remove_role(ctx, &plan_role(&ctx.names.site), plan).await
 }

@@ -13,6 +13,7 @@ use crate::config::Ci;
 pub const CONFIGURE_AWS_CREDENTIALS: &str = "aws-actions/configure-aws-credentials@v4.2.1";
 pub const CHECKOUT: &str = "actions/checkout@v4.2.2";
 pub const SETUP_NODE: &str = "actions/setup-node@v4.4.0";
+pub const SETUP_PYTHON: &str = "actions/setup-python@v5.6.0";
 
 /// How the site is built before it is published.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,9 +31,14 @@ pub fn detect(dir: &Path, source: &str) -> Option<Build> {
         && let Ok(package) = serde_json::from_str::<serde_json::Value>(&text)
         && package["scripts"]["build"].is_string()
     {
+        let install = if dir.join("package-lock.json").is_file() {
+            "npm ci"
+        } else {
+            "npm install"
+        };
         return Some(Build {
             generator: "npm",
-            command: "npm ci\nnpm run build".to_owned(),
+            command: format!("{install}\nnpm run build"),
         });
     }
     if dir.join("book.toml").is_file() {
@@ -158,7 +164,7 @@ impl Workflow<'_> {
         if let Some(plan_role) = self.plan_role_arn {
             let _ = writeln!(
                 out,
-                "  plan:\n    if: github.event_name == 'pull_request'\n    runs-on: ubuntu-latest"
+                "  plan:\n    # Pull requests from forks (and Dependabot) get no OIDC token: their plan is skipped.\n    if: github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository\n    runs-on: ubuntu-latest"
             );
             self.steps(
                 &mut out,
@@ -177,7 +183,8 @@ impl Workflow<'_> {
         }
         let _ = writeln!(
             out,
-            "    # Deploys of this site queue: the next waits for the one running, none is cancelled.\n\
+            "    # Deploys of this site never overlap: one runs, the next waits (GitHub keeps the newest\n\
+             \x20   # waiting run and drops older waiting ones; a running deploy is never cancelled).\n\
              \x20   concurrency:\n      group: {}\n      cancel-in-progress: false",
             yaml(&format!("sitewarden-{}-deploy", self.site))
         );
@@ -194,11 +201,20 @@ impl Workflow<'_> {
         let _ = writeln!(out, "    steps:\n      - uses: {CHECKOUT}");
         match self.build {
             Some(build) => {
-                if build.generator == "npm" {
-                    let _ = writeln!(
-                        out,
-                        "      - uses: {SETUP_NODE}\n        with:\n          node-version: 22\n          cache: npm"
-                    );
+                match build.generator {
+                    "npm" => {
+                        let _ = writeln!(
+                            out,
+                            "      - uses: {SETUP_NODE}\n        with:\n          node-version: 22"
+                        );
+                    }
+                    "Sphinx" => {
+                        let _ = writeln!(
+                            out,
+                            "      - uses: {SETUP_PYTHON}\n        with:\n          python-version: '3.12'"
+                        );
+                    }
+                    _ => {}
                 }
                 let _ = writeln!(
                     out,
@@ -254,6 +270,11 @@ mod tests {
     #[test]
     fn the_generator_is_told_by_its_files() {
         let npm = project(&[("package.json", r#"{"scripts": {"build": "vite build"}}"#)]);
+        assert_eq!(
+            detect(npm.path(), "dist").unwrap().command,
+            "npm install\nnpm run build"
+        );
+        std::fs::write(npm.path().join("package-lock.json"), "{}").unwrap();
         assert_eq!(
             detect(npm.path(), "dist").unwrap().command,
             "npm ci\nnpm run build"

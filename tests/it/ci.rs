@@ -192,24 +192,33 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
         sitewarden::observe::iam::inline_policies(&iam, &format!("sitewarden-{site}-plan"))
             .await
             .unwrap();
-    let actions: Vec<String> = plan_policies[0].1.as_ref().unwrap()["Statement"]
+    let plan_statements = plan_policies[0].1.as_ref().unwrap()["Statement"]
         .as_array()
         .unwrap()
-        .iter()
-        .flat_map(|s| {
-            s["Action"]
+        .clone();
+    for statement in &plan_statements {
+        let actions: Vec<&str> = match &statement["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            other => other
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|a| a.as_str().unwrap().to_owned())
-        })
-        .collect();
-    assert!(actions.iter().any(|a| a == "s3:GetObject"), "{actions:?}");
-    for action in &actions {
-        assert!(
-            sitewarden::iam::reads_only(action),
-            "the plan role may {action}"
-        );
+                .map(|a| a.as_str().unwrap())
+                .collect(),
+        };
+        for action in actions {
+            assert!(
+                sitewarden::iam::reads_only(action),
+                "the plan role may {action}"
+            );
+            if action.starts_with("s3:GetObject") {
+                assert_eq!(
+                    statement["Resource"],
+                    format!("arn:aws:s3:::{site}-site-{ACCOUNT}/.sitewarden/manifest.json"),
+                    "object reads are the manifest only"
+                );
+            }
+        }
     }
 
     // The workflow, parsed.
@@ -232,9 +241,11 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
         runs(deploy)
     );
     assert!(
+        runs(deploy).iter().any(|r| r.starts_with(
+            "cargo install --locked --git https://github.com/sitewarden/sitewarden --tag v"
+        )),
+        "{:?}",
         runs(deploy)
-            .iter()
-            .any(|r| r.contains("cargo install --locked sitewarden"))
     );
     assert_eq!(
         parsed["jobs"]["deploy"]["concurrency"]["group"].as_str(),
@@ -257,7 +268,10 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
     assert!(runs(plan).contains(&"sitewarden plan --format markdown"));
     assert_eq!(
         parsed["jobs"]["plan"]["if"].as_str(),
-        Some("github.event_name == 'pull_request'")
+        Some(
+            "github.event_name == 'pull_request' && \
+             github.event.pull_request.head.repo.full_name == github.repository"
+        )
     );
 
     // `[ci]` is recorded, and a second run changes nothing at all.
@@ -335,6 +349,94 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
         format!("repo:{repo}:ref:refs/heads/main")
     );
 
+    // Extra permissions on the role (an inline policy, an attached managed one) are removed.
+    iam.put_role_policy()
+        .role_name(&deploy_name)
+        .policy_name("extra")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let admin = iam
+        .create_policy()
+        .policy_name(format!("{site}-admin"))
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap()
+        .arn
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name(&deploy_name)
+        .policy_arn(&admin)
+        .send()
+        .await
+        .unwrap();
+    let repaired = Run::new(dir.path())
+        .json()
+        .args(["up", "--infra-only", "-y"])
+        .run()
+        .into_json();
+    let details: Vec<&str> = repaired["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["resource"] == format!("iam role {deploy_name}"))
+        .map(|c| c["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            "remove inline policy `extra` (not sitewarden's)".to_owned(),
+            format!("detach managed policy {admin} (the role's permissions are its inline policy)")
+        ]
+    );
+    let inline = sitewarden::observe::iam::inline_policies(&iam, &deploy_name)
+        .await
+        .unwrap();
+    assert_eq!(inline.len(), 1);
+    let attached = sitewarden::observe::iam::attached_policies(&iam, &deploy_name)
+        .await
+        .unwrap();
+    assert!(attached.is_empty());
+
+    // A trust of another repository fails the audit even though it is exact.
+    let elsewhere = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}")},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            format!("{GITHUB}:aud"): "sts.amazonaws.com",
+            format!("{GITHUB}:sub"): "repo:evil-org/site:ref:refs/heads/main"}}}]});
+    iam.update_assume_role_policy()
+        .role_name(&deploy_name)
+        .policy_document(elsewhere.to_string())
+        .send()
+        .await
+        .unwrap();
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit", "--fail-on", "high"])
+        .status(3)
+        .run()
+        .into_json();
+    let evidence: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control"] == "SW.IAM.CiTrust" && f["status"] == "fail")
+        .map(|f| f["evidence"].as_str().unwrap())
+        .collect();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert!(evidence[0].contains("not exactly"), "{evidence:?}");
+    Run::new(dir.path())
+        .args(["up", "--infra-only", "-y"])
+        .run();
+
     // A long-lived key for a user with the deploy policy fails the audit.
     let user = format!("{site}-ci-user");
     iam.create_user().user_name(&user).send().await.unwrap();
@@ -371,9 +473,35 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
             .contains(&format!("user {user} has the deploy policy"))
     );
 
-    // `destroy` removes the roles; the account's provider stays.
+    // `--pull-requests none` removes the plan role (and the workflow's plan job, with --force).
+    let plan_name = format!("sitewarden-{site}-plan");
+    let none = Run::new(dir.path())
+        .json()
+        .args([
+            "ci",
+            "github",
+            "--repo",
+            &repo,
+            "--pull-requests",
+            "none",
+            "--force",
+        ])
+        .run()
+        .into_json();
+    assert_eq!(none["plan_role_arn"], Value::Null);
+    assert!(role(&plan_name).await.is_none());
+    assert!(yaml(&workflow)["jobs"]["plan"].is_badvalue());
+    let config = std::fs::read_to_string(dir.path().join("sitewarden.toml")).unwrap();
+    assert!(config.contains("pull_requests = \"none\""), "{config}");
+    Run::new(dir.path())
+        .args(["ci", "github", "--repo", &repo, "--force"])
+        .run();
+    assert!(role(&plan_name).await.is_some());
+
+    // `destroy` removes both roles; the account's provider stays.
     Run::new(dir.path()).args(["destroy", "-y"]).run();
     assert!(role(&deploy_name).await.is_none());
+    assert!(role(&plan_name).await.is_none());
     assert!(
         sitewarden::observe::iam::oidc_provider(&iam, GITHUB)
             .await
@@ -447,11 +575,53 @@ async fn an_environment_is_trusted_instead_of_the_branch_and_a_users_workflow_is
         Some("production")
     );
     assert!(
+        parsed["defaults"].is_badvalue(),
+        "the project is the repository's root"
+    );
+    assert!(
         parsed["jobs"]["plan"].is_badvalue(),
         "no plan job without a pull request role"
     );
     assert!(parsed["on"]["pull_request"].is_badvalue());
     assert!(role(&format!("sitewarden-{site}-plan")).await.is_none());
+}
+
+#[test]
+fn a_project_in_a_subfolder_gets_its_working_directory() {
+    let site = site_name("cisub");
+    let repository = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repository.path().join(".git")).unwrap();
+    let project = repository.path().join("web/site");
+    std::fs::create_dir_all(project.join("dist")).unwrap();
+    std::fs::write(project.join("dist/index.html"), "<p>x</p>").unwrap();
+    std::fs::write(
+        project.join("sitewarden.toml"),
+        format!("[site]\nname = \"{site}\"\nsource = \"dist\"\nregion = \"eu-west-1\"\n"),
+    )
+    .unwrap();
+    let out = Run::new(&project)
+        .json()
+        .args(["ci", "github", "--repo", "octo-org/mono", "--dry-run"])
+        .run()
+        .into_json();
+    let written = std::path::PathBuf::from(out["workflow"].as_str().unwrap());
+    assert!(
+        written.ends_with(".github/workflows/sitewarden.yml"),
+        "{written:?}"
+    );
+    assert!(
+        !written.starts_with(&project),
+        "at the repository's root: {written:?}"
+    );
+    Run::new(&project)
+        .args(["ci", "github", "--repo", "octo-org/mono"])
+        .run();
+    let parsed = yaml(&repository.path().join(".github/workflows/sitewarden.yml"));
+    assert_eq!(
+        parsed["defaults"]["run"]["working-directory"].as_str(),
+        Some("web/site")
+    );
+    Run::new(&project).args(["destroy", "-y"]).run();
 }
 
 #[tokio::test(flavor = "multi_thread")]

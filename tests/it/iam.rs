@@ -118,6 +118,19 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
         .run()
         .into_json();
     let b_facts = facts(&b, &b_domain, &b_zone).await;
+    // The pull request role's read-only policy is enough for `plan`: every call of a plan run.
+    let pr_plan = Run::new(b_dir.path())
+        .json()
+        .args(["plan"])
+        .run()
+        .into_json();
+    let iam_client = aws_clients("us-east-1").await.iam;
+    let plan_policies =
+        sitewarden::observe::iam::inline_policies(&iam_client, &format!("sitewarden-{b}-plan"))
+            .await
+            .unwrap();
+    let plan_policy = plan_policies[0].1.clone().unwrap();
+    assert_policy_allows(&plan_policy, &b_facts, &[&pr_plan["requests"]]);
     let destroyed = Run::new(b_dir.path())
         .json()
         .args(["destroy", "--delete-content", "-y"])

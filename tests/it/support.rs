@@ -852,6 +852,13 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
             .unwrap_or_else(|| panic!("{op}: no hosted zone of site {site} in the facts"));
         format!("arn:aws:route53:::hostedzone/{zone}")
     };
+    if op == "GetObject" {
+        // The one object sitewarden reads while planning or deploying: the content bucket's
+        // manifest (rollback's copies are CopyObject, deploy records are PutObject).
+        let bucket = f.buckets.first().expect("a bucket in the facts");
+        let manifest = format!("arn:aws:s3:::{bucket}/.sitewarden/manifest.json");
+        return vec![one("s3:GetObject", manifest, Vec::new())];
+    }
     if let Some((actions, objects)) = s3_actions(op) {
         let mut out = Vec::new();
         for bucket in &f.buckets {
