@@ -160,7 +160,7 @@ pub async fn plan(
     let ctx = session.ctx(printer, false, false);
     let (mut plan, known) = provision::reconcile(&ctx).await?;
     if let Some(ci) = &session.config.ci {
-        crate::ci::reconcile(&ctx, ci, &mut plan).await?;
+        crate::ci::reconcile(&ctx, ci, false, &mut plan).await?;
     }
     let content = match &local {
         Some(local) => Some(crate::deploy::preview(&session, local, printer).await?),
@@ -204,7 +204,7 @@ pub async fn up(
     let ctx = session.ctx(printer, true, wait);
     let (mut plan, known) = provision::reconcile(&ctx).await?;
     if let Some(ci) = &session.config.ci {
-        crate::ci::reconcile(&ctx, ci, &mut plan).await?;
+        crate::ci::reconcile(&ctx, ci, false, &mut plan).await?;
     }
     let deploy = match local {
         Some(local) => {
@@ -298,7 +298,7 @@ pub async fn iam_policy(
 ) -> Result<Exit> {
     let session = Session::open(settings).await?;
     let scope = match purpose {
-        crate::iam::Purpose::Provision => {
+        crate::iam::Purpose::Provision | crate::iam::Purpose::Ci => {
             crate::iam::discover(&session.ctx(printer, false, false)).await
         }
         crate::iam::Purpose::Deploy => crate::iam::Scope::default(),

@@ -21,6 +21,7 @@ use crate::provision::{Ctx, dns};
 
 pub const DEPLOY_POLICY: &str = include_str!("../templates/iam-deploy-policy.json");
 pub const PROVISION_POLICY: &str = include_str!("../templates/iam-provision-policy.json");
+pub const CI_POLICY: &str = include_str!("../templates/iam-ci-policy.json");
 
 /// Statements that do not name this site's resources, by `Sid`, and why (Service Authorization
 /// Reference: the actions have no resource type, or the ARN is by an id nobody knows in advance).
@@ -69,6 +70,9 @@ pub enum Purpose {
     Deploy,
     /// `up`, `plan`, `destroy`: everything the site is made of
     Provision,
+    /// `ci github`: the provisioning policy, plus writing the CI roles' permissions boundary (for
+    /// an IAM administrator: whoever writes the boundary decides what the CI roles may do)
+    Ci,
 }
 
 /// What the provisioning policy names besides the site's names: ids AWS assigns on create, and
@@ -271,7 +275,7 @@ pub fn policy_for(
 ) -> PolicyDocument {
     let template = match purpose {
         Purpose::Deploy => DEPLOY_POLICY,
-        Purpose::Provision => PROVISION_POLICY,
+        Purpose::Provision | Purpose::Ci => PROVISION_POLICY,
     };
     let any = |id: &Option<String>| id.clone().unwrap_or_else(|| "*".to_owned());
     let (zone, oac, headers) = (
@@ -292,6 +296,18 @@ pub fn policy_for(
             ("headers_policy", Some(&headers)),
         ],
     );
+    if purpose == Purpose::Ci {
+        let extra = policy::render(
+            CI_POLICY,
+            &[("site", Some(&names.site)), ("account", Some(account))],
+        );
+        if let (Some(statements), Some(more)) = (
+            doc["Statement"].as_array_mut(),
+            extra["Statement"].as_array(),
+        ) {
+            statements.extend(more.iter().cloned());
+        }
+    }
     let Some(statements) = doc["Statement"].as_array_mut() else {
         return PolicyDocument(doc);
     };

@@ -79,6 +79,8 @@ pub enum Kind {
     OidcProvider,
     /// An IAM user.
     User,
+    /// An IAM managed policy, named by its ARN.
+    Policy,
 }
 
 impl fmt::Display for Kind {
@@ -106,6 +108,7 @@ impl fmt::Display for Kind {
             Kind::Role => "iam role",
             Kind::OidcProvider => "iam oidc provider",
             Kind::User => "iam user",
+            Kind::Policy => "iam policy",
         })
     }
 }

@@ -166,7 +166,7 @@ pub async fn run(settings: &Settings, printer: &Printer, args: CiArgs) -> Result
     }
     let mut plan = Plan::default();
     let ctx = session.ctx(printer, !args.dry_run, false);
-    let roles = reconcile(&ctx, &ci, &mut plan).await?;
+    let roles = reconcile(&ctx, &ci, true, &mut plan).await?;
     let workflow_status = if unchanged {
         "unchanged"
     } else if args.dry_run {

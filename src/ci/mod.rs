@@ -99,10 +99,40 @@ struct RoleSpec<'a> {
     trust: Value,
     policy_name: &'a str,
     policy: Value,
+    /// The permissions boundary's ARN.
+    boundary: &'a str,
 }
 
-/// Reconciles the provider and the roles of `ci`.
-pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles> {
+/// The managed policy that bounds both CI roles: whatever their inline policies say, they can do
+/// no more than the site's deploy and plan permissions. Only `ci github` (an IAM administrator)
+/// writes it; `up` may change the roles' policies only while this boundary is on them, so the
+/// provisioning identity cannot turn a CI role into anything wider.
+pub fn boundary_name(site: &str) -> String {
+    format!("sitewarden-{site}-ci-boundary")
+}
+
+pub fn boundary_arn(account: &str, site: &str) -> String {
+    format!("arn:aws:iam::{account}:policy/{}", boundary_name(site))
+}
+
+/// The deploy policy's and the plan policy's statements together (their Sids prefixed).
+fn boundary_document(deploy: &Value, plan: &Value) -> Value {
+    let mut statements = Vec::new();
+    for (prefix, doc) in [("Deploy", deploy), ("Plan", plan)] {
+        for statement in doc["Statement"].as_array().into_iter().flatten() {
+            let mut statement = statement.clone();
+            if let Some(sid) = statement["Sid"].as_str() {
+                statement["Sid"] = Value::from(format!("{prefix}{sid}"));
+            }
+            statements.push(statement);
+        }
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Reconciles the provider, the boundary and the roles of `ci`. `admin`: the run may write the
+/// boundary (`ci github`); `plan` and `up` only read it, and leave a role without it alone.
+pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, admin: bool, plan: &mut Plan) -> Result<Roles> {
     let provider = reconcile_provider(ctx, plan).await?;
     let site = &ctx.names.site;
     let key_arn = ctx.config.kms.key_arn.as_ref().map(KmsKeyArn::as_str);
@@ -115,6 +145,20 @@ pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles>
         &crate::iam::Scope::default(),
     )
     .0;
+    let scope = crate::iam::find_scope(ctx).await;
+    let provision = crate::iam::policy_for(
+        crate::iam::Purpose::Provision,
+        ctx.names,
+        ctx.account,
+        &ctx.aws.region,
+        key_arn,
+        &scope,
+    )
+    .0;
+    let plan_policy = crate::iam::read_only(&provision, ctx.names, &ctx.aws.region);
+    let boundary = boundary_arn(ctx.account, site);
+    let bounded = boundary_document(&deploy_policy, &plan_policy);
+    let boundary_ready = reconcile_boundary(ctx, &boundary, &bounded, admin, plan).await?;
     let deploy = RoleSpec {
         name: deploy_role(site),
         description: format!(
@@ -124,20 +168,11 @@ pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles>
         trust: trust_policy(&provider, &deploy_subject(ci)),
         policy_name: DEPLOY_POLICY_NAME,
         policy: deploy_policy,
+        boundary: &boundary,
     };
-    reconcile_role(ctx, &deploy, plan).await?;
+    reconcile_role(ctx, &deploy, admin, boundary_ready, plan).await?;
     let plan_role_arn = match ci.pull_requests {
         PullRequests::Plan => {
-            let scope = crate::iam::find_scope(ctx).await;
-            let provision = crate::iam::policy_for(
-                crate::iam::Purpose::Provision,
-                ctx.names,
-                ctx.account,
-                &ctx.aws.region,
-                key_arn,
-                &scope,
-            )
-            .0;
             let spec = RoleSpec {
                 name: plan_role(site),
                 description: format!(
@@ -146,9 +181,10 @@ pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles>
                 ),
                 trust: trust_policy(&provider, &pull_request_subject(ci)),
                 policy_name: PLAN_POLICY_NAME,
-                policy: crate::iam::read_only(&provision, ctx.names, &ctx.aws.region),
+                policy: plan_policy,
+                boundary: &boundary,
             };
-            reconcile_role(ctx, &spec, plan).await?;
+            reconcile_role(ctx, &spec, admin, boundary_ready, plan).await?;
             Some(role_arn(ctx.account, &spec.name))
         }
         PullRequests::None => {
@@ -161,6 +197,122 @@ pub async fn reconcile(ctx: &Ctx<'_>, ci: &Ci, plan: &mut Plan) -> Result<Roles>
         deploy_role_arn: role_arn(ctx.account, &deploy_role(site)),
         plan_role_arn,
     })
+}
+
+/// The boundary policy: written by `admin` runs, compared by the others. Whether it exists
+/// (or, in `plan`, would) as `bounded` says.
+async fn reconcile_boundary(
+    ctx: &Ctx<'_>,
+    arn: &str,
+    bounded: &Value,
+    admin: bool,
+    plan: &mut Plan,
+) -> Result<bool> {
+    let iam = &ctx.aws.iam;
+    let resource = Resource::new(Kind::Policy, arn);
+    let rerun = "run `sitewarden ci github` again with IAM administrator rights";
+    match observe::managed_policy(iam, arn).await? {
+        None if !admin => {
+            if ctx.apply {
+                return Err(crate::error::Error::usage_with_hint(
+                    format!("the CI roles' permissions boundary {arn} does not exist"),
+                    rerun,
+                ));
+            }
+            ctx.change(plan, &resource, Action::Create, format!("missing: {rerun}"));
+            Ok(false)
+        }
+        None => {
+            ctx.change(
+                plan,
+                &resource,
+                Action::Create,
+                "permissions boundary of the CI roles: the site's deploy and plan permissions, \
+                 nothing else",
+            );
+            if ctx.apply {
+                create_boundary(ctx, bounded, &resource).await?;
+            }
+            Ok(true)
+        }
+        Some(live)
+            if live
+                .as_ref()
+                .is_some_and(|l| crate::policy::same(l, bounded)) =>
+        {
+            ctx.settled(plan, &resource);
+            Ok(true)
+        }
+        Some(_) if !admin => {
+            ctx.printer.warn(format_args!(
+                "the CI roles' permissions boundary {arn} differs from the site's deploy and plan \
+                 permissions: {rerun}"
+            ));
+            ctx.change(plan, &resource, Action::Update, format!("differs: {rerun}"));
+            Ok(true)
+        }
+        Some(_) => {
+            ctx.change(
+                plan,
+                &resource,
+                Action::Update,
+                "permissions boundary: the site's deploy and plan permissions, nothing else",
+            );
+            if ctx.apply {
+                update_boundary(ctx, arn, bounded, &resource).await?;
+            }
+            Ok(true)
+        }
+    }
+}
+
+async fn create_boundary(ctx: &Ctx<'_>, bounded: &Value, resource: &Resource) -> Result<()> {
+    ctx.aws
+        .iam
+        .create_policy()
+        .policy_name(boundary_name(&ctx.names.site))
+        .description(format!(
+            "sitewarden: the most the CI roles of site {} may do",
+            ctx.names.site
+        ))
+        .policy_document(bounded.to_string())
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key(SITE_TAG)
+                .value(&ctx.names.site)
+                .build()?,
+        )
+        .send()
+        .await
+        .op("CreatePolicy", resource)?;
+    Ok(())
+}
+
+async fn update_boundary(
+    ctx: &Ctx<'_>,
+    arn: &str,
+    bounded: &Value,
+    resource: &Resource,
+) -> Result<()> {
+    let iam = &ctx.aws.iam;
+    // At most five versions: the oldest that is not the default goes first.
+    let old = observe::old_policy_versions(iam, arn).await?;
+    if old.len() >= 4 {
+        iam.delete_policy_version()
+            .policy_arn(arn)
+            .version_id(&old[0])
+            .send()
+            .await
+            .op("DeletePolicyVersion", resource)?;
+    }
+    iam.create_policy_version()
+        .policy_arn(arn)
+        .policy_document(bounded.to_string())
+        .set_as_default(true)
+        .send()
+        .await
+        .op("CreatePolicyVersion", resource)?;
+    Ok(())
 }
 
 /// The account's GitHub provider: reused as it is (a missing `sts.amazonaws.com` audience is
@@ -183,8 +335,13 @@ async fn reconcile_provider(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<String> {
                 .set_thumbprint_list(Some(GITHUB_THUMBPRINTS.map(str::to_owned).to_vec()))
                 .send()
                 .await
-                .op("CreateOpenIDConnectProvider", &resource)?;
-            if let Some(arn) = created.open_id_connect_provider_arn {
+                // Another site's run created it meanwhile: it is the account's, reused.
+                .or_missing(
+                    &["EntityAlreadyExists"],
+                    "CreateOpenIDConnectProvider",
+                    &resource,
+                )?;
+            if let Some(arn) = created.and_then(|c| c.open_id_connect_provider_arn) {
                 return Ok(arn);
             }
         }
@@ -204,7 +361,13 @@ async fn reconcile_provider(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<String> {
     Ok(provider.arn)
 }
 
-async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> Result<()> {
+async fn reconcile_role(
+    ctx: &Ctx<'_>,
+    spec: &RoleSpec<'_>,
+    admin: bool,
+    boundary_ready: bool,
+    plan: &mut Plan,
+) -> Result<()> {
     let iam = &ctx.aws.iam;
     let resource = Resource::new(Kind::Role, &spec.name);
     let found = observe::role(iam, &spec.name).await?;
@@ -230,9 +393,10 @@ async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> 
                 spec.policy_name
             ),
         );
-        if ctx.apply {
+        if ctx.apply && boundary_ready {
             iam.create_role()
                 .role_name(&spec.name)
+                .permissions_boundary(spec.boundary)
                 .description(&spec.description)
                 .assume_role_policy_document(spec.trust.to_string())
                 .max_session_duration(MAX_SESSION_SECONDS)
@@ -249,6 +413,32 @@ async fn reconcile_role(ctx: &Ctx<'_>, spec: &RoleSpec<'_>, plan: &mut Plan) -> 
         }
         return Ok(());
     };
+    if role.permissions_boundary.as_deref() != Some(spec.boundary) {
+        let live = role.permissions_boundary.as_deref().unwrap_or("none");
+        ctx.change(
+            plan,
+            &resource,
+            Action::Update,
+            format!("permissions boundary {live} → {}", spec.boundary),
+        );
+        if !admin {
+            // Without its boundary the role's policies may not be written by this identity.
+            ctx.printer.warn(format_args!(
+                "role {} lacks its permissions boundary {}: run `sitewarden ci github` again with \
+                 IAM administrator rights",
+                spec.name, spec.boundary
+            ));
+            return Ok(());
+        }
+        if ctx.apply {
+            iam.put_role_permissions_boundary()
+                .role_name(&spec.name)
+                .permissions_boundary(spec.boundary)
+                .send()
+                .await
+                .op("PutRolePermissionsBoundary", &resource)?;
+        }
+    }
     reconcile_settings(ctx, spec, &role, &resource, plan).await?;
     reconcile_permissions(ctx, spec, &resource, plan).await?;
     ctx.settled(plan, &resource);
@@ -442,5 +632,33 @@ async fn remove_role(ctx: &Ctx<'_>, name: &str, plan: &mut Plan) -> Result<()> {
 pub async fn remove(ctx: &Ctx<'_>, plan: &mut Plan) -> Result<()> {
     // By name, with or without `[ci]`: a role left trusted by a repository is a way in.
     remove_role(ctx, &deploy_role(&ctx.names.site), plan).await?;
-    remove_role(ctx, &plan_role(&ctx.names.site), plan).await
+    remove_role(ctx, &plan_role(&ctx.names.site), plan).await?;
+    let iam = &ctx.aws.iam;
+    let arn = boundary_arn(ctx.account, &ctx.names.site);
+    if observe::managed_policy(iam, &arn).await?.is_none() {
+        return Ok(());
+    }
+    let resource = Resource::new(Kind::Policy, &arn);
+    ctx.change(
+        plan,
+        &resource,
+        Action::Delete,
+        "delete the CI roles' permissions boundary",
+    );
+    if ctx.apply {
+        for version in observe::old_policy_versions(iam, &arn).await? {
+            iam.delete_policy_version()
+                .policy_arn(&arn)
+                .version_id(&version)
+                .send()
+                .await
+                .op("DeletePolicyVersion", &resource)?;
+        }
+        iam.delete_policy()
+            .policy_arn(&arn)
+            .send()
+            .await
+            .op("DeletePolicy", &resource)?;
+    }
+    Ok(())
 }

@@ -61,6 +61,8 @@ pub struct Role {
     pub arn: String,
     pub trust: Option<Value>,
     pub max_session_duration: Option<i32>,
+    /// The ARN of its permissions boundary, if any.
+    pub permissions_boundary: Option<String>,
     /// The value of the `sitewarden:site` tag, if any.
     pub site_tag: Option<String>,
 }
@@ -84,6 +86,10 @@ pub async fn role(iam: &Client, name: &str) -> Result<Option<Role>> {
             .as_deref()
             .and_then(document),
         max_session_duration: role.max_session_duration,
+        permissions_boundary: role
+            .permissions_boundary
+            .as_ref()
+            .and_then(|b| b.permissions_boundary_arn.clone()),
         site_tag: role
             .tags()
             .iter()
@@ -91,6 +97,51 @@ pub async fn role(iam: &Client, name: &str) -> Result<Option<Role>> {
             .map(|t| t.value.clone()),
         arn: role.arn,
     }))
+}
+
+/// A managed policy's default version, parsed (inner `None`: unreadable); `None` when the policy
+/// does not exist.
+pub async fn managed_policy(iam: &Client, arn: &str) -> Result<Option<Option<Value>>> {
+    let Some(found) = iam.get_policy().policy_arn(arn).send().await.or_missing(
+        &[NO_SUCH_ENTITY],
+        "GetPolicy",
+        arn,
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(version) = found.policy.and_then(|p| p.default_version_id) else {
+        return Ok(Some(None));
+    };
+    let document = iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(&version)
+        .send()
+        .await
+        .op("GetPolicyVersion", arn)?
+        .policy_version
+        .and_then(|v| v.document)
+        .as_deref()
+        .and_then(document);
+    Ok(Some(document))
+}
+
+/// The ids of a managed policy's versions that are not its default, oldest first.
+pub async fn old_policy_versions(iam: &Client, arn: &str) -> Result<Vec<String>> {
+    let mut versions: Vec<_> = iam
+        .list_policy_versions()
+        .policy_arn(arn)
+        .send()
+        .await
+        .op("ListPolicyVersions", arn)?
+        .versions
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| !v.is_default_version)
+        .collect();
+    versions.sort_by_key(|v| v.create_date.map(|d| d.secs()));
+    Ok(versions.into_iter().filter_map(|v| v.version_id).collect())
 }
 
 /// The role's inline policies, by name, parsed.

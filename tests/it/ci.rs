@@ -143,6 +143,29 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
     // The trust: exactly the provider, the audience and the branch's subject.
     let live = role(&deploy_name).await.unwrap();
     assert_eq!(live.max_session_duration, Some(3600));
+    // Bounded: whatever its inline policy says, no more than the site's deploy and plan rights.
+    let boundary = format!("arn:aws:iam::{ACCOUNT}:policy/sitewarden-{site}-ci-boundary");
+    assert_eq!(
+        live.permissions_boundary.as_deref(),
+        Some(boundary.as_str())
+    );
+    let iam_client = aws_clients("us-east-1").await.iam;
+    let bounded = sitewarden::observe::iam::managed_policy(&iam_client, &boundary)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let sids: Vec<&str> = bounded["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert!(
+        sids.iter().any(|s| s.starts_with("Deploy"))
+            && sids.iter().any(|s| s.starts_with("PlanRead")),
+        "{sids:?}"
+    );
     assert_eq!(live.site_tag.as_deref(), Some(site.as_str()));
     let statement = &live.trust.as_ref().unwrap()["Statement"][0];
     assert_eq!(

@@ -139,7 +139,6 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
     let runs = [
         &planned["requests"],
         &up["requests"],
-        &ci["requests"],
         &again["requests"],
         &deployed["requests"],
         &destroyed["requests"],
@@ -147,6 +146,24 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
 
     // Positive control: B's own policy allows all of B's calls on B's resources.
     assert_policy_allows(&b_policy, &b_facts, &runs);
+    // `ci github` (an administrator) needs the `--for ci` policy: the provisioning policy plus the
+    // boundary's writes, which the provisioning policy alone never allows.
+    let b_ci_policy = Run::new(b_dir.path())
+        .json()
+        .args(["iam-policy", "--for", "ci"])
+        .run()
+        .into_json();
+    assert_policy_allows(&b_ci_policy, &b_facts, &[&ci["requests"]]);
+    for admin_only in [
+        "iam:CreatePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:PutRolePermissionsBoundary",
+    ] {
+        assert!(
+            !b_policy.to_string().contains(&format!("\"{admin_only}\"")),
+            "the provisioning policy allows {admin_only}"
+        );
+    }
     let requests = site_requests(&b_facts, &runs);
     assert!(requests.len() > 60, "{} requests", requests.len());
 
@@ -187,8 +204,6 @@ async fn provisioning_policy_of_one_site_allows_none_of_another_sites_resources(
         "events:PutRule",
         "events:PutTargets",
         "events:DeleteRule",
-        "iam:CreateRole",
-        "iam:PutRolePolicy",
         "iam:DeleteRole",
     ] {
         assert!(

@@ -800,6 +800,8 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
         assert!(!keys.is_empty(), "{op}: no key of site {site} in the facts");
         keys
     };
+    let boundary = format!("arn:aws:iam::{account}:policy/sitewarden-{site}-ci-boundary");
+    let bounded = || vec![("iam:PermissionsBoundary".to_owned(), vec![boundary.clone()])];
     let ci_roles =
         || ["deploy", "plan"].map(|r| format!("arn:aws:iam::{account}:role/sitewarden-{site}-{r}"));
     let topics = || {
@@ -951,10 +953,17 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
             .into_iter()
             .flat_map(|r| {
                 [
-                    one("iam:CreateRole", r.clone(), request_tag()),
+                    one("iam:CreateRole", r.clone(), with(request_tag(), bounded())),
                     one("iam:TagRole", r, request_tag()),
                 ]
             })
+            .collect(),
+        "PutRolePolicy"
+        | "DeleteRolePolicy"
+        | "DetachRolePolicy"
+        | "PutRolePermissionsBoundary" => ci_roles()
+            .into_iter()
+            .map(|r| one(&format!("iam:{op}"), r, bounded()))
             .collect(),
         "GetRole"
         | "UpdateAssumeRolePolicy"
@@ -962,13 +971,22 @@ pub fn requests_of(op: &str, f: &SiteFacts) -> Vec<Request> {
         | "DeleteRole"
         | "ListRolePolicies"
         | "GetRolePolicy"
-        | "PutRolePolicy"
-        | "DeleteRolePolicy"
-        | "ListAttachedRolePolicies"
-        | "DetachRolePolicy" => ci_roles()
+        | "ListAttachedRolePolicies" => ci_roles()
             .into_iter()
             .map(|r| one(&format!("iam:{op}"), r, Vec::new()))
             .collect(),
+        "CreatePolicy" => vec![
+            one("iam:CreatePolicy", boundary.clone(), request_tag()),
+            one("iam:TagPolicy", boundary.clone(), request_tag()),
+        ],
+        "GetPolicy"
+        | "GetPolicyVersion"
+        | "ListPolicyVersions"
+        | "CreatePolicyVersion"
+        | "DeletePolicyVersion"
+        | "DeletePolicy" => {
+            vec![one(&format!("iam:{op}"), boundary.clone(), Vec::new())]
+        }
         // Monitoring: SNS topics, CloudWatch alarms (us-east-1), EventBridge rules
         "CreateTopic" => topics()
             .into_iter()
