@@ -37,19 +37,36 @@ pub trait Markdown {
     fn markdown(&self) -> String;
 }
 
-/// Text for one Markdown table cell: no line breaks or control characters, `|` escaped, and
-/// inline HTML or emphasis from a file name neutralised by code spans.
+/// Text for one Markdown table cell: no line breaks or control characters, and the characters of
+/// tables, links, images, inline HTML and emphasis escaped.
 pub fn cell(text: &str) -> String {
-    let flat: String = escape(text)
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
-    flat.replace('|', "\\|")
+    let mut out = String::with_capacity(text.len());
+    for c in escape(text).chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            // Links, images, inline HTML, emphasis and tables: shown as the characters they are.
+            '|' | '[' | ']' | '<' | '>' | '*' | '_' | '`' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// `text` as a Markdown code span (backticks inside are replaced, so the span cannot end early).
+/// `text` as a Markdown code span (backticks inside are replaced, so the span cannot end early;
+/// `|` is escaped, which GitHub's tables honour inside code too).
 pub fn code(text: &str) -> String {
-    format!("`{}`", cell(text).replace('`', "'"))
+    let flat: String = escape(text)
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' => ' ',
+            '`' => '\'',
+            c => c,
+        })
+        .collect();
+    format!("`{}`", flat.replace('|', "\\|"))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -185,6 +202,15 @@ pub fn escape(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_cells_show_hostile_text_as_text() {
+        assert_eq!(
+            cell("see [x](https://evil) <img src=x> a|b *b*\nnext"),
+            "see \\[x\\](https://evil) \\<img src=x\\> a\\|b \\*b\\*\\nnext"
+        );
+        assert_eq!(code("a`b|c\nd"), "`a'b\\|c\\nd`");
+    }
 
     #[test]
     fn escape_leaves_plain_names_alone() {

@@ -266,14 +266,26 @@ fn record(path: &Path, ci: &Ci) -> Result<()> {
 fn with_section(text: &str, section: &str) -> String {
     let mut out = String::new();
     let mut skipping = false;
+    // Comments and blank lines met while skipping: they may introduce the next section.
+    let mut held = String::new();
     for line in text.lines() {
-        let header = line.trim_start();
-        if header.starts_with('[') {
-            skipping = header
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            skipping = trimmed
                 .trim_start_matches('[')
                 .split(']')
                 .next()
                 .is_some_and(|name| name.trim() == "ci");
+            if !skipping {
+                out.push_str(&held);
+            }
+            held.clear();
+        } else if skipping && (trimmed.is_empty() || trimmed.starts_with('#')) {
+            held.push_str(line);
+            held.push('\n');
+            continue;
+        } else if skipping {
+            held.clear();
         }
         if !skipping {
             out.push_str(line);
@@ -296,11 +308,11 @@ mod tests {
 
     #[test]
     fn the_ci_section_is_replaced_and_nothing_else() {
-        let text = "[site]\nname = \"docs\"\n\n[ci]\nrepo = \"a/b\"\n# old\n\n[cdn]\nprice_class = \"PriceClass_100\"\n";
+        let text = "[site]\nname = \"docs\"\n\n[ci]\nrepo = \"a/b\"\n\n# the CDN\n[cdn]\nprice_class = \"PriceClass_100\"\n";
         let out = with_section(text, "[ci]\nrepo = \"c/d\"\n");
         assert_eq!(
             out,
-            "[site]\nname = \"docs\"\n\n[cdn]\nprice_class = \"PriceClass_100\"\n\n[ci]\nrepo = \"c/d\"\n"
+            "[site]\nname = \"docs\"\n\n\n# the CDN\n[cdn]\nprice_class = \"PriceClass_100\"\n\n[ci]\nrepo = \"c/d\"\n"
         );
         assert_eq!(
             with_section("[site]\nname = \"docs\"\n", "[ci]\n"),
