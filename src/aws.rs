@@ -192,6 +192,8 @@ pub struct Regional {
     pub sns: aws_sdk_sns::Client,
     pub kms: aws_sdk_kms::Client,
     pub events: aws_sdk_eventbridge::Client,
+    /// The trails that record the management events the rules are made from.
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
 }
 
 impl Monitoring {
@@ -263,12 +265,14 @@ impl Aws {
                     sns: client!(aws_sdk_sns, base, requests),
                     kms: client!(aws_sdk_kms, base, requests),
                     events: client!(aws_sdk_eventbridge, base, requests),
+                    cloudtrail: client!(aws_sdk_cloudtrail, base, requests),
                 },
                 global: Regional {
                     region: US_EAST_1.to_owned(),
                     sns: client!(aws_sdk_sns, &global, requests),
                     kms: client!(aws_sdk_kms, &global, requests),
                     events: client!(aws_sdk_eventbridge, &global, requests),
+                    cloudtrail: client!(aws_sdk_cloudtrail, &global, requests),
                 },
                 cloudwatch: client!(aws_sdk_cloudwatch, &global, requests),
             },

@@ -81,6 +81,8 @@ pub enum Kind {
     User,
     /// An IAM managed policy, named by its ARN.
     Policy,
+    /// The CloudTrail trails of a region, named `management events in <region>`.
+    Trail,
 }
 
 impl fmt::Display for Kind {
@@ -109,6 +111,7 @@ impl fmt::Display for Kind {
             Kind::OidcProvider => "iam oidc provider",
             Kind::User => "iam user",
             Kind::Policy => "iam policy",
+            Kind::Trail => "cloudtrail",
         })
     }
 }

@@ -614,3 +614,31 @@ def test_injected_faults_count_as_aws_failures(endpoint, aws, uid):
     detail = json.loads(message["Body"])["detail"]
     assert detail["requestParameters"]["VersioningConfiguration"]["Status"] == "Enabled"
     assert detail["userIdentity"]["accessKeyId"] == key
+
+
+def test_drain_waits_for_a_call_still_sending_its_answer():
+    """A client can read a whole answer before the server has finished its response iterator;
+    the deliveries it asks for next must include that call's event."""
+    import threading
+    import time
+
+    from sitewarden_emulator.patches import cloudtrail
+
+    finished = []
+
+    def done(body):
+        finished.append(body)
+        cloudtrail._end()
+
+    cloudtrail._begin()
+    answer = cloudtrail._Answer(iter([b"<ok/>"]), done)
+    chunks = iter(answer)
+    assert next(chunks) == b"<ok/>"  # sent: the client has its answer, the iterator is not done
+    waited = []
+    waiter = threading.Thread(target=lambda: waited.append(cloudtrail.drain(timeout=5)))
+    waiter.start()
+    time.sleep(0.2)
+    assert waiter.is_alive(), "drain returned while the call was still being answered"
+    assert list(chunks) == []  # the server finishes the iterator: the call is queued
+    waiter.join(5)
+    assert waited == [True] and finished == [b"<ok/>"]

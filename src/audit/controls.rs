@@ -420,6 +420,14 @@ controls! {
               5xxErrorRate and 4xxErrorRate (us-east-1, Region=Global) with ALARM and OK actions to \
               the alert topic.",
     }
+    MON_TRAIL {
+        "CloudTrail.1", Trail, Medium,
+        "A logging trail records the management events the change alerts are made from",
+        sh: ["CloudTrail.1"], prowler: ["cloudtrail_multi_region_enabled"], checkov: ["CKV_AWS_67"],
+        fix: "Create a multi-Region CloudTrail trail that logs write management events (`aws \
+              cloudtrail create-trail --is-multi-region-trail` and `start-logging`): EventBridge \
+              receives \"AWS API Call via CloudTrail\" events only while one does.",
+    }
     MON_CHANGE_ALERTS {
         "SW.Events.ChangeAlerts", Rule, Low,
         "An enabled EventBridge rule alerts on each change that weakens the site's resources",

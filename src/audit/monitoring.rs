@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::controls::{
     MON_CHANGE_ALERTS, MON_ERROR_ALARMS, MON_SUBSCRIBED, MON_TOPIC_ENCRYPTED, MON_TOPIC_POLICY,
+    MON_TRAIL,
 };
 use super::{Audited, Finding, Kind, Outcome, Sink};
 use crate::aws::{Aws, Regional, US_EAST_1};
@@ -62,6 +63,7 @@ pub async fn audit(aws: &Aws, target: &Target<'_>, findings: &mut Vec<Finding>) 
                 |t| t.as_str().to_owned(),
             );
         audit_topic(regional, &arn, findings).await;
+        audit_trails(regional, findings).await;
         topics.push((regional.region.clone(), arn));
     }
     let us_topic = topics
@@ -119,6 +121,38 @@ async fn audit_topic(regional: &Regional, arn: &str, findings: &mut Vec<Finding>
         .get("Policy")
         .and_then(|p| crate::policy::parse(p));
     sink.check(MON_TOPIC_POLICY, Ok(publishers(policy.as_ref())));
+}
+
+/// The rules of the region get events only while a trail logs its write management events.
+async fn audit_trails(regional: &Regional, findings: &mut Vec<Finding>) {
+    let name = format!("management events in {}", regional.region);
+    let mut sink = Sink::new(findings, Audited::new(Kind::Trail, name, None));
+    let trails = observe::trails(regional).await;
+    sink.check(MON_TRAIL, trails.as_ref().map(|t| trail_outcome(t)));
+}
+
+fn trail_outcome(trails: &[observe::Trail]) -> Outcome {
+    if let Some(t) = trails.iter().find(|t| t.logging && t.management_writes) {
+        return Outcome::pass(format!("trail {} logs write management events", t.name));
+    }
+    if trails.is_empty() {
+        return Outcome::fail(
+            "no trail covers the region: the change alerts never fire (EventBridge gets CloudTrail \
+             events only while a trail logs them)",
+        );
+    }
+    let why: Vec<String> = trails
+        .iter()
+        .map(|t| {
+            let problem = if t.logging {
+                "records no write management events"
+            } else {
+                "is not logging"
+            };
+            format!("trail {} {problem}", t.name)
+        })
+        .collect();
+    Outcome::fail(why.join("; "))
 }
 
 fn subscribed(attributes: &std::collections::HashMap<String, String>) -> Outcome {

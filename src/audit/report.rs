@@ -261,6 +261,7 @@ fn artifact_uri(finding: &Finding, artifact: Option<&str>) -> String {
                 Kind::Topic | Kind::Subscription => "sns",
                 Kind::Alarm => "cloudwatch",
                 Kind::Rule => "events",
+                Kind::Trail => "cloudtrail",
                 Kind::Role | Kind::OidcProvider | Kind::User | Kind::Policy => "iam",
             };
             format!("aws/{kind}/{}", finding.resource.id.name)

@@ -261,3 +261,92 @@ pub async fn targets(regional: &Regional, name: &str) -> Result<Vec<Target>> {
         }
     }
 }
+
+/// A CloudTrail trail that covers a region, as the change alerts need it.
+#[derive(Debug, Clone)]
+pub struct Trail {
+    pub name: String,
+    pub logging: bool,
+    /// It records write management events (the ones the rules match).
+    pub management_writes: bool,
+}
+
+/// The trails that record the region's events: its own and the multi-region ones of the account.
+pub async fn trails(regional: &Regional) -> Result<Vec<Trail>> {
+    let cloudtrail = &regional.cloudtrail;
+    let what = format!("the trails of {}", regional.region);
+    let listed = cloudtrail
+        .describe_trails()
+        .include_shadow_trails(true)
+        .send()
+        .await
+        .op("DescribeTrails", &what)?;
+    let mut found = Vec::new();
+    for trail in listed.trail_list() {
+        let covers = trail.is_multi_region_trail == Some(true)
+            || trail.home_region.as_deref() == Some(regional.region.as_str());
+        let Some(arn) = trail.trail_arn.as_deref().filter(|_| covers) else {
+            continue;
+        };
+        // A trail answers in its home region.
+        let home = trail
+            .home_region
+            .clone()
+            .unwrap_or_else(|| regional.region.clone());
+        let cloudtrail = &if home == regional.region {
+            cloudtrail.clone()
+        } else {
+            aws_sdk_cloudtrail::Client::from_conf(
+                cloudtrail
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_cloudtrail::config::Region::new(home))
+                    .build(),
+            )
+        };
+        let status = cloudtrail
+            .get_trail_status()
+            .name(arn)
+            .send()
+            .await
+            .op("GetTrailStatus", arn)?;
+        let selectors = cloudtrail
+            .get_event_selectors()
+            .trail_name(arn)
+            .send()
+            .await
+            .op("GetEventSelectors", arn)?;
+        found.push(Trail {
+            name: trail.name.clone().unwrap_or_else(|| arn.to_owned()),
+            logging: status.is_logging == Some(true),
+            management_writes: records_management_writes(&selectors),
+        });
+    }
+    Ok(found)
+}
+
+fn records_management_writes(
+    selectors: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> bool {
+    use aws_sdk_cloudtrail::types::ReadWriteType;
+    let basic = selectors.event_selectors();
+    let advanced = selectors.advanced_event_selectors();
+    if basic.is_empty() && advanced.is_empty() {
+        return true; // a trail's default: every management event
+    }
+    let by_basic = basic.iter().any(|s| {
+        s.include_management_events != Some(false)
+            && !matches!(s.read_write_type, Some(ReadWriteType::ReadOnly))
+    });
+    let by_advanced = advanced.iter().any(|s| {
+        let fields = s.field_selectors();
+        let management = fields
+            .iter()
+            .any(|f| f.field == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
+        let reads_only = fields
+            .iter()
+            .any(|f| f.field == "readOnly" && f.equals().iter().any(|v| v == "true"));
+        management && !reads_only
+    });
+    by_basic || by_advanced
+}

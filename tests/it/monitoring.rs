@@ -302,7 +302,66 @@ async fn an_out_of_band_change_alerts_the_queue_and_up_repairs_it() {
             (topic_eu.clone(), "pass".to_owned())
         ]
     );
-    for control in ["SNS.1", "SNS.4", "CloudWatch.15", "SW.Events.ChangeAlerts"] {
+    // No trail logs management events yet: the rules would never fire, and the audit says so.
+    let trails = statuses(&report, "CloudTrail.1");
+    assert_eq!(
+        trails,
+        vec![
+            (
+                "management events in us-east-1".to_owned(),
+                "fail".to_owned()
+            ),
+            (
+                "management events in eu-west-1".to_owned(),
+                "fail".to_owned()
+            )
+        ]
+    );
+    let us_s3 = aws_clients("us-east-1").await.s3;
+    let trail_bucket = format!("{site}-trail-{ACCOUNT}");
+    us_s3
+        .create_bucket()
+        .bucket(&trail_bucket)
+        .send()
+        .await
+        .unwrap();
+    let cloudtrail = &us.monitoring.global.cloudtrail;
+    cloudtrail
+        .create_trail()
+        .name(format!("{site}-management"))
+        .s3_bucket_name(&trail_bucket)
+        .is_multi_region_trail(true)
+        .send()
+        .await
+        .unwrap();
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit"])
+        .run()
+        .into_json();
+    let not_logging = statuses(&report, "CloudTrail.1");
+    assert!(
+        not_logging.iter().all(|(_, s)| s == "fail"),
+        "{not_logging:?}"
+    );
+    cloudtrail
+        .start_logging()
+        .name(format!("{site}-management"))
+        .send()
+        .await
+        .unwrap();
+    let report = Run::new(dir.path())
+        .json()
+        .args(["audit"])
+        .run()
+        .into_json();
+    for control in [
+        "CloudTrail.1",
+        "SNS.1",
+        "SNS.4",
+        "CloudWatch.15",
+        "SW.Events.ChangeAlerts",
+    ] {
         let found = statuses(&report, control);
         assert!(
             !found.is_empty() && found.iter().all(|(_, s)| s == "pass"),

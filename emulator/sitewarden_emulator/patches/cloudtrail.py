@@ -52,8 +52,8 @@ CloudFront, Route 53 and ACM becomes one, delivered through the rules of that de
 The event is built and delivered after the response, on one background thread, in call order, so
 requests are not slowed; without any rule on the bus nothing is built at all. An emission failure is
 logged, never turned into the call's failure. Like AWS (which takes seconds to minutes), delivery is
-asynchronous: `GET /_sitewarden/cloudtrail?since=N` waits until every call answered so far has been
-processed and returns the events put on buses from sequence number N on, and
+asynchronous: `GET /_sitewarden/cloudtrail?since=N` waits until every call answered so far (its
+response sent, or still being sent) has been processed and returns the events put on buses from sequence number N on, and
 `GET /_sitewarden/deliveries?since=N` the deliveries of rules and topics (`events.py`), after the
 same wait.
 """
@@ -533,9 +533,36 @@ def _enqueue(job: tuple) -> None:
     _jobs.put(job)
 
 
+# Calls whose response is being sent: a client can read the whole answer and ask for the
+# deliveries before the server has finished the response iterator (and queued the call), so
+# `drain` also waits for these.
+_in_flight = 0
+_in_flight_done = threading.Condition()
+
+
+def _begin() -> None:
+    global _in_flight
+    with _in_flight_done:
+        _in_flight += 1
+
+
+def _end() -> None:
+    global _in_flight
+    with _in_flight_done:
+        _in_flight -= 1
+        _in_flight_done.notify_all()
+
+
 def drain(timeout: float = 10.0) -> bool:
-    """Wait until every call answered so far has been processed."""
+    """Wait until every call answered so far has been processed: calls still sending their
+    answer first, then the queue of events."""
     deadline = time.monotonic() + timeout
+    with _in_flight_done:
+        while _in_flight:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _in_flight_done.wait(remaining)
     with _jobs.all_tasks_done:
         while _jobs.unfinished_tasks:
             remaining = deadline - time.monotonic()
@@ -626,9 +653,18 @@ def apply() -> None:
         kept = {k: v for k, v in environ.items() if isinstance(v, str)}
 
         def finished(response: bytes) -> None:
-            if "status" in answer:
-                _enqueue((described, kept, body, answer["status"], answer["headers"], response))
+            try:
+                if "status" in answer:
+                    _enqueue((described, kept, body, answer["status"], answer["headers"], response))
+            finally:
+                _end()
 
-        return _Answer(original(self, environ, capture), finished)
+        _begin()
+        try:
+            inner = original(self, environ, capture)
+        except BaseException:
+            _end()
+            raise
+        return _Answer(inner, finished)
 
     DomainDispatcherApplication.__call__ = call
