@@ -276,12 +276,7 @@ async fn create_boundary(ctx: &Ctx<'_>, bounded: &Value, resource: &Resource) ->
             ctx.names.site
         ))
         .policy_document(bounded.to_string())
-        .tags(
-            aws_sdk_iam::types::Tag::builder()
-                .key(SITE_TAG)
-                .value(&ctx.names.site)
-                .build()?,
-        )
+        .tags(site_tag(ctx)?)
         .send()
         .await
         .op("CreatePolicy", resource)?;
@@ -313,6 +308,14 @@ async fn update_boundary(
         .await
         .op("CreatePolicyVersion", resource)?;
     Ok(())
+}
+
+/// The `sitewarden:site` tag of what `ci` creates.
+fn site_tag(ctx: &Ctx<'_>) -> Result<aws_sdk_iam::types::Tag> {
+    Ok(aws_sdk_iam::types::Tag::builder()
+        .key(SITE_TAG)
+        .value(&ctx.names.site)
+        .build()?)
 }
 
 /// The account's GitHub provider: reused as it is (a missing `sts.amazonaws.com` audience is
@@ -400,12 +403,7 @@ async fn reconcile_role(
                 .description(&spec.description)
                 .assume_role_policy_document(spec.trust.to_string())
                 .max_session_duration(MAX_SESSION_SECONDS)
-                .tags(
-                    aws_sdk_iam::types::Tag::builder()
-                        .key(SITE_TAG)
-                        .value(&ctx.names.site)
-                        .build()?,
-                )
+                .tags(site_tag(ctx)?)
                 .send()
                 .await
                 .op("CreateRole", &resource)?;
@@ -498,12 +496,7 @@ async fn reconcile_settings(
         if ctx.apply {
             iam.tag_role()
                 .role_name(&spec.name)
-                .tags(
-                    aws_sdk_iam::types::Tag::builder()
-                        .key(SITE_TAG)
-                        .value(&ctx.names.site)
-                        .build()?,
-                )
+                .tags(site_tag(ctx)?)
                 .send()
                 .await
                 .op("TagRole", resource)?;
@@ -547,12 +540,7 @@ async fn reconcile_permissions(
             format!("remove inline policy `{name}` (not sitewarden's)"),
         );
         if ctx.apply {
-            iam.delete_role_policy()
-                .role_name(&spec.name)
-                .policy_name(name)
-                .send()
-                .await
-                .op("DeleteRolePolicy", resource)?;
+            delete_inline(iam, &spec.name, name, resource).await?;
         }
     }
     for arn in observe::attached_policies(iam, &spec.name).await? {
@@ -563,14 +551,39 @@ async fn reconcile_permissions(
             format!("detach managed policy {arn} (the role's permissions are its inline policy)"),
         );
         if ctx.apply {
-            iam.detach_role_policy()
-                .role_name(&spec.name)
-                .policy_arn(&arn)
-                .send()
-                .await
-                .op("DetachRolePolicy", resource)?;
+            detach(iam, &spec.name, &arn, resource).await?;
         }
     }
+    Ok(())
+}
+
+async fn delete_inline(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    policy: &str,
+    resource: &Resource,
+) -> Result<()> {
+    iam.delete_role_policy()
+        .role_name(role)
+        .policy_name(policy)
+        .send()
+        .await
+        .op("DeleteRolePolicy", resource)?;
+    Ok(())
+}
+
+async fn detach(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    arn: &str,
+    resource: &Resource,
+) -> Result<()> {
+    iam.detach_role_policy()
+        .role_name(role)
+        .policy_arn(arn)
+        .send()
+        .await
+        .op("DetachRolePolicy", resource)?;
     Ok(())
 }
 
@@ -604,20 +617,10 @@ async fn remove_role(ctx: &Ctx<'_>, name: &str, plan: &mut Plan) -> Result<()> {
         return Ok(());
     }
     for (policy, _) in observe::inline_policies(iam, name).await? {
-        iam.delete_role_policy()
-            .role_name(name)
-            .policy_name(&policy)
-            .send()
-            .await
-            .op("DeleteRolePolicy", &resource)?;
+        delete_inline(iam, name, &policy, &resource).await?;
     }
     for arn in observe::attached_policies(iam, name).await? {
-        iam.detach_role_policy()
-            .role_name(name)
-            .policy_arn(&arn)
-            .send()
-            .await
-            .op("DetachRolePolicy", &resource)?;
+        detach(iam, name, &arn, &resource).await?;
     }
     iam.delete_role()
         .role_name(name)

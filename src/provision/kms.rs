@@ -51,42 +51,54 @@ pub async fn reconcile_key(ctx: &Ctx<'_>, known: &mut Known, plan: &mut Plan) ->
         }
         return Ok(());
     };
-    let key_id = key.key_id.clone();
-    if let Some(detail) = diff_state(&key) {
-        ctx.change(plan, &resource, Action::Update, detail);
+    keep_usable(ctx, kms, &key, &resource, plan).await?;
+    known.key_arn = key.arn;
+    ctx.settled(plan, &resource);
+    Ok(())
+}
+
+/// Keeps a key enabled (cancelling a scheduled deletion) with automatic rotation on: the site's
+/// key and the alert topics' keys alike.
+pub(crate) async fn keep_usable(
+    ctx: &Ctx<'_>,
+    kms: &Client,
+    key: &KeyMetadata,
+    resource: &Resource,
+    plan: &mut Plan,
+) -> Result<()> {
+    let key_id = &key.key_id;
+    if let Some(detail) = diff_state(key) {
+        ctx.change(plan, resource, Action::Update, detail);
         if ctx.apply {
             if key.key_state == Some(KeyState::PendingDeletion) {
                 kms.cancel_key_deletion()
-                    .key_id(&key_id)
+                    .key_id(key_id)
                     .send()
                     .await
-                    .op("CancelKeyDeletion", &resource)?;
+                    .op("CancelKeyDeletion", resource)?;
             }
             kms.enable_key()
-                .key_id(&key_id)
+                .key_id(key_id)
                 .send()
                 .await
-                .op("EnableKey", &resource)?;
+                .op("EnableKey", resource)?;
         }
     }
-    let rotation = observe::rotation(kms, &key_id, &resource.to_string()).await?;
-    if !rotation {
+    if !observe::rotation(kms, key_id, &resource.to_string()).await? {
         ctx.change(
             plan,
-            &resource,
+            resource,
             Action::Update,
             "turn on automatic key rotation",
         );
         if ctx.apply {
             kms.enable_key_rotation()
-                .key_id(&key_id)
+                .key_id(key_id)
                 .send()
                 .await
-                .op("EnableKeyRotation", &resource)?;
+                .op("EnableKeyRotation", resource)?;
         }
     }
-    known.key_arn = key.arn;
-    ctx.settled(plan, &resource);
     Ok(())
 }
 

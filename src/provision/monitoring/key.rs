@@ -52,50 +52,8 @@ pub(super) async fn reconcile(
             Ok(None)
         };
     };
-    let key_id = key.key_id.clone();
-    if key.key_state != Some(KeyState::Enabled) {
-        let pending = key.key_state == Some(KeyState::PendingDeletion);
-        ctx.change(
-            plan,
-            &resource,
-            Action::Update,
-            if pending {
-                "cancel the scheduled deletion and enable the key"
-            } else {
-                "enable the key"
-            },
-        );
-        if ctx.apply {
-            if pending {
-                kms.cancel_key_deletion()
-                    .key_id(&key_id)
-                    .send()
-                    .await
-                    .op("CancelKeyDeletion", &resource)?;
-            }
-            kms.enable_key()
-                .key_id(&key_id)
-                .send()
-                .await
-                .op("EnableKey", &resource)?;
-        }
-    }
-    if !observe::rotation(kms, &key_id, &resource.to_string()).await? {
-        ctx.change(
-            plan,
-            &resource,
-            Action::Update,
-            "turn on automatic key rotation",
-        );
-        if ctx.apply {
-            kms.enable_key_rotation()
-                .key_id(&key_id)
-                .send()
-                .await
-                .op("EnableKeyRotation", &resource)?;
-        }
-    }
-    reconcile_policy(ctx, kms, &key_id, &resource, plan).await?;
+    super::super::kms::keep_usable(ctx, kms, &key, &resource, plan).await?;
+    reconcile_policy(ctx, kms, &key.key_id, &resource, plan).await?;
     ctx.settled(plan, &resource);
     Ok(key.arn)
 }
