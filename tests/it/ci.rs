@@ -74,6 +74,36 @@ fn runs(steps: &[Yaml]) -> Vec<&str> {
     steps.iter().filter_map(|s| s["run"].as_str()).collect()
 }
 
+/// A trust for GitHub's provider with the audience and, if given, a subject.
+fn github_trust(sub: Option<&str>) -> Value {
+    let mut condition = serde_json::json!({format!("{GITHUB}:aud"): "sts.amazonaws.com"});
+    if let Some(sub) = sub {
+        condition[format!("{GITHUB}:sub")] = Value::from(sub);
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}")},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": condition}}]})
+}
+
+/// `audit --fail-on high` (exit 3): the failed findings of `control`.
+fn failed_findings(dir: &Path, control: &str) -> Vec<Value> {
+    let report = Run::new(dir)
+        .json()
+        .args(["audit", "--fail-on", "high"])
+        .status(3)
+        .run()
+        .into_json();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["control"] == control && f["status"] == "fail")
+        .cloned()
+        .collect()
+}
+
 async fn role(name: &str) -> Option<sitewarden::observe::iam::Role> {
     sitewarden::observe::iam::role(&aws_clients("us-east-1").await.iam, name)
         .await
@@ -319,31 +349,18 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
 
     // Drift: someone widens the trust to every repository; `plan` shows it, `up` puts it back,
     // and the audit fails it meanwhile.
-    let open = serde_json::json!({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}")},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {format!("{GITHUB}:aud"): "sts.amazonaws.com"}}}]});
+    let open = github_trust(None);
     iam.update_assume_role_policy()
         .role_name(&deploy_name)
         .policy_document(open.to_string())
         .send()
         .await
         .unwrap();
-    let report = Run::new(dir.path())
-        .json()
-        .args(["audit", "--fail-on", "high"])
-        .status(3)
-        .run()
-        .into_json();
-    let trust: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| {
-            f["control"] == "SW.IAM.CiTrust" && f["resource"]["name"] == deploy_name.as_str()
-        })
+    let trust: Vec<Value> = failed_findings(dir.path(), "SW.IAM.CiTrust")
+        .into_iter()
+        .filter(|f| f["resource"]["name"] == deploy_name.as_str())
         .collect();
-    assert_eq!(trust[0]["status"], "fail", "{trust:#?}");
+    assert_eq!(trust.len(), 1, "{trust:#?}");
     assert!(
         trust[0]["evidence"]
             .as_str()
@@ -428,31 +445,16 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
     assert!(attached.is_empty());
 
     // A trust of another repository fails the audit even though it is exact.
-    let elsewhere = serde_json::json!({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}")},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {
-            format!("{GITHUB}:aud"): "sts.amazonaws.com",
-            format!("{GITHUB}:sub"): "repo:evil-org/site:ref:refs/heads/main"}}}]});
+    let elsewhere = github_trust(Some("repo:evil-org/site:ref:refs/heads/main"));
     iam.update_assume_role_policy()
         .role_name(&deploy_name)
         .policy_document(elsewhere.to_string())
         .send()
         .await
         .unwrap();
-    let report = Run::new(dir.path())
-        .json()
-        .args(["audit", "--fail-on", "high"])
-        .status(3)
-        .run()
-        .into_json();
-    let evidence: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
+    let evidence: Vec<String> = failed_findings(dir.path(), "SW.IAM.CiTrust")
         .iter()
-        .filter(|f| f["control"] == "SW.IAM.CiTrust" && f["status"] == "fail")
-        .map(|f| f["evidence"].as_str().unwrap())
+        .map(|f| f["evidence"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(evidence.len(), 1, "{evidence:?}");
     assert!(evidence[0].contains("not exactly"), "{evidence:?}");
@@ -475,20 +477,8 @@ async fn the_deploy_role_trusts_one_branch_and_the_workflow_uses_it() {
         .send()
         .await
         .unwrap();
-    let report = Run::new(dir.path())
-        .json()
-        .args(["audit", "--fail-on", "high"])
-        .status(3)
-        .run()
-        .into_json();
-    let keys: Vec<&Value> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["control"] == "SW.IAM.CiNoAccessKeys")
-        .collect();
+    let keys = failed_findings(dir.path(), "SW.IAM.CiNoAccessKeys");
     assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0]["status"], "fail");
     assert!(
         keys[0]["evidence"]
             .as_str()
